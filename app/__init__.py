@@ -1,0 +1,22 @@
+"""一表通 (YiBiaoTong): one canonical base-data store; every department report is a projection of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app: configuration, database, registries, views and CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    from app import config, db
+
+    config.load_config(app, test_config)
+    db.init_app(app)
+
+    from app import cli, views
+
+    views.init_app(app)
+    cli.init_app(app)
+    return app

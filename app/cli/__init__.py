@@ -1,0 +1,30 @@
+"""The ``ybt`` command line: a Flask CLI group, so ``flask --app app …`` works as well.
+
+Commands live next to what they manage; this module only lists them.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from app.cli import areas, db, export, seed, users
+
+COMMANDS: tuple[click.Command, ...] = (db.db_group, areas.areas_group, users.users_group, export.export_command, seed.seed_demo_command)
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
+def main() -> None:
+    """一表通 command line (ybt)."""

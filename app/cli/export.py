@@ -1,0 +1,23 @@
+"""``ybt export TABLE --format csv|parquet --out FILE [--as-of DATE]``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from app.db import get_db
+from app.services.export import TABLES, export_table
+
+
+@click.command("export")
+@click.argument("table", type=click.Choice(TABLES))
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="YYYY-MM-DD：导出该日的状态")
+def export_command(table: str, fmt: str, out: Path, as_of: datetime | None) -> None:
+    """Export a base table (current state, or as of a date) for backups, other systems and checks."""
+    on: date | None = as_of.date() if as_of else None
+    n = export_table(get_db().engine, table, fmt, out, on)
+    click.echo(f"已导出 {table} {n} 行 → {out}" + (f"（截至 {on}）" if on else ""))

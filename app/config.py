@@ -1,0 +1,71 @@
+"""Settings: every option declared once, with type, default and description (CKAN style).
+
+Values come from, in order: ``create_app(test_config)``, environment variables (``YBT_`` prefix or
+the bare name for ``DATABASE_URL`` / ``SECRET_KEY``), ``instance/config.py``, the defaults here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PLACEHOLDER_SECRETS = {"", "dev", "change-me", "changeme", "secret", "placeholder"}
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    type: type
+    default: Any
+    description: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("DATABASE_URL", str, None, "SQLAlchemy URL; default: SQLite file instance/ybt.sqlite3"),
+    Option("SECRET_KEY", str, "dev", "Session signing key; refused if left at a placeholder outside development"),
+    Option("YBT_ENV", str, "development", "development | production"),
+    Option("YBT_MAX_UPLOAD_MB", int, 50, "Largest accepted upload, in megabytes"),
+    Option("YBT_COUNTY_CODE", str, None, "12-digit code of the county this installation serves (default: the only county)"),
+)
+
+
+class ConfigError(RuntimeError):
+    """Bad configuration: start-up stops with a message naming the key."""
+
+
+def _coerce(option: Option, raw: Any) -> Any:
+    if raw is None or option.type is str or isinstance(raw, option.type):
+        return raw
+    try:
+        return option.type(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{option.name}={raw!r}: expected {option.type.__name__} ({option.description})") from exc
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` from the declared options and check them."""
+    app.config.from_pyfile("config.py", silent=True)
+    for option in OPTIONS:
+        value = app.config.get(option.name, option.default)
+        env = os.environ.get(option.name) or os.environ.get(f"YBT_{option.name}")
+        if env is not None:
+            value = env
+        app.config[option.name] = _coerce(option, value)
+    if test_config:
+        app.config.update(test_config)
+
+    if not app.config.get("DATABASE_URL"):
+        path = Path(app.instance_path) / "ybt.sqlite3"
+        app.config["DATABASE_URL"] = f"sqlite:///{path}"
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["YBT_MAX_UPLOAD_MB"]) * 1024 * 1024
+
+    production = app.config["YBT_ENV"] != "development" and not app.config.get("TESTING")
+    if production and str(app.config["SECRET_KEY"]).strip().lower() in PLACEHOLDER_SECRETS:
+        raise ConfigError(
+            "SECRET_KEY is a placeholder; set a long random value in the environment "
+            "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+        )

@@ -1,0 +1,43 @@
+"""The canonical base-data model. Every table is imported here so the metadata is complete."""
+
+from app.models.area import Area
+from app.models.base import metadata
+from app.models.codelist import CodeItem, CodeList
+from app.models.history import ChangeBatch, ChangeLog
+from app.models.house import House, HouseHistory
+from app.models.observation import Observation, ObservationItem
+from app.models.organisation import Organisation, OrganisationHistory
+from app.models.person import Household, HouseholdHistory, Person, PersonHistory
+from app.models.tag import Tag, TagType
+from app.models.user import User
+
+# Effective-dated entities: current table → history table. The history service works from this.
+VERSIONED = {
+    "person": (Person, PersonHistory),
+    "household": (Household, HouseholdHistory),
+    "house": (House, HouseHistory),
+    "organisation": (Organisation, OrganisationHistory),
+}
+
+__all__ = [
+    "VERSIONED",
+    "Area",
+    "ChangeBatch",
+    "ChangeLog",
+    "CodeItem",
+    "CodeList",
+    "House",
+    "HouseHistory",
+    "Household",
+    "HouseholdHistory",
+    "Observation",
+    "ObservationItem",
+    "Organisation",
+    "OrganisationHistory",
+    "Person",
+    "PersonHistory",
+    "Tag",
+    "TagType",
+    "User",
+    "metadata",
+]

@@ -1,0 +1,151 @@
+"""Tags on persons and households: grant (with attributes and evidence) and end."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from app.issues import Issue, NotFound, ValidationFailed
+from app.models import ChangeBatch, Household, Person, Tag, TagType, User
+from app.services import history
+from app.services.codelists import code_lists
+from app.services.persons import ALIVE
+from app.services.scope import require_read, require_write
+
+
+def tag_types(session: Session) -> dict[str, TagType]:
+    return {t.code: t for t in session.execute(select(TagType).order_by(TagType.sort_order)).scalars()}
+
+
+def _subject_area(session: Session, tag_type: TagType, subject_id: int) -> tuple[str, Person | Household]:
+    model = Person if tag_type.subject == "person" else Household
+    subject = session.get(model, subject_id)
+    if subject is None:
+        kind = "人员" if model is Person else "户"
+        raise ValidationFailed(Issue("unknown-subject", f"{kind} #{subject_id} 不存在", {"field": "subject"}))
+    return subject.area_code, subject
+
+
+def check_attrs(session: Session, tag_type: TagType, attrs: dict[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
+    """Validate tag attributes against the tag type's schema; returns the cleaned attributes."""
+    issues: list[Issue] = []
+    clean: dict[str, Any] = {}
+    lists = code_lists(session)
+    known = {a["name"] for a in tag_type.attributes}
+    for name in set(attrs) - known:
+        issues.append(Issue("unknown-attribute", f"{tag_type.name}没有属性“{name}”", {"field": name},
+                            hint="可用属性：" + "、".join(a["label"] for a in tag_type.attributes) if known else None))
+    for spec in tag_type.attributes:
+        name, label = spec["name"], spec["label"]
+        value = attrs.get(name)
+        if value in (None, ""):
+            if spec.get("required"):
+                issues.append(Issue("required", f"{tag_type.name}须填写{label}", {"field": name}))
+            continue
+        kind = spec.get("type", "text")
+        if kind == "code" and str(value) not in lists.get(spec["code_list"], {}):
+            issues.append(Issue("unknown-code", f"{label}的值“{value}”不在代码表中", {"field": name}))
+        elif kind == "number":
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                issues.append(Issue("not-a-number", f"{label}须为数字，现为“{value}”", {"field": name}))
+        elif kind == "date" and isinstance(value, date):
+            value = value.isoformat()
+        clean[name] = str(value) if kind == "code" else value
+    return clean, issues
+
+
+def grant_tag(
+    session: Session,
+    actor: User,
+    tag_code: str,
+    subject_id: int,
+    valid_from: date,
+    *,
+    attrs: dict[str, Any] | None = None,
+    evidence: str | None = None,
+    valid_to: date | None = None,
+    batch: ChangeBatch | None = None,
+) -> Tag:
+    tag_type = session.get(TagType, tag_code)
+    if tag_type is None:
+        raise ValidationFailed(Issue("unknown-tag", f"标签“{tag_code}”不在标签字典中", {"field": "tag_code"}))
+    area_code, subject = _subject_area(session, tag_type, subject_id)
+    require_write(actor, area_code, tag_department=tag_type.department)
+    clean, issues = check_attrs(session, tag_type, attrs or {})
+    if isinstance(subject, Person) and subject.living_status != ALIVE and subject.status_date and subject.status_date <= valid_from:
+        issues.append(Issue("subject-ended", f"{subject.name}已死亡或迁出，不能再添加标签", {"field": "subject"}))
+    if valid_to is not None and valid_to < valid_from:
+        issues.append(Issue("bad-interval", "结束日期早于开始日期", {"field": "valid_to"}))
+    open_same = session.execute(
+        select(Tag.id).where(
+            Tag.tag_code == tag_code,
+            (Tag.person_id if tag_type.subject == "person" else Tag.household_id) == subject_id,
+            or_(Tag.valid_to.is_(None), Tag.valid_to > valid_from),
+        )
+    ).first()
+    if open_same:
+        issues.append(Issue("tag-already-held", f"该对象已有有效的“{tag_type.name}”标签，请先结束原标签", {"field": "tag_code"}))
+    if issues:
+        raise ValidationFailed(issues)
+    batch = batch or history.open_batch(session, actor, "web")
+    tag = Tag(
+        tag_code=tag_code,
+        person_id=subject_id if tag_type.subject == "person" else None,
+        household_id=subject_id if tag_type.subject == "household" else None,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        attrs=clean,
+        evidence=evidence,
+        batch_id=batch.id,
+    )
+    session.add(tag)
+    session.flush()
+    history.log_change(
+        session, batch, "tag", tag.id, "create",
+        {"tag_code": (None, tag_code), "subject": (None, f"{tag_type.subject}:{subject_id}"), "attrs": (None, clean),
+         "valid_from": (None, valid_from)},
+        valid_from,
+    )
+    return tag
+
+
+def end_tag(session: Session, actor: User, tag_id: int, on: date, *, reason: str = "", batch: ChangeBatch | None = None) -> Tag:
+    tag = session.get(Tag, tag_id)
+    if tag is None:
+        raise NotFound(Issue("not-found", f"标签 #{tag_id} 不存在", {"record": tag_id}))
+    tag_type = session.get(TagType, tag.tag_code)
+    area_code, _ = _subject_area(session, tag_type, tag.person_id or tag.household_id)
+    require_write(actor, area_code, tag_department=tag_type.department)
+    if tag.valid_to is not None and tag.valid_to <= on:
+        raise ValidationFailed(Issue("tag-already-ended", f"该标签已于{tag.valid_to}结束", {"record": tag_id}))
+    if on < tag.valid_from:
+        raise ValidationFailed(Issue("bad-interval", "结束日期早于开始日期", {"field": "valid_to"}))
+    batch = batch or history.open_batch(session, actor, "web", note=reason)
+    old = tag.valid_to
+    tag.valid_to = on
+    tag.row_version += 1
+    history.log_change(session, batch, "tag", tag.id, "end", {"valid_to": (old, on)}, on)
+    session.flush()
+    return tag
+
+
+def tags_of(session: Session, actor: User, *, person_id: int | None = None, household_id: int | None = None,
+            on: date | None = None) -> list[Tag]:
+    """Tags of one subject; only those valid on ``on`` when given."""
+    if person_id is not None:
+        subject = session.get(Person, person_id)
+        query = select(Tag).where(Tag.person_id == person_id)
+    else:
+        subject = session.get(Household, household_id)
+        query = select(Tag).where(Tag.household_id == household_id)
+    if subject is None:
+        raise NotFound(Issue("not-found", "对象不存在"))
+    require_read(actor, subject.area_code)
+    if on is not None:
+        query = query.where(Tag.valid_from <= on, or_(Tag.valid_to.is_(None), Tag.valid_to > on))
+    return list(session.execute(query.order_by(Tag.valid_from)).scalars())

@@ -1,0 +1,1 @@
+"""Pure validators for national identifiers (no database, no Flask)."""
