@@ -44,3 +44,14 @@ def check_values(session: Session, model: type[SQLModel], values: dict[str, Any]
         if column.type.python_type is date and not isinstance(value, date):
             issues.append(Issue("bad-date", f"{lab}不是有效日期：{value}", {"field": name}))
     return issues
+
+
+def with_defaults(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` completed with the model's declared defaults for the business fields left out."""
+    out = dict(values)
+    for name, info in model.model_fields.items():
+        if name in out or name in {"id", "hid", "row_version", "batch_id", "valid_from", "valid_to"}:
+            continue
+        if not info.is_required():
+            out[name] = info.get_default(call_default_factory=True)
+    return out

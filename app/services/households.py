@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeBatch, Household, Person, User
 from app.services import history
-from app.services.fields import check_values
+from app.services.fields import check_values, with_defaults
 from app.services.persons import ALIVE, today
 from app.services.scope import require_read, require_write
 
@@ -41,9 +41,7 @@ def head_of(session: Session, actor: User, household_id: int) -> Person | None:
 
 
 def check_household(session: Session, values: dict[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
-    values = Household.model_validate({"batch_id": 0, "valid_from": date.min, **values}).model_dump(
-        exclude={"id", "row_version", "batch_id", "valid_from"}
-    )
+    values = with_defaults(Household, values)
     issues = check_values(session, Household, values)
     if values.get("area_code") and session.get(Area, values["area_code"]) is None:
         issues.append(Issue("unknown-area", f"区划 {values['area_code']} 不存在", {"field": "area_code"}))

@@ -12,7 +12,7 @@ from app.issues import Issue, NotFound, ValidationFailed
 from app.models import ChangeBatch, Household, Person, Tag, User
 from app.models.base import utcnow
 from app.services import history
-from app.services.fields import check_values
+from app.services.fields import check_values, with_defaults
 from app.services.scope import require_read, require_write, scope_of
 from app.validators.idcard import check_id_number
 
@@ -63,9 +63,7 @@ def check_person(session: Session, values: dict[str, Any]) -> tuple[dict[str, An
             values.setdefault("birth_date", result.birth_date)
             values["birth_date"] = values["birth_date"] or result.birth_date
             values["sex"] = values.get("sex") or result.sex
-    values = Person.model_validate({"area_code": "", "batch_id": 0, "valid_from": date.min, **values}).model_dump(
-        exclude={"id", "row_version", "batch_id", "valid_from"}
-    ) | {k: values[k] for k in values if k in {"area_code"}}
+    values = with_defaults(Person, values)
     issues += [i for i in check_values(session, Person, values) if i.location.get("field") != "id_number" or not raw_id]
 
     if values.get("living_status", ALIVE) != ALIVE and not values.get("status_date"):
