@@ -10,10 +10,11 @@ from flask import Flask
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: configuration, database, registries, views and CLI."""
     app = Flask(__name__, instance_relative_config=True)
-    from app import config, db
+    from app import config, db, registry
 
     config.load_config(app, test_config)
     db.init_app(app)
+    registry.init_app(app)
 
     from app import cli, views
 

@@ -9,9 +9,17 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from app.cli import areas, db, export, seed, users
+from app.cli import areas, db, export, reports, seed, users
 
-COMMANDS: tuple[click.Command, ...] = (db.db_group, areas.areas_group, users.users_group, export.export_command, seed.seed_demo_command)
+COMMANDS: tuple[click.Command, ...] = (
+    db.db_group,
+    areas.areas_group,
+    users.users_group,
+    export.export_command,
+    seed.seed_demo_command,
+    reports.report_group,
+    reports.registry_group,
+)
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,7 @@ from app.models.house import House, HouseHistory
 from app.models.observation import Observation, ObservationItem
 from app.models.organisation import Organisation, OrganisationHistory
 from app.models.person import Household, HouseholdHistory, Person, PersonHistory
+from app.models.report import ReportDefinition, ReportDownload
 from app.models.tag import Tag, TagType
 from app.models.user import User
 
@@ -36,6 +37,8 @@ __all__ = [
     "OrganisationHistory",
     "Person",
     "PersonHistory",
+    "ReportDefinition",
+    "ReportDownload",
     "Tag",
     "TagType",
     "User",
