@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 
 from app.cli.common import fail_on_issues
 from app.db import get_db
 from app.services.areas import import_areas_csv
 
 
-@click.group("areas")
+@click.group("areas", cls=AppGroup)
 def areas_group() -> None:
     """Areas (统计用区划代码)."""
 

@@ -6,12 +6,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from app.db import get_db
 from app.services.export import TABLES, export_table
 
 
 @click.command("export")
+@with_appcontext
 @click.argument("table", type=click.Choice(TABLES))
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from app.cli.common import fail_on_issues
 from app.db import get_db
@@ -17,7 +18,7 @@ from app.registry.vocabulary import REPORT_KINDS
 from app.services import reports
 
 
-@click.group("report")
+@click.group("report", cls=AppGroup)
 def report_group() -> None:
     """Department reports generated from the base data."""
 
@@ -57,7 +58,7 @@ def run_command(report: str, area_code: str | None, as_of: datetime | None, peri
     click.echo(f"已生成 {result.meta['报表']}（{result.meta['区划']}，参考日 {result.meta['参考日期']}）→ {out}")
 
 
-@click.group("registry")
+@click.group("registry", cls=AppGroup)
 def registry_group() -> None:
     """The indicator dictionary and report catalogue (forms_registry/)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.cli.common import fail_on_issues
@@ -12,7 +13,7 @@ from app.models.user import ROLES
 from app.services.users import create_user
 
 
-@click.group("users")
+@click.group("users", cls=AppGroup)
 def users_group() -> None:
     """User accounts."""
 

@@ -191,7 +191,7 @@ def area_counts(session: Session, within: Within) -> AreaCounts:
         select(Person.residence_type, func.count(Person.id))
         .where(within(Person.area_code), Person.living_status == ALIVE)
         .group_by(Person.residence_type)
-    ).tuples().all())
+    ).all())
     dibao = _scalar(session, select(func.count(Tag.household_id.distinct()))
                     .join(Household, Tag.household_id == Household.id)
                     .where(Tag.tag_code == DIBAO, _on(Tag, today()), within(Household.area_code),
@@ -212,7 +212,7 @@ def tag_counts(session: Session, within: Within, department: str | None = None) 
         .outerjoin(Household, and_(Tag.household_id == Household.id, Household.status == ACTIVE_HOUSEHOLD))
         .where(_on(Tag, today()), subject_area.is_not(None), within(subject_area))
         .group_by(Tag.tag_code)
-    ).tuples().all())
+    ).all())
     query = select(TagType).order_by(TagType.sort_order, TagType.code)
     if department is not None:
         query = query.where(TagType.department == department)
@@ -227,7 +227,7 @@ def tag_counts(session: Session, within: Within, department: str | None = None) 
 def _by_village(session: Session, query: Select, code: ColumnElement) -> dict[str, int]:
     """Run a one-column count query per village (the first 12 digits, so grids roll up into their village)."""
     village = func.substr(code, 1, 12)
-    return {v: int(n) for n, v in session.execute(query.add_columns(village).group_by(village)).tuples()}
+    return {v: int(n) for n, v in session.execute(query.add_columns(village).group_by(village))}
 
 
 # -- landing pages ---------------------------------------------------------------------------------
@@ -250,7 +250,7 @@ def township_dashboard(session: Session, actor: User) -> TownshipDashboard:
         .where(within(Area.code), Area.level == VILLAGE_LEVEL, Area.valid_from <= day,
                or_(Area.valid_to.is_(None), Area.valid_to > day))
         .order_by(Area.code)
-    ).tuples().all()
+    ).all()
     households = _by_village(session, select(func.count(Household.id)).where(
         within(Household.area_code), Household.status == ACTIVE_HOUSEHOLD), Household.area_code)
     persons = _by_village(session, select(func.count(Person.id)).where(
@@ -270,7 +270,7 @@ def department_dashboard(session: Session, actor: User) -> DepartmentDashboard:
     """The department's own tag types with current counts in the actor's area."""
     require_active(actor)
     label = labels(session, "department").get(actor.department or "", "未指定部门")
-    tags = tag_counts(session, scope_of(actor).clause, department=actor.department or "") if actor.department else []
+    tags = tag_counts(session, scope_of(actor).clause, department=actor.department) if actor.department else []
     return DepartmentDashboard(area_info(session, actor.area_code), actor.department, label, tags)
 
 
@@ -283,11 +283,11 @@ def admin_dashboard(session: Session, actor: User) -> AdminDashboard:
         select(Area.level, func.count(Area.code))
         .where(or_(Area.valid_to.is_(None), Area.valid_to > day))
         .group_by(Area.level)
-    ).tuples().all())
+    ).all())
     areas = [Count(str(level), level_labels.get(str(level), str(level)), n) for level, n in sorted(per_level.items())]
     per_role = dict(session.execute(
         select(User.role, func.count(User.id)).where(User.active.is_(True)).group_by(User.role)
-    ).tuples().all())
+    ).all())
     users = [Count(role, label, per_role.get(role, 0)) for role, label in ROLES.items()]
     code_lists = [
         CodeListRow(name, title, standard, items)
@@ -296,7 +296,7 @@ def admin_dashboard(session: Session, actor: User) -> AdminDashboard:
             .outerjoin(CodeItem, CodeItem.list_name == CodeList.name)
             .group_by(CodeList.name, CodeList.title, CodeList.standard)
             .order_by(CodeList.name)
-        ).tuples()
+        )
     ]
     departments = labels(session, "department")
     tag_types = [

@@ -50,7 +50,7 @@ def require_read(user: User, area_code: str | None) -> None:
     require_active(user)
     if not scope_of(user).covers(area_code):
         raise PermissionDenied(
-            Issue("out-of-scope", f"无权查看该记录：它属于区划 {area_code}，超出您的管辖范围")
+            Issue("out-of-scope", f"无权查看该记录：它属于区划 {area_code}，超出您的管辖范围", {"record": area_code})
         )
 
 

@@ -1,0 +1,71 @@
+"""Error pages, and the one JSON error shape: ``{"error": {"status": N, "issues": [Issue.to_dict(), ...]}}``."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from app.issues import Issue, IssueError
+
+# Status → (stable code, Chinese title) for errors raised by Flask itself (routing, size limits, crashes).
+HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad-request", "请求有误"),
+    401: ("not-logged-in", "请先登录"),
+    403: ("forbidden", "无权访问"),
+    404: ("not-found", "页面不存在"),
+    405: ("method-not-allowed", "不支持该请求方式"),
+    409: ("conflict", "数据已被他人修改"),
+    413: ("too-large", "上传的文件过大"),
+    422: ("invalid", "数据有误"),
+    429: ("too-many-requests", "请求过于频繁"),
+    500: ("internal-error", "系统内部错误"),
+}
+HTTP_MESSAGES: dict[int, str] = {
+    403: "您没有访问该页面的权限。",
+    404: "您访问的页面不存在，可能已被删除或地址有误。",
+    405: "该地址不支持这种请求方式。",
+    500: "系统内部错误，请稍后重试；如果问题持续出现，请联系管理员。",
+}
+
+
+def wants_json() -> bool:
+    """API paths, and clients that prefer JSON over HTML, get JSON errors."""
+    if request.path.startswith("/api/"):
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def error_response(status: int, issues: list[Issue]) -> tuple[Response | str, int]:
+    if wants_json():
+        return jsonify({"error": {"status": status, "issues": [i.to_dict() for i in issues]}}), status
+    title = HTTP_ERRORS.get(status, ("", "请求无法完成"))[1]
+    return render_template("errors/error.html", status=status, title=title, issues=issues), status
+
+
+def handle_issue_error(exc: IssueError) -> tuple[Response | str, int]:
+    return error_response(exc.status, exc.issues)
+
+
+def handle_http_error(exc: HTTPException) -> tuple[Response | str, int] | Response:
+    status = exc.code or 500
+    if status >= 500:
+        # the request's transaction may be broken (e.g. a failed statement on PostgreSQL)
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()
+    code, title = HTTP_ERRORS.get(status, (f"http-{status}", "请求无法完成"))
+    if status == 413:
+        message = f"上传的文件超过 {current_app.config['YBT_MAX_UPLOAD_MB']} MB 的上限，请拆分后再上传。"
+    else:
+        message = HTTP_MESSAGES.get(status, title)
+    body, status = error_response(status, [Issue(code, message)])
+    if status == 405 and getattr(exc, "valid_methods", None):
+        response = current_app.make_response((body, status))
+        response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+    return body, status
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(IssueError, handle_issue_error)
+    app.register_error_handler(HTTPException, handle_http_error)

@@ -1,0 +1,1 @@
+"""Legacy Excel / CSV importers (issue 5)."""
