@@ -99,6 +99,17 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """scrypt costs ~0.2 s a hash; tests create many users, so they use a cheap method."""
+    from app.services import users
+
+    saved = users.PASSWORD_METHOD
+    users.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+    yield
+    users.PASSWORD_METHOD = saved
+
+
 # -- per test ----------------------------------------------------------------------------------
 
 

@@ -65,12 +65,19 @@ class Registry:
 
     def add_report(self, spec: ReportSpec) -> None:
         versions = self.reports.setdefault(spec.id, {})
-        if spec.version in versions and versions[spec.version].text != spec.text:
+        # the same id@version twice: an error when the texts differ, and always between two files
+        # (a published version exported to a file with the very same text is tolerated)
+        both_files = spec.version in versions and _is_file(spec.source) and _is_file(versions[spec.version].source)
+        if spec.version in versions and (versions[spec.version].text != spec.text or both_files):
             self.issues.append(Issue("duplicate-id", f"报表“{spec.id}”第{spec.version}版重复定义",
                                      {"file": spec.source, "path": "version"},
                                      hint=f"另见 {versions[spec.version].source}；修改已发布的报表请提高 version"))
             return
         versions[spec.version] = spec
+
+
+def _is_file(source: str) -> bool:
+    return source.startswith("reports/")
 
 
 def read_yaml(text: str, source: str) -> tuple[Any, list[Issue]]:
@@ -97,9 +104,12 @@ def load_indicators(directory: Path, ctx: Context) -> tuple[dict[str, Indicator]
         if not isinstance(data, list):
             parser.issue("wrong-type", "", "指标文件应为指标列表（每项以“- code:”开头）")
         for i, raw in enumerate(data if isinstance(data, list) else []):
+            seen = len(parser.issues)
             indicator = parser.indicator(raw, f"[{i}]")
             if indicator is None or not indicator.code:
                 continue
+            if any(p.severity == "error" for p in parser.issues[seen:]):
+                continue  # a broken indicator (e.g. an unknown conversion) must not compute anything
             if indicator.code in indicators:
                 parser.issue("duplicate-id", f"[{i}].code", f"指标代码“{indicator.code}”重复",
                              hint=f"已在 {indicators[indicator.code].source} 中定义")

@@ -154,7 +154,7 @@ def area_summary(spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators: 
     numbers = None
     if spec.column_numbers:
         numbers = ["甲", "乙"][: len(label_cols)] + [str(i) for i in range(1, len(leaves) + 1)]
-    sheet = Sheet(_sheet_name(spec.title), render_title(spec, ctx), header, columns, rows,
+    sheet = Sheet(_sheet_name(render_title(spec, ctx)), render_title(spec, ctx), header, columns, rows,
                   column_numbers=numbers, notes=list(spec.notes))
     return _furniture(spec, ctx, [sheet], snap.version)
 

@@ -146,16 +146,28 @@ def _rows(spec: ReportSpec, ctx: RunContext, frame: pl.DataFrame, extra: dict[st
     return rows
 
 
+@lru_cache(maxsize=1)
+def _household_tags() -> frozenset[str]:
+    return frozenset(code for code, t in seed_context().tag_types.items() if t["subject"] == "household")
+
+
+def _household_level(field: str) -> bool:
+    """Same for every member of a household: household fields and attributes of household tags (低保类别, 月保障金额)."""
+    if field.startswith("tag."):
+        return field.split(".")[1] in _household_tags()
+    return ROSTER_FIELDS.get(field, ROSTER_FIELDS["name"]).household_level
+
+
 def _merge_keys(spec: ReportSpec) -> list[str]:
     if not (spec.group_by_household and spec.subject == "persons"):
         return []
-    return [leaf.key for leaf in spec.leaves() if leaf.field and (leaf.field == "seq" or ROSTER_FIELDS.get(leaf.field, ROSTER_FIELDS["name"]).household_level)]
+    return [leaf.key for leaf in spec.leaves() if leaf.field and (leaf.field == "seq" or _household_level(leaf.field))]
 
 
 def roster(spec: ReportSpec, snap: Snapshot, ctx: RunContext) -> Any:
     frame = _sorted(spec, roster_frame(spec, snap, ctx))
     numbers = [str(i) for i in range(1, len(spec.leaves()) + 1)] if spec.column_numbers else None
-    sheet = Sheet(_sheet_name(spec.title), render_title(spec, ctx), _header(spec.columns), _columns(spec),
+    sheet = Sheet(_sheet_name(render_title(spec, ctx)), render_title(spec, ctx), _header(spec.columns), _columns(spec),
                   _rows(spec, ctx, frame), merge_columns=_merge_keys(spec), column_numbers=numbers, notes=list(spec.notes))
     sheet.notes = [*sheet.notes, f"共 {frame.height} 人" if spec.subject == "persons" else f"共 {frame.height} 户"]
     return _furniture(spec, ctx, [sheet], snap.version)
@@ -197,6 +209,17 @@ def _reasons(spec: ReportSpec, ids: list[int], before: pl.DataFrame, after: pl.D
     return out
 
 
+def _with_end_status(spec: ReportSpec, removed: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+    """A person who left the list shows how they left (死亡/迁出 and its date) as of the period's end."""
+    if spec.subject != "persons" or removed.is_empty():
+        return removed
+    cols = ["living_status", "status_date", "moved_to"]
+    late = after.select("id", *[pl.col(c).alias(f"__end_{c}") for c in cols])
+    return (removed.join(late, on="id", how="left")
+            .with_columns([pl.coalesce(pl.col(f"__end_{c}"), pl.col(c)).alias(c) for c in cols])
+            .drop([f"__end_{c}" for c in cols]))
+
+
 def change_list(spec: ReportSpec, before: Snapshot, after: Snapshot, ctx: RunContext) -> Any:
     """新增 and 减少 between the day before the period and its last day."""
     assert ctx.period is not None
@@ -209,14 +232,14 @@ def change_list(spec: ReportSpec, before: Snapshot, after: Snapshot, ctx: RunCon
     in1 = f1.filter(pl.col("area_code").str.starts_with(ctx.prefix) & evaluate.where_expr(after, spec.where, spec.subject))
     ids0, ids1 = set(in0.get_column("id").to_list()), set(in1.get_column("id").to_list())
     added = _sorted(spec, _decorate(spec, after, in1.filter(pl.col("id").is_in(sorted(ids1 - ids0)))))
-    removed = _sorted(spec, _decorate(spec, before, in0.filter(pl.col("id").is_in(sorted(ids0 - ids1)))))
+    removed = _sorted(spec, _decorate(spec, before, _with_end_status(spec, in0.filter(pl.col("id").is_in(sorted(ids0 - ids1))), f1)))
     rows: list[Row] = []
     for frame, label, is_added, state in ((added, "新增", True, f1), (removed, "减少", False, f1)):
         ids = frame.get_column("id").to_list()
         reasons = _reasons(spec, ids, f0, state, start, is_added)
         rows += _rows(spec, ctx, frame, {"change_type": [label] * len(ids), "change_reason": reasons})
     noun = "人" if spec.subject == "persons" else "户"
-    sheet = Sheet(_sheet_name(spec.title), render_title(spec, ctx), _header(spec.columns), _columns(spec), rows,
+    sheet = Sheet(_sheet_name(render_title(spec, ctx)), render_title(spec, ctx), _header(spec.columns), _columns(spec), rows,
                   column_numbers=[str(i) for i in range(1, len(spec.leaves()) + 1)] if spec.column_numbers else None,
                   notes=[*spec.notes, f"本期新增 {added.height} {noun}，减少 {removed.height} {noun}"])
     return _furniture(spec, ctx, [sheet], after.version)

@@ -139,7 +139,12 @@ def county_code(session: Session) -> str:
 def build_report(db: Database, session: Session, registry: Registry, actor: User | None, req: RunRequest,
                  today: date | None = None) -> Report:
     """Generate a projection for an area and a date (or period). ``actor`` None = the command line."""
-    spec = registry.get(req.report_id, req.version)
+    return build_from_spec(db, session, registry, actor, registry.get(req.report_id, req.version), req, today)
+
+
+def build_from_spec(db: Database, session: Session, registry: Registry, actor: User | None, spec: ReportSpec,
+                    req: RunRequest, today: date | None = None) -> Report:
+    """Generate a projection given as a parsed spec (also one not yet published: the admin's preview)."""
     today = today or utcnow().date()
     check_not_expired(spec, today)
     if actor is not None:

@@ -11,6 +11,9 @@ from app.models import Area, User
 from app.models.user import ROLES
 from app.services.codelists import labels
 
+# werkzeug's default (scrypt). The test suite lowers the cost; production never changes it.
+PASSWORD_METHOD = "scrypt"
+
 
 def create_user(
     session: Session, username: str, password: str, display_name: str, role: str, area_code: str, department: str | None = None
@@ -28,7 +31,7 @@ def create_user(
         issues.append(Issue("duplicate-username", f"用户名 {username} 已存在", {"field": "username"}))
     if issues:
         raise ValidationFailed(issues)
-    user = User(username=username, password_hash=generate_password_hash(password), display_name=display_name,
+    user = User(username=username, password_hash=generate_password_hash(password, method=PASSWORD_METHOD), display_name=display_name,
                 role=role, area_code=area_code, department=department)
     session.add(user)
     session.flush()

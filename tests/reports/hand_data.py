@@ -35,6 +35,29 @@ Observations: cropland_area 2025: 甲村 1000.5, 乙村 800, 丙村 1200; 2024: 
 grain_output 2024: 甲村 300, 乙村 250, 丙村 410.
 Organisations: 甲村 N2 village collective (kind 8, 3 employees); 丙村 co-operative (kind 9, 12 employees).
 Houses: H1 house grade C 120 m²; H4 house grade D 80.5 m²; H6 house grade A 150 m².
+
+Added for the report catalogue (append only; everything above is unchanged):
+
+  乙村 (339901100202)
+    H8 户号 YC003
+       p16 女 1986-11-20 户主 02  38岁  户籍常住(1)  医保参保 (资助 否); 养老保险 (领取 否)
+       p17 男 2009-08-31 儿子 20  15岁  户籍常住(1)  持证残疾 智力(5) 三级(3) C003; 医保参保 (资助 否)
+                                  (turns 16 ON 2025-08-31: not school age on 8月31日, although 15 on 06-30)
+       p18 女 2019-08-31 女儿 30   5岁  户籍常住(1)  医保参保 (资助 否)
+                                  (turns 6 ON 2025-08-31: school age (小学) on 8月31日, 学前 on 06-30)
+       p19 男 1942-05-20 父亲 51  83岁  户籍常住(1)  退役军人 退役士兵(01);
+                                  moved out (迁出, to 示范市外县) 2025-05-20: tags end that day
+More tags (all from 2024-01-01 unless noted):
+  p1  养老保险 领取(1); 医保参保 资助(1); 家庭医生签约
+  p2  养老保险 领取(1); 家庭医生签约
+  p3  医保参保 资助(1)
+  p5  养老保险 领取 否(0)
+  p8  退役军人 烈士遗属(07); 养老保险 领取(1); 家庭医生签约
+  p10 持证残疾 视力(1) 一级(1) C002
+  p13 退役军人 残疾军人(05); 医保参保 资助(1)
+  H2  监测户 脱贫不稳定户(kind 1) risk 因病 from 2025-02-01; 脱贫户
+Observations: collective_income 2024: 甲村 156000 元, 丙村 82500 元.
+Houses: H8 house grade B 95 m²; H7 old house grade D 60 m² with status 2 (注销, demolished).
 """
 
 from __future__ import annotations
@@ -88,9 +111,13 @@ PEOPLE = [
     ("p13", "H6", V3, "1", date(1970, 1, 1), "02", "1", "丙一"),
     ("p14", "H6", V3, "2", date(1945, 1, 1), "10", "1", "丙二"),
     ("p15", "H7", V3, "1", date(1985, 4, 4), "02", "1", "丙三"),
+    ("p16", "H8", V2, "2", date(1986, 11, 20), "02", "1", "乙六"),
+    ("p17", "H8", V2, "1", date(2009, 8, 31), "20", "1", "乙七"),
+    ("p18", "H8", V2, "2", date(2019, 8, 31), "30", "1", "乙八"),
+    ("p19", "H8", V2, "1", date(1942, 5, 20), "51", "1", "乙九"),
 ]
 HOUSEHOLDS = [("H1", "JC001", V1), ("H2", "JC002", V1), ("H3", "JC003", V1), ("H4", "YC001", V2), ("H5", "YC002", V2),
-              ("H6", "BC001", V3), ("H7", "BC002", V3)]
+              ("H6", "BC001", V3), ("H7", "BC002", V3), ("H8", "YC003", V2)]
 
 
 def build(session: Session) -> HandCounty:
@@ -157,5 +184,41 @@ def build(session: Session) -> HandCounty:
         history.create_version(session, batch, "house", {
             "address": f"{hh}住房", "area_code": village, "house_type": "1", "floor_area": area, "structure": "2",
             "safety_grade": grade, "household_id": h[hh], "status": "1"}, START)
+    _catalogue_additions(session, admin, users)
     session.commit()
     return users
+
+
+def _catalogue_additions(session: Session, admin: User, users: HandCounty) -> None:
+    """Tags, observations and houses added for the report catalogue (see the docstring)."""
+    p, h = users.persons, users.households
+    grant = grant_tag
+    grant(session, admin, "pension_insured", p["p1"], START, attrs={"receiving": "1"})
+    grant(session, admin, "medical_insured", p["p1"], START, attrs={"subsidised": "1"})
+    grant(session, admin, "family_doctor", p["p1"], START)
+    grant(session, admin, "pension_insured", p["p2"], START, attrs={"receiving": "1"})
+    grant(session, admin, "family_doctor", p["p2"], START)
+    grant(session, admin, "medical_insured", p["p3"], START, attrs={"subsidised": "1"})
+    grant(session, admin, "pension_insured", p["p5"], START, attrs={"receiving": "0"})
+    grant(session, admin, "veteran", p["p8"], START, attrs={"category": "07"})
+    grant(session, admin, "pension_insured", p["p8"], START, attrs={"receiving": "1"})
+    grant(session, admin, "family_doctor", p["p8"], START)
+    grant(session, admin, "disabled", p["p10"], START, attrs={"category": "1", "grade": "1", "certificate_no": "C002"})
+    grant(session, admin, "veteran", p["p13"], START, attrs={"category": "05"})
+    grant(session, admin, "medical_insured", p["p13"], START, attrs={"subsidised": "1"})
+    grant(session, admin, "pension_insured", p["p16"], START, attrs={"receiving": "0"})
+    grant(session, admin, "medical_insured", p["p16"], START, attrs={"subsidised": "0"})
+    grant(session, admin, "disabled", p["p17"], START, attrs={"category": "5", "grade": "3", "certificate_no": "C003"})
+    grant(session, admin, "medical_insured", p["p17"], START, attrs={"subsidised": "0"})
+    grant(session, admin, "medical_insured", p["p18"], START, attrs={"subsidised": "0"})
+    grant(session, admin, "veteran", p["p19"], START, attrs={"category": "01"})
+    grant(session, admin, "monitored", h["H2"], date(2025, 2, 1), attrs={"kind": "1", "risk": "因病"})
+    grant(session, admin, "poverty_exit", h["H2"], START)
+    end_person(session, admin, p["p19"], "moved_out", date(2025, 5, 20), moved_to="示范市外县")
+    record_observation(session, admin, "collective_income", V1, "2024", 156000)
+    record_observation(session, admin, "collective_income", V3, "2024", 82500)
+    batch = history.open_batch(session, admin, "web")
+    for hh, village, grade, area, status in [("H8", V2, "B", 95.0, "1"), ("H7", V3, "D", 60.0, "2")]:
+        history.create_version(session, batch, "house", {
+            "address": f"{hh}住房", "area_code": village, "house_type": "1", "floor_area": area, "structure": "2",
+            "safety_grade": grade, "household_id": h[hh], "status": status}, START)
