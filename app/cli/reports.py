@@ -71,8 +71,13 @@ def check_command(path: Path | None) -> None:
         registry = load_registry(REGISTRY_DIR)
         ctx = seed_context()
         ctx.indicators = registry.indicators
-        spec, issues = parse_report(path.read_text(encoding="utf-8"), str(path), ctx)
+        text = path.read_text(encoding="utf-8")
+        spec, issues = parse_report(text, str(path), ctx)
         summary = f"{spec.ref}" if spec else str(path)
+        existing = registry.reports.get(spec.id, {}).get(spec.version) if spec else None
+        if existing is not None and existing.text != text:
+            issues = [*issues, Issue("duplicate-id", f"报表“{spec.id}”第{spec.version}版已存在，内容不同", {"file": str(path), "path": "version"},
+                                     hint=f"修改已有报表请把 version 提高到 {max(registry.reports[spec.id]) + 1}")]
     else:
         registry = load_registry(path or REGISTRY_DIR)
         issues = registry.issues

@@ -88,6 +88,13 @@ CONVERSIONS: dict[tuple[str, str], float] = {
     ("公斤", "吨"): 0.001,
 }
 
+# The unit that signs a county-wide report of each department (填报单位), after the county's name.
+DEPARTMENT_UNITS: dict[str, str] = {
+    "mca": "民政局", "cdpf": "残疾人联合会", "nhc": "卫生健康局", "nhsa": "医疗保障局", "hrss": "人力资源和社会保障局",
+    "mva": "退役军人事务局", "moe": "教育局", "moa": "农业农村局", "stats": "统计局", "mohurd": "住房和城乡建设局",
+    "mem": "应急管理局", "org": "委组织部", "data": "数据局",
+}
+
 REPORT_KINDS: dict[str, str] = {
     "area_summary": "分区划汇总表",
     "roster": "花名册",

@@ -20,6 +20,7 @@ from app.models import Area, ReportDefinition, ReportDownload, User
 from app.models.base import utcnow
 from app.registry.loader import Registry, check_not_expired, load_registry, parse_report, seed_context
 from app.registry.schema import ReportSpec
+from app.registry.vocabulary import DEPARTMENT_UNITS
 from app.reporting import projections, rosters
 from app.reporting.frames import CACHE, data_version
 from app.reporting.table import Report
@@ -163,7 +164,7 @@ def build_from_spec(db: Database, session: Session, registry: Registry, actor: U
     labels = code_lists(session)
     ctx = projections.RunContext(
         area_code=area.code, area_name=area.name, on=on, period=period, code_lists=labels, generated_at=utcnow(),
-        generated_by=actor.display_name if actor is not None else "命令行", department_label=labels.get("department", {}).get(spec.department, ""),
+        generated_by=actor.display_name if actor is not None else "命令行", department_label=DEPARTMENT_UNITS.get(spec.department, "") if area.level <= 3 else "",
     )
     version = data_version(db.engine)
     snap = CACHE.get(db.engine, on, version)

@@ -412,3 +412,15 @@ def test_build_report_refuses_an_expired_form(app: Flask, reg_dir: Path) -> None
     (issue,) = err.value.issues
     assert (issue.code, issue.location.get("record")) == ("form-expired", "old_form@1")
     assert "2024年12月31日" in issue.message  # names its 有效期
+
+
+def test_cli_check_single_file_clashing_with_a_shipped_version(runner, tmp_path: Path) -> None:
+    """A changed copy of a shipped report that keeps its version number is refused with the next number."""
+    shipped = Path(__file__).resolve().parents[2] / "forms_registry" / "reports" / "mca_needy_by_village.yaml"
+    changed = tmp_path / "mca_needy_by_village.yaml"
+    changed.write_text(shipped.read_text(encoding="utf-8").replace("困难群众分村汇总表", "困难群众汇总表"), encoding="utf-8")
+    result = runner.invoke(args=["registry", "check", str(changed)])
+    assert result.exit_code == 1
+    assert "[duplicate-id]" in result.output and "提高到 2" in result.output
+    same = runner.invoke(args=["registry", "check", str(shipped)])
+    assert same.exit_code == 0, same.output

@@ -213,3 +213,9 @@ def test_aged_changes_p19_moves_out(app, session, hand: HandCounty) -> None:
         ("减少", "青石镇", "乙村", "乙九", "男", date(1942, 5, 20), masked_id("p19"), "迁出", date(2025, 5, 20)),
     ]
     assert table(run(app, session, "mca_aged_changes", period="2025-06")) == []
+
+
+def test_filler_names_the_signing_unit(app, session, hand: HandCounty) -> None:
+    """A county report is signed by the county's department; a township's by the township."""
+    assert run(app, session, "mca_needy_by_village").filler == "填报单位（盖章）：云溪县民政局"
+    assert run(app, session, "mca_needy_by_village", area=TOWN_1).filler == "填报单位（盖章）：青石镇"
