@@ -13,7 +13,7 @@ from app.db import get_db
 
 @click.command("seed-demo")
 @click.option("--persons", type=click.IntRange(min=1), default=20_000, show_default=True, help="人数")
-@click.option("--seed", type=int, default=1, show_default=True, help="随机种子（同样的参数生成同样的数据）")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="随机种子（同样的参数生成同样的数据）")
 @click.option("--if-empty", is_flag=True, help="数据库已有人员时跳过，不报错")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="基准日 YYYY-MM-DD（默认今天）")
 @click.option("--quiet", is_flag=True, help="不显示各阶段进度")

@@ -12,7 +12,7 @@ _cache: dict[str, dict[str, dict[str, str]]] = {}
 
 def code_lists(session: Session) -> dict[str, dict[str, str]]:
     """``{list_name: {code: label}}`` in sort order. Code lists change only through migrations."""
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     if key not in _cache:
         lists: dict[str, dict[str, str]] = {}
         for item in session.execute(select(CodeItem).order_by(CodeItem.list_name, CodeItem.sort_order)).scalars():
