@@ -25,7 +25,9 @@ def age_date(on: date, month_day: tuple[int, int] | None) -> date:
 def age_expr(at: date) -> pl.Expr:
     """Whole years of age on ``at`` (a birthday on ``at`` counts)."""
     birth = pl.col("birth_date")
-    not_yet = (birth.dt.month().cast(pl.Int32) * 100 + birth.dt.day().cast(pl.Int32)) > (at.month * 100 + at.day)
+    not_yet = (birth.dt.month().cast(pl.Int32) * 100 + birth.dt.day().cast(pl.Int32)) > (
+        at.month * 100 + at.day
+    )
     return (pl.lit(at.year) - birth.dt.year().cast(pl.Int32) - not_yet.cast(pl.Int32)).alias("age")
 
 
@@ -55,9 +57,9 @@ def _field_expr(f: FieldFilter) -> pl.Expr:
 
 def tag_holders(snap: Snapshot, t: TagFilter, subject: str) -> pl.Series:
     """Ids of the persons (or households) holding tag ``t`` on the snapshot's date."""
-    tags = snap.tags.filter(pl.col("tag_code") == t.code)
+    tags = snap.tag_frame(t.code)
     for name, values in t.attrs:
-        tags = tags.filter(pl.col("attrs").str.json_path_match(f"$.{name}").is_in(list(values)))
+        tags = tags.filter(pl.col(f"attr.{name}").is_in(list(values)))
     column = "household_id" if (t.household or subject == "households") else "person_id"
     return tags.get_column(column).drop_nulls().unique()
 
@@ -75,14 +77,23 @@ def where_expr(snap: Snapshot, where: Where, subject: str) -> pl.Expr:
 
 
 def prepared(snap: Snapshot, subject: str, at: date) -> pl.DataFrame:
-    """The subject's frame with the derived columns filters may use."""
+    """The subject's frame with the derived columns filters may use (cached per snapshot)."""
+    return snap.derived(f"{subject}@{at.isoformat()}", lambda: _prepare(snap, subject, at))
+
+
+def _prepare(snap: Snapshot, subject: str, at: date) -> pl.DataFrame:
     if subject == "persons":
         return snap.persons.with_columns(age_expr(at))
     if subject == "households":
-        sizes = (snap.persons.filter(pl.col("living_status") == "1").group_by("household_id")
-                 .agg(pl.len().alias("member_count")).rename({"household_id": "id"}))
-        return (snap.households.join(sizes, on="id", how="left")
-                .with_columns(pl.col("member_count").fill_null(0).cast(pl.Int64)))
+        sizes = (
+            snap.persons.filter(pl.col("living_status") == "1")
+            .group_by("household_id")
+            .agg(pl.len().alias("member_count"))
+            .rename({"household_id": "id"})
+        )
+        return snap.households.join(sizes, on="id", how="left").with_columns(
+            pl.col("member_count").fill_null(0).cast(pl.Int64)
+        )
     return snap.table(subject)
 
 
@@ -100,7 +111,8 @@ def observation_period(on: date, period: str) -> tuple[date, date]:
     return date(on.year, 1, 1), date(on.year, 12, 31)
 
 
-def _value_expr(snap: Snapshot, c: Compute, mask: pl.Expr) -> pl.Expr:
+def _value_expr(snap: Snapshot, c: Compute, mask_name: str) -> pl.Expr:
+    mask = pl.col(mask_name)
     if c.aggregate == "count":
         return mask.sum()
     if c.aggregate == "distinct_households":
@@ -112,7 +124,9 @@ def _value_expr(snap: Snapshot, c: Compute, mask: pl.Expr) -> pl.Expr:
     raise ValueError(c)
 
 
-def _with_tag_values(snap: Snapshot, frame: pl.DataFrame, subject: str, computes: list[Compute]) -> pl.DataFrame:
+def _with_tag_values(
+    snap: Snapshot, frame: pl.DataFrame, subject: str, computes: list[Compute]
+) -> pl.DataFrame:
     """Attach numeric tag attributes summed by a ``tag_attr`` indicator as columns of the subject."""
     for c in computes:
         if not c.tag_attr:
@@ -122,15 +136,16 @@ def _with_tag_values(snap: Snapshot, frame: pl.DataFrame, subject: str, computes
         if name in frame.columns:
             continue
         key = "household_id" if subject == "households" else "person_id"
-        values = (snap.tags.filter(pl.col("tag_code") == code)
-                  .select(pl.col(key).alias("__key"), pl.col("attrs").str.json_path_match(f"$.{attr}")
-                          .cast(pl.Float64, strict=False).alias(name))
+        values = (snap.tag_frame(code)
+                  .select(pl.col(key).alias("__key"), pl.col(f"attr.{attr}").cast(pl.Float64, strict=False).alias(name))
                   .drop_nulls("__key").group_by("__key").agg(pl.col(name).sum()))
         frame = frame.join(values, left_on="id", right_on="__key", how="left")
     return frame
 
 
-def village_values(snap: Snapshot, indicators: list[Indicator], age_on: tuple[int, int] | None = None) -> pl.DataFrame:
+def village_values(
+    snap: Snapshot, indicators: list[Indicator], age_on: tuple[int, int] | None = None
+) -> pl.DataFrame:
     """One row per village (12-digit code) with one column per indicator code (missing → 0)."""
     on = snap.on
     parts: list[pl.DataFrame] = []
@@ -142,7 +157,11 @@ def village_values(snap: Snapshot, indicators: list[Indicator], age_on: tuple[in
         by_subject.setdefault((ind.compute.subject, at), []).append(ind)
     for (subject, at), group in by_subject.items():
         frame = _with_tag_values(snap, prepared(snap, subject, at), subject, [i.compute for i in group])
-        aggs = [_value_expr(snap, i.compute, where_expr(snap, i.compute.where, subject)).alias(i.code) for i in group]
+        # Masks are computed over the whole frame first: membership tests inside a group-by would
+        # run once per village.
+        masks = {i.code: f"__mask_{n}" for n, i in enumerate(group)}
+        frame = frame.with_columns([where_expr(snap, i.compute.where, subject).alias(masks[i.code]) for i in group])
+        aggs = [_value_expr(snap, i.compute, masks[i.code]).alias(i.code) for i in group]
         parts.append(frame.group_by("village").agg(aggs))
     for ind in indicators:
         c = ind.compute
@@ -150,7 +169,9 @@ def village_values(snap: Snapshot, indicators: list[Indicator], age_on: tuple[in
             continue
         start, end = observation_period(on, c.period)
         obs = snap.table("observations").filter(
-            (pl.col("item_code") == c.item) & (pl.col("period_start") >= start) & (pl.col("period_end") <= end)
+            (pl.col("item_code") == c.item)
+            & (pl.col("period_start") >= start)
+            & (pl.col("period_end") <= end)
         )
         parts.append(obs.group_by("village").agg(pl.col("value").sum().alias(ind.code)))
     result = pl.DataFrame({"village": pl.Series([], dtype=pl.String)})
@@ -161,5 +182,7 @@ def village_values(snap: Snapshot, indicators: list[Indicator], age_on: tuple[in
             result = result.with_columns(pl.lit(0).alias(ind.code))
         factor = CONVERSIONS[ind.compute.convert] if ind.compute.convert else 1.0
         col = pl.col(ind.code).fill_null(0)
-        result = result.with_columns((col.cast(pl.Float64) * factor if factor != 1.0 else col).alias(ind.code))
+        result = result.with_columns(
+            (col.cast(pl.Float64) * factor if factor != 1.0 else col).alias(ind.code)
+        )
     return result
