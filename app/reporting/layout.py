@@ -38,6 +38,8 @@ class Placed:
 
 @dataclass
 class SheetLayout:
+    """The plan of one sheet: fixed cells and merges, body geometry and styles, widths, print setup."""
+
     sheet: Sheet
     ncols: int
     widths: list[float]
@@ -65,16 +67,6 @@ class SheetLayout:
     @property
     def bottom_cells(self) -> list[Placed]:
         return [c for c in self.cells if c.row >= self.body_start]
-
-    def styles_used(self) -> list[styles.StyleSpec]:
-        """Every distinct style the sheet needs, in a stable order."""
-        found: dict[str, styles.StyleSpec] = {}
-        for cell in self.cells:
-            found.setdefault(cell.style.name, cell.style)
-        for specs in self.body_styles.values():
-            for spec in specs:
-                found.setdefault(spec.name, spec)
-        return list(found.values())
 
 
 def pad_key(key: str) -> str:

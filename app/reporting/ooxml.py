@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from xml.sax.saxutils import escape, quoteattr
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
 
 from app.reporting import styles
@@ -26,6 +28,9 @@ BORDERS = (
 )
 
 
+_SPECIAL = re.compile(ILLEGAL_CHARACTERS_RE.pattern + r"|[&<>\r]|_x")  # what text() would change
+
+
 def text(value: str) -> str:
     """Element text: illegal characters removed, markup escaped, Excel's ``_xHHHH_`` escape kept literal."""
     value = escape(clean_text(value), {"\r": "&#13;"})
@@ -34,6 +39,8 @@ def text(value: str) -> str:
 
 def t_element(value: str) -> str:
     """A ``<t>`` element, preserving leading/trailing white space."""
+    if value and not value[0].isspace() and not value[-1].isspace() and not _SPECIAL.search(value):
+        return f"<t>{value}</t>"  # the common case: nothing to escape
     body = text(value)
     if value[:1].isspace() or value[-1:].isspace():
         return f'<t xml:space="preserve">{body}</t>'

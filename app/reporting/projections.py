@@ -64,7 +64,9 @@ def _furniture(spec: ReportSpec, ctx: RunContext, sheets: list[Sheet], snap_vers
         period_line = f"报告期：{_period_text(ctx, spec)}"
     else:
         period_line = f"截至{_chinese_date(ctx.on)}"
-    footer = [(name, _chinese_date(ctx.generated_at.date()) if name == "报出日期" else "") for name in spec.footer]
+    footer = [
+        (name, _chinese_date(ctx.generated_at.date()) if name == "报出日期" else "") for name in spec.footer
+    ]
     meta = {
         "报表": spec.ref,
         "报表名称": spec.title,
@@ -75,17 +77,31 @@ def _furniture(spec: ReportSpec, ctx: RunContext, sheets: list[Sheet], snap_vers
         "数据版本": str(snap_version),
         "生成人": ctx.generated_by,
     }
-    return Report(sheets=sheets, statutory=dict(spec.statutory), filler=f"填报单位（盖章）：{ctx.area_name}{ctx.department_label}",
-                  period_line=period_line, unit_line=spec.unit_line, footer=footer, meta=meta, paper=spec.paper)  # type: ignore[arg-type]
+    return Report(
+        sheets=sheets,
+        statutory=dict(spec.statutory),
+        filler=f"填报单位（盖章）：{ctx.area_name}{ctx.department_label}",
+        period_line=period_line,
+        unit_line=spec.unit_line,
+        footer=footer,
+        meta=meta,
+        paper=spec.paper,
+    )  # type: ignore[arg-type]
 
 
 def render_title(spec: ReportSpec, ctx: RunContext) -> str:
-    return spec.title.replace("{area}", ctx.area_name).replace("{period}", _period_text(ctx, spec)).replace(
-        "{date}", _chinese_date(ctx.on))
+    return (
+        spec.title.replace("{area}", ctx.area_name)
+        .replace("{period}", _period_text(ctx, spec))
+        .replace("{date}", _chinese_date(ctx.on))
+    )
 
 
 def _header(nodes: tuple[ColumnNode, ...]) -> list[HeaderCell]:
-    return [HeaderCell(n.label, _header(n.children)) if n.children else HeaderCell(n.label, key=n.key) for n in nodes]
+    return [
+        HeaderCell(n.label, _header(n.children)) if n.children else HeaderCell(n.label, key=n.key)
+        for n in nodes
+    ]
 
 
 def _sheet_name(text: str) -> str:
@@ -98,18 +114,27 @@ def _sheet_name(text: str) -> str:
 
 
 def _areas_in_scope(snap: Snapshot, ctx: RunContext, level: int) -> pl.DataFrame:
-    return snap.areas.filter((pl.col("level") == level) & pl.col("code").str.starts_with(ctx.prefix)).sort("code")
+    return snap.areas.filter((pl.col("level") == level) & pl.col("code").str.starts_with(ctx.prefix)).sort(
+        "code"
+    )
 
 
-def _rolled(values: pl.DataFrame, codes: list[str], key_len: int, indicators: list[Indicator]) -> dict[str, dict[str, float]]:
+def _rolled(
+    values: pl.DataFrame, codes: list[str], key_len: int, indicators: list[Indicator]
+) -> dict[str, dict[str, float]]:
     """Indicator values summed over every village whose code starts with each code's prefix."""
     frame = values.with_columns(pl.col("village").str.slice(0, key_len).alias("__key"))
     sums = frame.group_by("__key").agg([pl.col(i.code).sum() for i in indicators])
     by_key = {r["__key"]: r for r in sums.iter_rows(named=True)}
-    return {code: {i.code: (by_key.get(code[:key_len]) or {}).get(i.code, 0) or 0 for i in indicators} for code in codes}
+    return {
+        code: {i.code: (by_key.get(code[:key_len]) or {}).get(i.code, 0) or 0 for i in indicators}
+        for code in codes
+    }
 
 
-def area_summary(spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators: dict[str, Indicator]) -> Report:
+def area_summary(
+    spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators: dict[str, Indicator]
+) -> Report:
     leaves = spec.leaves()
     used = [indicators[leaf.indicator] for leaf in leaves if leaf.indicator]
     values = evaluate.village_values(snap, list({i.code: i for i in used}.values()), spec.age_date)
@@ -124,8 +149,10 @@ def area_summary(spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators: 
     if spec.rows.show_code:
         label_cols.append(Column("code", "区划代码", "id"))
         header.append(HeaderCell("区划代码", key="code"))
-    columns = label_cols + [Column(leaf.key, leaf.label, _kind(indicators[leaf.indicator]), indicators[leaf.indicator].decimals)
-                            for leaf in leaves]
+    columns = label_cols + [
+        Column(leaf.key, leaf.label, _kind(indicators[leaf.indicator]), indicators[leaf.indicator].decimals)
+        for leaf in leaves
+    ]
     header += _header(spec.columns)
 
     def row_of(name: str, code: str, vals: dict[str, float], kind: str) -> Row:
@@ -143,7 +170,9 @@ def area_summary(spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators: 
         parent_values = _rolled(values, parents.get_column("code").to_list(), parent_len, used)
         for parent in parents.iter_rows(named=True):
             children = [a for a in area_rows if a["code"].startswith(parent["code"][:parent_len])]
-            rows.append(row_of(f"{parent['name']}小计", parent["code"], parent_values[parent["code"]], "subtotal"))
+            rows.append(
+                row_of(f"{parent['name']}小计", parent["code"], parent_values[parent["code"]], "subtotal")
+            )
             rows += [row_of(a["name"], a["code"], row_values[a["code"]], "data") for a in children]
     else:
         rows += [row_of(a["name"], a["code"], row_values[a["code"]], "data") for a in area_rows]
@@ -154,8 +183,15 @@ def area_summary(spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators: 
     numbers = None
     if spec.column_numbers:
         numbers = ["甲", "乙"][: len(label_cols)] + [str(i) for i in range(1, len(leaves) + 1)]
-    sheet = Sheet(_sheet_name(render_title(spec, ctx)), render_title(spec, ctx), header, columns, rows,
-                  column_numbers=numbers, notes=list(spec.notes))
+    sheet = Sheet(
+        _sheet_name(render_title(spec, ctx)),
+        render_title(spec, ctx),
+        header,
+        columns,
+        rows,
+        column_numbers=numbers,
+        notes=list(spec.notes),
+    )
     return _furniture(spec, ctx, [sheet], snap.version)
 
 
@@ -166,7 +202,9 @@ def _kind(indicator: Indicator) -> str:
 # ---------------------------------------------------------------------------------- indicator rows
 
 
-def indicator_rows(spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators: dict[str, Indicator]) -> Report:
+def indicator_rows(
+    spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators: dict[str, Indicator]
+) -> Report:
     """One sheet per area at ``rows.level``: 指标名称 | 计量单位 | 代码 | value."""
     leaves = spec.leaves()
     used = [indicators[leaf.indicator] for leaf in leaves]
@@ -177,13 +215,48 @@ def indicator_rows(spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators
     areas = _areas_in_scope(snap, ctx, level)
     key_len = LEVEL_PREFIX[level]
     vals = _rolled(values, areas.get_column("code").to_list(), key_len, used)
-    columns = [Column("name", "指标名称"), Column("unit", "计量单位"), Column("code", "代码"), Column("value", "数值", "decimal", 2)]
+    columns = [
+        Column("name", "指标名称"),
+        Column("unit", "计量单位"),
+        Column("code", "代码"),
+        Column("value", "数值", "decimal", 2),
+    ]
     sheets = []
     for area in areas.iter_rows(named=True):
-        rows = [Row({"name": leaf.label, "unit": indicators[leaf.indicator].unit, "code": f"{n:02d}",
-                     "value": vals[area["code"]].get(leaf.indicator, 0)}) for n, leaf in enumerate(leaves, 1)]
-        title = render_title(spec, RunContext(area["code"], area["name"], ctx.on, ctx.period, ctx.code_lists,
-                                              ctx.generated_at, ctx.generated_by, ctx.department_label))
+        rows = [
+            Row(
+                {
+                    "name": leaf.label,
+                    "unit": indicators[leaf.indicator].unit,
+                    "code": f"{n:02d}",
+                    "value": vals[area["code"]].get(leaf.indicator, 0),
+                }
+            )
+            for n, leaf in enumerate(leaves, 1)
+        ]
+        title = render_title(
+            spec,
+            RunContext(
+                area["code"],
+                area["name"],
+                ctx.on,
+                ctx.period,
+                ctx.code_lists,
+                ctx.generated_at,
+                ctx.generated_by,
+                ctx.department_label,
+            ),
+        )
         numbers = ["甲", "乙", "丙", "1"] if spec.column_numbers else None
-        sheets.append(Sheet(_sheet_name(area["name"]), title, [], columns, rows, column_numbers=numbers, notes=list(spec.notes)))
+        sheets.append(
+            Sheet(
+                _sheet_name(area["name"]),
+                title,
+                [],
+                columns,
+                rows,
+                column_numbers=numbers,
+                notes=list(spec.notes),
+            )
+        )
     return _furniture(spec, ctx, sheets, snap.version)

@@ -17,7 +17,7 @@ from app.reporting.table import Report, validate_report
 Engine = Literal["auto", "openpyxl", "stream"]
 ENGINES: tuple[str, ...] = ("openpyxl", "stream")
 #: Above this many body cells (rows x columns, all sheets) "auto" picks the streaming backend.
-STREAM_THRESHOLD = 20_000
+STREAM_THRESHOLD = 10_000
 
 
 def choose_engine(report: Report) -> str:

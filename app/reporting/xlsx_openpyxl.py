@@ -54,45 +54,28 @@ def _put(ws: Worksheet, row: int, col: int, ctype: str | None, value: object, st
 
 
 def _merge(ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
-    """``ws.merge_cells`` without its overlap check, which is linear per merge (quadratic for a roster
-    with tens of thousands of households); the layout never produces overlapping merges."""
-    mcr = MergedCellRange(ws, CellRange(min_row=r1, min_col=c1, max_row=r2, max_col=c2).coord)
-    ws.merged_cells.ranges.add(mcr)
-    ws._clean_merge_range(mcr)  # covered cells become MergedCells, borders are restored
+    """Register a merged range; the covered cells stay ordinary styled blanks, as in the stream backend.
+
+    ``ws.merge_cells`` is avoided: its overlap check is linear per merge (quadratic for a roster of tens
+    of thousands of households) and it re-creates border objects for every covered cell. The layout
+    never produces overlapping merges and has already styled the covered cells.
+    """
+    ws.merged_cells.ranges.add(
+        MergedCellRange(ws, CellRange(min_row=r1, min_col=c1, max_row=r2, max_col=c2).coord)
+    )
 
 
 def _write_sheet(ws: Worksheet, layout: SheetLayout, style: _Styles, paper_size: int) -> None:
-    for placed in layout.top_cells:
-        _put(
-            ws,
-            placed.row,
-            placed.col,
-            None if placed.value is None else "s",
-            placed.value,
-            style(placed.style),
-        )
+    for p in layout.cells:  # title, info lines, header, 栏次, notes, footer
+        _put(ws, p.row, p.col, None if p.value is None else "s", p.value, style(p.style))
     names = {kind: [style(s) for s in specs] for kind, specs in layout.body_styles.items()}
     first = layout.body_start
     for index, row in enumerate(layout.sheet.rows):
         row_names = names.get(row.kind, names["data"])
         for col, cell, _spec in body_cells(layout, index, row):
             _put(ws, first + index, col, *(cell or (None, None)), row_names[col - 1])
-    for placed in layout.bottom_cells:
-        _put(
-            ws,
-            placed.row,
-            placed.col,
-            None if placed.value is None else "s",
-            placed.value,
-            style(placed.style),
-        )
     for r1, c1, r2, c2 in [*layout.merges, *layout.body_merges]:
         _merge(ws, r1, c1, r2, c2)
-        top_style = ws.cell(row=r1, column=c1).style
-        for r in range(r1, r2 + 1):  # merge_cells resets the covered cells: give them the style back
-            for c in range(c1, c2 + 1):
-                if (r, c) != (r1, c1):
-                    ws.cell(row=r, column=c).style = top_style
     for i, width in enumerate(layout.widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     for r, height in layout.row_heights.items():

