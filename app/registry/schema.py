@@ -110,6 +110,14 @@ class ReportSpec:
     text: str = field(default="", compare=False, repr=False)
 
     @property
+    def plain_title(self) -> str:
+        """The title without its {area} / {period} / {date} placeholders (for lists and messages)."""
+        text = self.title
+        for placeholder in ("{area}", "{period}", "{date}", "（截至）", "（）", "()"):
+            text = text.replace(placeholder, "")
+        return text.strip()
+
+    @property
     def ref(self) -> str:
         return f"{self.id}@{self.version}"
 

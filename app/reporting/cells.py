@@ -67,7 +67,9 @@ def plain_value(kind: str, value: Any, decimals: int = 0) -> Any:
         return v.isoformat()
     if ctype == "n" and isinstance(v, float):
         if kind == "decimal":
-            return round(v, decimals)
+            return round(v, decimals) if decimals else int(round(v))
         if kind == "percent":
             return round(v, 10)
+        if kind == "integer" and v.is_integer():
+            return int(v)
     return v

@@ -88,7 +88,7 @@ def visible_reports(registry: Registry, actor: User) -> list[ReportSpec]:
 
 def require_run(actor: User, spec: ReportSpec) -> None:
     if actor.role == "department" and spec.department != actor.department:
-        raise PermissionDenied(Issue("other-department", f"“{spec.title}”属于其他部门，您无权生成", {"record": spec.ref}))
+        raise PermissionDenied(Issue("other-department", f"“{spec.plain_title}”属于其他部门，您无权生成", {"record": spec.ref}))
 
 
 def validate_projection(text: str, registry: Registry, source: str = "上传的文件") -> tuple[ReportSpec | None, list[Issue]]:
@@ -109,7 +109,8 @@ def publish(session: Session, registry: Registry, actor: User, text: str, note: 
         raise ValidationFailed(Issue("version-exists", f"报表“{spec.id}”第{spec.version}版已存在，不能覆盖", {"path": "version"},
                                      hint=f"请把 version 改为 {max(existing) + 1}"))
     if existing and spec.version < max(existing):
-        raise ValidationFailed(Issue("version-too-low", f"新版本号应大于现有最高版本 {max(existing)}", {"path": "version"}))
+        raise ValidationFailed(Issue("version-too-low", f"新版本号应大于现有最高版本 {max(existing)}", {"path": "version"},
+                                     hint=f"请把 version 改为 {max(existing) + 1}"))
     session.add(ReportDefinition(report_id=spec.id, version=spec.version, source=text, published_by=actor.id, note=note))
     session.flush()
     return spec
