@@ -39,6 +39,11 @@ def _tag_columns(snap: Snapshot, frame: pl.DataFrame, subject: str, fields: list
 
 
 def _households_frame(snap: Snapshot) -> pl.DataFrame:
+    """Household columns a roster may show (head, size, …), computed once per snapshot."""
+    return snap.derived("roster_households", lambda: _household_columns(snap))
+
+
+def _household_columns(snap: Snapshot) -> pl.DataFrame:
     persons = snap.persons.filter(pl.col("living_status") == "1")
     heads = (
         persons.filter(pl.col("relation") == "02")

@@ -23,7 +23,8 @@ STREAM_THRESHOLD = 10_000
 def choose_engine(report: Report) -> str:
     """The backend "auto" uses for this report."""
     cells = sum(len(s.rows) * len(s.columns) for s in report.sheets)
-    return "stream" if cells > STREAM_THRESHOLD else "openpyxl"
+    # openpyxl's fixed cost per sheet (styles, print setup) adds up in one-sheet-per-village workbooks
+    return "stream" if cells > STREAM_THRESHOLD or len(report.sheets) > 10 else "openpyxl"
 
 
 def plan(report: Report) -> list[SheetLayout]:
