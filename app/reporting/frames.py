@@ -55,9 +55,9 @@ def read_frame(engine: Engine, query: Select, schema: dict[str, Any] | None = No
             result = conn.execute(query)
             names = list(result.keys())
             rows = result.fetchall()
-        frame = pl.DataFrame(
-            {n: [r[i] for r in rows] for i, n in enumerate(names)}, strict=False, infer_schema_length=None
-        )
+        # JSON columns come back as dicts from a DB-API cursor: keep them as JSON text, as connectorx does
+        data = {n: [_json_text(r[i]) if isinstance(r[i], dict | list) else r[i] for r in rows] for i, n in enumerate(names)}
+        frame = pl.DataFrame(data, strict=False, infer_schema_length=None)
     return _cast(frame, schema or {})
 
 
