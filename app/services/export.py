@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.engine import Engine
 
 from app.models import VERSIONED, Area, Observation, Tag
+from app.reporting.safe import FORMULA_TRIGGERS
 from app.services.history import areas_as_of_select, as_of_select, tags_as_of_select
 
 TABLES = ("persons", "households", "houses", "organisations", "tags", "observations", "areas")
@@ -69,8 +70,10 @@ def export_table(engine: Engine, table: str, fmt: str, out: Path, on: date | Non
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         # UTF-8 with BOM so Excel shows Chinese; every value that looks like a formula is defused.
+        triggers = list(FORMULA_TRIGGERS)
         frame = frame.with_columns(
-            pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]")).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+            pl.when(pl.col(c).str.starts_with(triggers[0]) | pl.any_horizontal(pl.col(c).str.starts_with(t) for t in triggers[1:]))
+            .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
             for c, t in frame.schema.items() if t == pl.String
         )
         frame.write_csv(out, include_bom=True)
