@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import utcnow
 
-SOURCES = {"web": "网页录入", "import": "导入批次", "api": "接口", "seed": "初始化数据", "task": "采集任务", "cli": "命令行", "system": "系统"}
+SOURCES = {"web": "网页录入", "excel": "Excel 一表", "import": "导入批次", "flowback": "数据回流", "api": "接口", "seed": "初始化数据", "task": "采集任务", "cli": "命令行", "system": "系统"}
 
 
 class ChangeBatch(SQLModel, table=True):
@@ -17,7 +17,7 @@ class ChangeBatch(SQLModel, table=True):
     __tablename__ = "change_batch"
 
     id: int | None = Field(default=None, primary_key=True)
-    source: str = Field(max_length=10, sa_column_kwargs={"comment": "web | import | api | seed | task | cli | system"})
+    source: str = Field(max_length=10, sa_column_kwargs={"comment": "web | excel | import | flowback | api | seed | task | cli | system"})
     actor_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     note: str = Field(default="", max_length=500)

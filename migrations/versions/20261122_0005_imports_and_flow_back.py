@@ -1,0 +1,29 @@
+"""imports and flow-back
+
+Legacy imports, the conflict queue and flow-back alerts.
+
+Filled in by the importer work (app/models/imports.py).
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-22 07:40:00
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+from alembic import op  # noqa: F401
+
+
+revision: str = '0005'
+down_revision: str | None = '0004'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
