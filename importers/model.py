@@ -1,0 +1,70 @@
+"""What the import pipeline hands to the apply layer: proposed canonical records, each traced to its
+source cell, with the issues found while reading and normalising it.
+
+The pipeline (importers.pipeline.parse_file) never touches the database's base data; the apply layer
+(importers.apply) compares these records with the database, decides per record (new / changed /
+unchanged / conflict / rejected) and writes them through app.services with history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from app.issues import Issue
+
+Entity = Literal["person", "household", "tag", "organisation"]
+
+
+@dataclass
+class SourceRow:
+    """One input row as it was read: where it is and what its cells held."""
+
+    sheet: str
+    row: int  # 1-based row number as the user sees it in Excel (or the CSV line number)
+    raw: dict[str, Any]  # header text as found (merged header levels joined by "/") -> cell value as read
+    columns: dict[str, str] = field(default_factory=dict)  # canonical field -> column letter ("C")
+
+
+@dataclass
+class Record:
+    """One canonical record proposed by one input row (a row may propose a person and a household and tags).
+
+    ``key`` is the natural key the apply layer matches on:
+      person        -> 18-digit ID number
+      household     -> household number (户号) as in the file
+      organisation  -> unified social credit code
+      tag           -> "<tag code>:<subject key>" (subject key = the person's ID or the household number)
+    ``values`` uses canonical field names (app.models columns; for tags: code, valid_from, valid_to,
+    attrs dict; persons may carry ``household_number`` to link them to a household of the same file).
+    Values are normalised: codes from the code lists, ``datetime.date`` for dates, stripped strings.
+    ``issues`` are per-cell, located with {"sheet", "row", "column", "field"}; any issue of severity
+    "error" means the record is rejected.
+    """
+
+    entity: Entity
+    key: str
+    values: dict[str, Any]
+    source: SourceRow
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(i.severity == "error" for i in self.issues)
+
+
+@dataclass
+class ParsedFile:
+    """Everything read from one file. ``issues`` are file-level (no header found, unknown encoding …)."""
+
+    file_name: str
+    sha256: str
+    records: list[Record] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    rows_read: int = 0  # data rows seen (header, title, spacer and total rows excluded)
+    sheets: list[str] = field(default_factory=list)
+    mapping: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> {header text: canonical field}
+
+    @property
+    def ok(self) -> bool:
+        return not any(i.severity == "error" for i in self.issues)
