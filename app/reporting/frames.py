@@ -8,6 +8,7 @@ connectorx cannot read the URL, and keeps a few snapshots in memory. Every write
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from sqlalchemy.engine import Engine
 
 from app.models import VERSIONED, Area, ChangeBatch, Observation, Tag
 from app.services.history import entity_fields
+
+log = logging.getLogger(__name__)
 
 # Columns every snapshot table carries, and their types (IDs and codes always text).
 _TEXT = pl.String
@@ -48,7 +51,8 @@ def read_frame(engine: Engine, query: Select, schema: dict[str, Any] | None = No
     if uri is not None:
         try:
             frame = pl.read_database_uri(sql, uri, engine="connectorx")
-        except Exception:  # noqa: BLE001 — unsupported types or URL: use the portable path
+        except Exception as exc:  # noqa: BLE001 — unsupported types or URL: use the portable path
+            log.warning("connectorx read failed, using the slower SQLAlchemy read: %s", exc)
             frame = None
     if frame is None:
         with engine.connect() as conn:
