@@ -5,6 +5,7 @@ from app.models.base import metadata
 from app.models.codelist import CodeItem, CodeList
 from app.models.history import ChangeBatch, ChangeLog
 from app.models.house import House, HouseHistory
+from app.models.imports import FlowbackAlert, ImportBatch, ImportConflict, ImportFile
 from app.models.observation import Observation, ObservationItem
 from app.models.organisation import Organisation, OrganisationHistory
 from app.models.person import Household, HouseholdHistory, Person, PersonHistory
