@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.issues import Issue, ValidationFailed
+from app.issues import Conflict, Issue, ValidationFailed
 from app.models import Area, ChangeBatch, Observation, ObservationItem, User
 from app.services import history
 from app.services.scope import require_write
@@ -42,9 +42,14 @@ def period_bounds(period_type: str, period: str) -> tuple[date, date]:
 
 
 def record_observation(
-    session: Session, actor: User, item_code: str, area_code: str, period: str, value: float, *, batch: ChangeBatch | None = None
+    session: Session, actor: User, item_code: str, area_code: str, period: str, value: float, *, batch: ChangeBatch | None = None,
+    expected_version: int | None = None,
 ) -> Observation:
-    """Set the value of an area-level item for a period (insert, or correct with history)."""
+    """Set the value of an area-level item for a period (insert, or correct with history).
+
+    ``expected_version``: the ``row_version`` the editor saw (0 = the value did not exist yet); a
+    different one means someone saved in between, and the save is refused with a ``Conflict``.
+    """
     item = session.get(ObservationItem, item_code)
     if item is None:
         raise ValidationFailed(Issue("unknown-item", f"台账指标“{item_code}”不存在", {"field": "item_code"}))
@@ -63,6 +68,11 @@ def record_observation(
         select(Observation).where(Observation.item_code == item_code, Observation.subject_type == "area",
                                   Observation.subject_id == area_code, Observation.period == period)
     ).scalar_one_or_none()
+    if expected_version is not None and (existing.row_version if existing else 0) != expected_version:
+        who = "已被他人填报" if existing is None or expected_version == 0 else "已被他人修改"
+        now = f"，现值为 {existing.value:g}{item.unit}" if existing else ""
+        raise Conflict(Issue("edit-conflict", f"保存被拒绝：{item.name}（{period}）在您打开后{who}{now}。请刷新后重新填写。",
+                             {"field": "value"}, hint="刷新页面查看最新内容"))
     if existing is None:
         existing = Observation(item_code=item_code, subject_type="area", subject_id=area_code, area_code=area_code,
                                period=period, period_start=start, period_end=end, value=value, unit=item.unit, batch_id=batch.id)

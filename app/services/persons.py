@@ -1,4 +1,8 @@
-"""Persons: read, create, change, end (death / moving out) and move between households."""
+"""Persons: read, create, change, end (death / moving out) and move between households.
+
+Every write runs the field checks (``check_person``) and the cross-field rules of ``rules.py``;
+``confirm_warnings=True`` saves despite warnings (age over 110, a household of 15+), errors never.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from sqlmodel import Session
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import ChangeBatch, Household, Person, Tag, User
 from app.models.base import utcnow
-from app.services import history
+from app.services import history, rules
 from app.services.fields import check_values, with_defaults
 from app.services.scope import require_read, require_write, scope_of
 from app.validators.idcard import check_id_number
@@ -82,7 +86,8 @@ def check_person(session: Session, values: dict[str, Any]) -> tuple[dict[str, An
 
 
 def create_person(
-    session: Session, actor: User, values: dict[str, Any], *, effective: date | None = None, batch: ChangeBatch | None = None
+    session: Session, actor: User, values: dict[str, Any], *, effective: date | None = None, batch: ChangeBatch | None = None,
+    confirm_warnings: bool = False,
 ) -> Person:
     """Add a person; ``effective`` is the date from which they belong to the area (default: today;
     for a newborn, the birth date)."""
@@ -90,8 +95,9 @@ def create_person(
     require_write(actor, values.get("area_code"))
     if values.get("id_number") and session.execute(select(Person.id).where(Person.id_number == values["id_number"])).first():
         issues.append(Issue("duplicate-id-number", f"身份证号 {values['id_number']} 已登记", {"field": "id_number"}))
-    if any(i.severity == "error" for i in issues):
-        raise ValidationFailed(issues)
+    if not any(i.severity == "error" for i in issues):
+        issues += rules.person_rules(session, values, on=effective or today())
+    rules.enforce(issues, confirm_warnings=confirm_warnings)
     batch = batch or history.open_batch(session, actor, "web")
     return history.create_version(session, batch, "person", values, effective or today())
 
@@ -106,8 +112,13 @@ def update_person(
     expected_version: int | None = None,
     batch: ChangeBatch | None = None,
     action: str = "update",
+    confirm_warnings: bool = False,
 ) -> history.Change:
-    """Change some fields of a person from ``effective`` on (default today)."""
+    """Change some fields of a person from ``effective`` on (default today).
+
+    ``expected_version`` is the ``row_version`` the editor loaded: if someone saved in between, a
+    ``Conflict`` names what they changed and nothing is written.
+    """
     person = get_person(session, actor, person_id)
     require_write(actor, person.area_code)
     current = person.model_dump(exclude={"id", "row_version", "batch_id", "valid_from"})
@@ -118,8 +129,9 @@ def update_person(
         select(Person.id).where(Person.id_number == values["id_number"], Person.id != person_id)
     ).first():
         issues.append(Issue("duplicate-id-number", f"身份证号 {values['id_number']} 已登记", {"field": "id_number"}))
-    if any(i.severity == "error" for i in issues):
-        raise ValidationFailed(issues)
+    if not any(i.severity == "error" for i in issues):
+        issues += rules.person_rules(session, values, person_id=person_id, on=effective or today(), action=action)
+    rules.enforce(issues, confirm_warnings=confirm_warnings)
     batch = batch or history.open_batch(session, actor, "web")
     normalised = {k: values[k] for k in changes if k in values}
     return history.change_version(
@@ -137,6 +149,7 @@ def end_person(
     moved_to: str | None = None,
     expected_version: int | None = None,
     batch: ChangeBatch | None = None,
+    confirm_warnings: bool = False,
 ) -> history.Change:
     """Record a death or a moving out on ``on``; the person's current tags end the same day."""
     if reason not in END_REASONS:
@@ -158,6 +171,7 @@ def end_person(
         expected_version=expected_version,
         batch=batch,
         action="end",
+        confirm_warnings=confirm_warnings,
     )
     for tag in session.execute(
         select(Tag).where(Tag.person_id == person_id, or_(Tag.valid_to.is_(None), Tag.valid_to > on))
@@ -178,6 +192,7 @@ def move_person(
     relation: str | None = None,
     expected_version: int | None = None,
     batch: ChangeBatch | None = None,
+    confirm_warnings: bool = False,
 ) -> history.Change:
     """Move a person into another household (and its village) from ``on``."""
     household = session.get(Household, household_id)
@@ -187,4 +202,5 @@ def move_person(
     changes: dict[str, Any] = {"household_id": household_id, "area_code": household.area_code}
     if relation:
         changes["relation"] = relation
-    return update_person(session, actor, person_id, changes, effective=on, expected_version=expected_version, batch=batch)
+    return update_person(session, actor, person_id, changes, effective=on, expected_version=expected_version, batch=batch,
+                         confirm_warnings=confirm_warnings)

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import ChangeBatch, Household, Person, Tag, TagType, User
-from app.services import history
+from app.services import history, rules
 from app.services.codelists import code_lists
 from app.services.persons import ALIVE
 from app.services.scope import require_read, require_write
@@ -70,7 +70,10 @@ def grant_tag(
     evidence: str | None = None,
     valid_to: date | None = None,
     batch: ChangeBatch | None = None,
+    confirm_warnings: bool = False,
 ) -> Tag:
+    """Grant a tag over ``[valid_from, valid_to)`` after the attribute checks and ``rules.tag_rules``
+    (a deceased person holds no current tag; age-group tags match the holder's age)."""
     tag_type = session.get(TagType, tag_code)
     if tag_type is None:
         raise ValidationFailed(Issue("unknown-tag", f"标签“{tag_code}”不在标签字典中", {"field": "tag_code"}))
@@ -81,6 +84,7 @@ def grant_tag(
         issues.append(Issue("subject-ended", f"{subject.name}已死亡或迁出，不能再添加标签", {"field": "subject"}))
     if valid_to is not None and valid_to < valid_from:
         issues.append(Issue("bad-interval", "结束日期早于开始日期", {"field": "valid_to"}))
+    issues += rules.tag_rules(session, tag_type, subject, valid_from, valid_to)
     open_same = session.execute(
         select(Tag.id).where(
             Tag.tag_code == tag_code,
@@ -90,8 +94,7 @@ def grant_tag(
     ).first()
     if open_same:
         issues.append(Issue("tag-already-held", f"该对象已有有效的“{tag_type.name}”标签，请先结束原标签", {"field": "tag_code"}))
-    if issues:
-        raise ValidationFailed(issues)
+    rules.enforce(issues, confirm_warnings=confirm_warnings)
     batch = batch or history.open_batch(session, actor, "web")
     tag = Tag(
         tag_code=tag_code,
