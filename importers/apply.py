@@ -1,0 +1,562 @@
+"""The apply layer: compare a parsed file's records with the database, decide per record, write.
+
+For every record: ``new`` (not in the database), ``changed`` (blank fields filled, or the file won a
+disagreement), ``unchanged``, ``conflict`` (file and database disagree on a field; queued for a person
+under the default policy) or ``rejected`` (the reader's per-cell issues, or a database-level reason:
+the ID number belongs to a person of another village, a duplicate inside the file, a service rule).
+A blank cell is never a disagreement: ledgers often hold only some fields.
+
+Writes go through ``app.services`` (same validation, scope and history), except new persons and
+households, which are validated with the same ``check_*`` functions and then inserted in bulk
+(``importers.writes``) with their change-log entries — the ORM path is ten times slower.
+
+The caller owns the transaction: ``apply_parsed`` writes into the session and never commits; a dry
+run is the same work rolled back. Any unexpected error propagates, so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from app.issues import Issue, IssueError, ValidationFailed
+from app.models import Area, ChangeBatch, Household, ImportBatch, ImportConflict, Person, Tag, TagType, User
+from app.models.area import level_of
+from app.models.base import utcnow
+from app.services import households as household_service
+from app.services import history, tags as tag_service
+from app.services import persons as person_service
+from app.services.fields import label as field_label
+from app.services.scope import require_write, scope_of
+from importers import writes
+from importers.model import ParsedFile, Record
+
+POLICIES = ("queue", "file", "db")
+OUTCOMES = ("new", "changed", "unchanged", "conflict", "rejected")
+ROW_OUTCOMES = ("applied", "unchanged", "conflict", "rejected")
+CHUNK = 500
+ENTITY_LABELS = {"person": "人员", "household": "户", "tag": "标签", "organisation": "单位"}
+MODELS = {"person": Person, "household": Household}
+END_STATUSES = {"2": "death", "3": "moved_out"}
+
+
+@dataclass
+class Outcome:
+    """What happened (or would happen) to one record."""
+
+    record: Record
+    status: str = "unchanged"
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # applied: field -> (old, new)
+    conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # queued or ignored: (db, file)
+    issues: list[Issue] = field(default_factory=list)
+    entity_id: int | None = None
+    note: str = ""
+
+    def reject(self, issue: Issue) -> Outcome:
+        self.status = "rejected"
+        src = self.record.source
+        self.issues.append(issue.at(sheet=src.sheet, row=src.row) if "row" not in issue.location else issue)
+        return self
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome]
+    file_issues: list[Issue]
+    rows_read: int
+    change_batch_id: int | None = None
+
+    def row_status(self) -> dict[tuple[str, int], str]:
+        """Every input row's outcome: rejected if any of its records is, then conflict, applied, unchanged."""
+        rank = {"rejected": 3, "conflict": 2, "applied": 1, "unchanged": 0}
+        rows: dict[tuple[str, int], str] = {}
+        for o in self.outcomes:
+            key = (o.record.source.sheet, o.record.source.row)
+            status = {"new": "applied", "changed": "applied"}.get(o.status, o.status)
+            if rank[status] > rank.get(rows.get(key, "unchanged"), 0) or key not in rows:
+                rows[key] = status if key not in rows or rank[status] > rank[rows[key]] else rows[key]
+        return rows
+
+    def counts(self) -> dict[str, Any]:
+        rows = self.row_status()
+        out: dict[str, Any] = {"rows": len(rows), **{k: 0 for k in ROW_OUTCOMES}}
+        for status in rows.values():
+            out[status] += 1
+        records: dict[str, dict[str, int]] = {}
+        for o in self.outcomes:
+            per = records.setdefault(o.record.entity, {k: 0 for k in OUTCOMES})
+            per[o.status] += 1
+        out["records"] = records
+        out["conflict_fields"] = sum(len(o.conflicts) for o in self.outcomes if o.status == "conflict")
+        return out
+
+    def samples(self, per_kind: int = 20) -> dict[str, list[dict[str, Any]]]:
+        """A few outcomes of each kind, as plain data for the preview page and the CLI."""
+        out: dict[str, list[dict[str, Any]]] = {k: [] for k in OUTCOMES}
+        for o in self.outcomes:
+            bucket = out[o.status]
+            if len(bucket) < per_kind and (o.status != "unchanged" or len(bucket) < 5):
+                bucket.append(describe(o))
+        return out
+
+
+def describe(o: Outcome) -> dict[str, Any]:
+    r = o.record
+    return {
+        "entity": r.entity, "entity_label": ENTITY_LABELS[r.entity], "key": r.key,
+        "name": r.values.get("name") or r.values.get("number") or r.values.get("code") or "",
+        "sheet": r.source.sheet, "row": r.source.row,
+        "changes": {f: [_plain(a), _plain(b)] for f, (a, b) in o.changes.items()},
+        "conflicts": {f: [_plain(a), _plain(b)] for f, (a, b) in o.conflicts.items()},
+        "issues": [{"code": i.code, "where": i.where, "message": i.message, "column": i.location.get("column"),
+                    "field": i.location.get("field")} for i in o.issues],
+        "note": o.note,
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _from_plain(model: type | None, name: str, value: Any) -> Any:
+    """A JSON-stored value back to the column's Python type (dates)."""
+    if model is not None and isinstance(value, str) and name in model.__table__.c:
+        if model.__table__.c[name].type.python_type is date:
+            return date.fromisoformat(value)
+    return value
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class Applier:
+    """One application of one parsed file to one target area, under one policy."""
+
+    def __init__(self, session: Session, actor: User, area_code: str, policy: str, batch: ChangeBatch,
+                 import_batch: ImportBatch | None, on_progress: Callable[[int, int], None] | None):
+        self.session, self.actor, self.area_code, self.policy = session, actor, area_code, policy
+        self.batch, self.import_batch, self.on_progress = batch, import_batch, on_progress
+        self.today = utcnow().date()
+        self.persons: dict[str, Person] = {}
+        self.households: dict[str, Household] = {}
+        self.new_households: dict[str, int] = {}  # household number -> id reserved for a bulk insert
+        self.household_areas: dict[int, str] = {}  # household id -> area code (existing and new)
+        self.new_persons: dict[str, int] = {}
+        self.rejected_keys: set[tuple[str, str]] = set()
+        self.area_names: dict[str, str] = {}
+
+    # -------------------------------------------------------------- lookups
+
+    def preload(self, records: list[Record]) -> None:
+        person_keys = sorted({r.key for r in records if r.entity == "person"}
+                             | {r.key.split(":", 1)[1] for r in records if r.entity == "tag" and ":" in r.key})
+        household_keys = sorted({r.key for r in records if r.entity == "household"}
+                                | {str(r.values["household_number"]) for r in records
+                                   if r.entity == "person" and not _blank(r.values.get("household_number"))}
+                                | {r.key.split(":", 1)[1] for r in records if r.entity == "tag" and ":" in r.key})
+        for chunk in _chunks(person_keys):
+            for p in self.session.execute(select(Person).where(Person.id_number.in_(chunk))).scalars():
+                self.persons[p.id_number] = p
+        for chunk in _chunks(household_keys):
+            for h in self.session.execute(select(Household).where(Household.number.in_(chunk))).scalars():
+                self.households[h.number] = h
+                self.household_areas[h.id] = h.area_code
+        self.area_names = {a.code: a.name for a in self.session.execute(select(Area)).scalars()}
+
+    def _area_of(self, record: Record) -> tuple[str | None, Issue | None]:
+        """The area a new record goes to: its own area code (within the target) or the target village."""
+        own = record.values.get("area_code")
+        if not _blank(own):
+            if not str(own).startswith(self.area_code.rstrip("0") if level_of(self.area_code) < 5 else self.area_code):
+                return None, Issue("outside-target-area", f"该行所属区划 {own} 不在本次导入的范围（{self._area_label(self.area_code)}）内",
+                                   {"field": "所在村（网格）"})
+            if own not in self.area_names:
+                return None, Issue("unknown-area", f"区划 {own} 不存在", {"field": "所在村（网格）"})
+            return str(own), None
+        if level_of(self.area_code) < 5:
+            return None, Issue("area-required", "导入范围是乡镇或以上时，每行须注明所属村（社区）", {"field": "所在村（网格）"},
+                               hint="请在文件中加入“所属村”列，或选择一个村作为导入范围")
+        return self.area_code, None
+
+    def _area_label(self, code: str) -> str:
+        return f"{self.area_names.get(code, code)}（{code}）"
+
+    def _in_target(self, area_code: str) -> bool:
+        prefix = self.area_code if level_of(self.area_code) >= 5 else self.area_code[: {1: 2, 2: 4, 3: 6, 4: 9}[level_of(self.area_code)]]
+        return area_code.startswith(prefix[:12] if level_of(self.area_code) == 6 else prefix)
+
+    def _locate(self, record: Record, issue: Issue) -> Issue:
+        """An issue located at the record's row and the column of its field, when the reader knows it."""
+        f = issue.location.get("field")
+        loc: dict[str, Any] = {"sheet": record.source.sheet, "row": record.source.row}
+        if f in record.source.columns:
+            loc["column"] = record.source.columns[f]
+        if f and record.entity in MODELS and f in MODELS[record.entity].__table__.c:
+            loc["field"] = field_label(MODELS[record.entity], f)
+        return issue.at(**loc)
+
+    # -------------------------------------------------------------- the run
+
+    def run(self, records: list[Record]) -> list[Outcome]:
+        """Households first (persons point at them), then persons (tags point at them), then tags;
+        new households and persons are inserted in bulk at the end of their group."""
+        self.preload(records)
+        outcomes: dict[int, Outcome] = {}
+        seen: dict[tuple[str, str], Record] = {}
+        done, total = 0, len(records)
+        for group in ("household", "person", "tag", "organisation"):
+            for i, record in enumerate(records):
+                if record.entity != group:
+                    continue
+                outcomes[i] = self._one(record, seen)
+                done += 1
+                if self.on_progress and (done % 2000 == 0 or done == total):
+                    self.on_progress(done, total)
+            if group in ("household", "person"):
+                writes.flush(self, group)
+        return [outcomes[i] for i in range(len(records))]
+
+    def _one(self, record: Record, seen: dict[tuple[str, str], Record]) -> Outcome:
+        out = Outcome(record)
+        if not record.ok:
+            out.status = "rejected"
+            out.issues = list(record.issues)
+            self.rejected_keys.add((record.entity, record.key))
+            return out
+        first = seen.get((record.entity, record.key))
+        if first is not None:
+            return self._repeat(out, first)
+        seen[(record.entity, record.key)] = record
+        try:
+            if record.entity == "person":
+                self._person(out)
+            elif record.entity == "household":
+                self._household(out)
+            elif record.entity == "tag":
+                self._tag(out)
+            else:
+                out.reject(Issue("entity-not-supported", "单位（组织）台账暂不支持导入，请在网页中录入", {}))
+        except IssueError as exc:
+            out.status = "rejected"
+            out.issues += [self._locate(record, i) for i in exc.issues]
+        if out.status == "rejected":
+            self.rejected_keys.add((record.entity, record.key))
+            out.changes, out.conflicts = {}, {}
+        return out
+
+    def _repeat(self, out: Outcome, first: Record) -> Outcome:
+        """The same key again in the file: harmless when it says nothing new (a household's member
+        rows repeat the household); a contradiction rejects this row and names the first."""
+        r = out.record
+        differing = [f for f, v in r.values.items() if not _blank(v) and not _blank(first.values.get(f)) and first.values.get(f) != v]
+        if (r.entity, r.key) in self.rejected_keys and r.entity != "household":
+            return out.reject(Issue("duplicate-in-file", f"{ENTITY_LABELS[r.entity]} {r.key} 在第{first.source.row}行已出现且被拒绝", {}))
+        if differing or r.entity == "person":
+            what = "、".join(differing) if differing else "同一身份证号"
+            return out.reject(Issue("duplicate-in-file", f"{ENTITY_LABELS[r.entity]} {r.key} 与工作表 {first.source.sheet} "
+                                                         f"第{first.source.row}行重复（{what}）", {},
+                                    hint="同一人在文件中只能出现一次，请合并后重新导入"))
+        if (r.entity, r.key) in self.rejected_keys:
+            return out.reject(Issue("household-rejected", f"户 {r.key} 在第{first.source.row}行被拒绝", {}))
+        out.note = f"同第{first.source.row}行"
+        return out
+
+    # -------------------------------------------------------------- comparing with the database
+
+    def _diff(self, out: Outcome, row: Any, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[Any, Any]]]:
+        """(fields to write now, disagreements): blanks in the file are skipped, blanks in the database filled."""
+        fill: dict[str, Any] = {}
+        disagree: dict[str, tuple[Any, Any]] = {}
+        for name, new in values.items():
+            if _blank(new) or name not in type(row).__table__.c:
+                continue
+            old = getattr(row, name)
+            if old == new:
+                continue
+            if _blank(old):
+                fill[name] = new
+            else:
+                disagree[name] = (old, new)
+        return fill, disagree
+
+    def _decide(self, out: Outcome, entity: str, row: Any, fill: dict[str, Any], disagree: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
+        """Under the policy: the fields to write now; queued disagreements are remembered on ``out``."""
+        writes_now = dict(fill)
+        if disagree and self.policy == "file":
+            writes_now.update({k: new for k, (_old, new) in disagree.items()})
+        elif disagree and self.policy == "queue":
+            pending = self._already_decided(entity, row.id, disagree)
+            out.conflicts = {k: v for k, v in disagree.items() if k not in pending}
+        elif disagree:
+            out.note = "以系统数据为准，未采用文件中的不同值：" + "、".join(disagree)
+        return writes_now
+
+    def _already_decided(self, entity: str, entity_id: int, disagree: dict[str, tuple[Any, Any]]) -> set[str]:
+        """Fields someone already chose to keep for exactly these two values (a re-import asks nothing again)."""
+        kept = set()
+        for c in self.session.execute(select(ImportConflict).where(
+            ImportConflict.entity == entity, ImportConflict.entity_id == entity_id, ImportConflict.status == "kept",
+            ImportConflict.field.in_(list(disagree)),
+        )).scalars():
+            old, new = disagree[c.field]
+            if c.db_value == _plain(old) and c.file_value == _plain(new):
+                kept.add(c.field)
+        return kept
+
+    def _queue(self, out: Outcome, entity: str, entity_id: int, label: str, area_code: str) -> None:
+        if not out.conflicts:
+            return
+        out.status = "conflict"
+        if self.import_batch is None:
+            return
+        src = out.record.source
+        for name, (old, new) in out.conflicts.items():
+            open_values = self.session.execute(select(ImportConflict.file_value).where(
+                ImportConflict.entity == entity, ImportConflict.entity_id == entity_id, ImportConflict.field == name,
+                ImportConflict.status == "open",
+            )).scalars().all()
+            if _plain(new) in open_values:  # already waiting in the queue from an earlier import
+                continue
+            self.session.add(ImportConflict(
+                import_id=self.import_batch.id, entity=entity, entity_id=entity_id, record_key=out.record.key, label=label,
+                area_code=area_code, field=name, db_value=_plain(old), file_value=_plain(new), sheet=src.sheet, row=src.row,
+            ))
+
+    # -------------------------------------------------------------- households
+
+    def _household(self, out: Outcome) -> None:
+        r = out.record
+        values = {k: v for k, v in r.values.items() if k != "area_code" or not _blank(v)}
+        values.setdefault("number", r.key)
+        existing = self.households.get(r.key)
+        if existing is None:
+            area, issue = self._area_of(r)
+            if issue:
+                out.reject(self._locate(r, issue))
+                return
+            require_write(self.actor, area)
+            clean, issues = household_service.check_household(self.session, {**values, "area_code": area})
+            if issues:
+                raise ValidationFailed(issues)
+            out.entity_id = writes.reserve(self, "household", r.key, clean)
+            out.status = "new"
+            out.changes = {k: (None, v) for k, v in clean.items() if not _blank(v)}
+            return
+        out.entity_id = existing.id
+        if not self._in_target(existing.area_code):
+            out.reject(Issue("household-in-other-area", f"户号 {r.key} 已登记在 {self._area_label(existing.area_code)}，"
+                                                        "不在本次导入范围", {"field": "户号"}))
+            return
+        fill, disagree = self._diff(out, existing, {k: v for k, v in values.items() if k != "number"})
+        now = self._decide(out, "household", existing, fill, disagree)
+        if now:
+            change = household_service.update_household(self.session, self.actor, existing.id, now, effective=self.today, batch=self.batch)
+            out.changes = change.fields
+            out.status = "changed" if change.fields else out.status
+        self._queue(out, "household", existing.id, r.key, existing.area_code)
+
+    def _household_id(self, number: Any) -> tuple[int | None, Issue | None]:
+        if _blank(number):
+            return None, None
+        number = str(number)
+        if ("household", number) in self.rejected_keys:
+            return None, Issue("household-rejected", f"所属户 {number} 在本文件中被拒绝，该人员一并拒绝", {"field": "户号"})
+        if number in self.new_households:
+            return self.new_households[number], None
+        h = self.households.get(number)
+        if h is None:
+            return None, Issue("unknown-household", f"户号 {number} 在系统和本文件中都不存在", {"field": "户号"},
+                               hint="请在文件中填写该户的信息，或先登记该户")
+        if not self._in_target(h.area_code):
+            return None, Issue("household-in-other-area", f"户号 {number} 属于 {self._area_label(h.area_code)}，不在本次导入范围",
+                               {"field": "户号"})
+        return h.id, None
+
+    # -------------------------------------------------------------- persons
+
+    def _person(self, out: Outcome) -> None:
+        r = out.record
+        values = {k: v for k, v in r.values.items() if k not in ("household_number",) and (k != "area_code" or not _blank(v))}
+        values.setdefault("id_number", r.key)
+        household_id, issue = self._household_id(r.values.get("household_number"))
+        if issue:
+            out.reject(self._locate(r, issue))
+            return
+        existing = self.persons.get(r.key)
+        if existing is None:
+            area, issue = self._area_of(r)
+            if issue:
+                out.reject(self._locate(r, issue))
+                return
+            require_write(self.actor, area)
+            values = {**values, "area_code": area, "household_id": household_id}
+            clean, issues = person_service.check_person(self.session, {**values, "household_id": None})
+            issues = [i for i in issues if i.severity == "error"]
+            h_area = self.household_areas.get(household_id) if household_id is not None else None
+            if h_area is not None and h_area[:12] != area[:12]:
+                issues.append(Issue("household-area", "人员所在村与所属户所在村不一致", {"field": "area_code"},
+                                    hint=f"该户属于 {self._area_label(h_area)}"))
+            if issues:
+                raise ValidationFailed(issues)
+            clean["household_id"] = household_id
+            out.entity_id = writes.reserve(self, "person", r.key, clean)
+            out.status = "new"
+            out.changes = {k: (None, v) for k, v in clean.items() if not _blank(v)}
+            return
+        out.entity_id = existing.id
+        if not self._in_target(existing.area_code):
+            out.reject(Issue("id-in-other-area", f"身份证号 {r.key}（{existing.name}）已登记在 {self._area_label(existing.area_code)}，"
+                                                 "不在本次导入范围", {"field": "公民身份号码"},
+                             hint="同一人只能属于一个村；如已迁入本村，请先由原村办理迁出"))
+            return
+        if household_id is not None:
+            values["household_id"] = household_id
+        fill, disagree = self._diff(out, existing, values)
+        now = self._decide(out, "person", existing, fill, disagree)
+        if now:
+            out.changes = self._write_person(existing, now)
+            out.status = "changed" if out.changes else out.status
+        self._queue(out, "person", existing.id, existing.name, existing.area_code)
+
+    def _write_person(self, person: Person, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+        """A change of living status to deceased / moved out is an end (its tags end too), not an edit."""
+        status = changes.get("living_status")
+        if status in END_STATUSES and person.living_status == person_service.ALIVE:
+            on = changes.get("status_date") or person.status_date
+            if on is None:
+                raise ValidationFailed(Issue("status-date-required", "死亡或迁出的人员须填写日期", {"field": "status_date"}))
+            rest = {k: v for k, v in changes.items() if k not in ("living_status", "status_date", "moved_to")}
+            fields: dict[str, tuple[Any, Any]] = {}
+            if rest:
+                fields.update(person_service.update_person(self.session, self.actor, person.id, rest, effective=self.today,
+                                                           batch=self.batch).fields)
+            fields.update(person_service.end_person(self.session, self.actor, person.id, END_STATUSES[status], on,
+                                                    moved_to=changes.get("moved_to") or person.moved_to or
+                                                    ("不详" if status == "3" else None), batch=self.batch).fields)
+            return fields
+        return person_service.update_person(self.session, self.actor, person.id, changes, effective=self.today, batch=self.batch).fields
+
+    # -------------------------------------------------------------- tags
+
+    def _tag(self, out: Outcome) -> None:
+        r = out.record
+        code = str(r.values.get("code") or r.key.split(":", 1)[0])
+        subject_key = r.key.split(":", 1)[1] if ":" in r.key else ""
+        tag_type = self.session.get(TagType, code)
+        if tag_type is None:
+            out.reject(Issue("unknown-tag", f"标签“{code}”不在标签字典中", {"field": "标签"}))
+            return
+        entity = tag_type.subject
+        if (entity, subject_key) in self.rejected_keys:
+            out.reject(Issue("subject-rejected", f"{ENTITY_LABELS[entity]} {subject_key} 在本文件中被拒绝，其标签一并拒绝", {}))
+            return
+        pending = self.new_persons if entity == "person" else self.new_households
+        subject_id = pending.get(subject_key)
+        if subject_id is None:
+            subject = (self.persons if entity == "person" else self.households).get(subject_key)
+            if subject is None:
+                out.reject(Issue("unknown-subject", f"标签所属{ENTITY_LABELS[entity]} {subject_key} 在系统和本文件中都不存在", {}))
+                return
+            subject_id = subject.id
+        attrs = {k: v for k, v in (r.values.get("attrs") or {}).items() if not _blank(v)}
+        valid_from = r.values.get("valid_from") or self.today
+        valid_to = r.values.get("valid_to")
+        column = Tag.person_id if entity == "person" else Tag.household_id
+        current = self.session.execute(select(Tag).where(
+            Tag.tag_code == code, column == subject_id,
+            or_(Tag.valid_to.is_(None), Tag.valid_to > self.today, Tag.valid_from == valid_from),
+        ).order_by(Tag.valid_from.desc())).scalars().first()
+        if current is None:
+            tag = tag_service.grant_tag(self.session, self.actor, code, subject_id, valid_from, attrs=attrs, valid_to=valid_to,
+                                        evidence=f"导入：{self.batch.file_name or ''}"[:500], batch=self.batch)
+            out.entity_id, out.status = tag.id, "new"
+            out.changes = {"tag_code": (None, code), "valid_from": (None, valid_from), **{k: (None, v) for k, v in tag.attrs.items()}}
+            return
+        out.entity_id = current.id
+        disagree = {k: (current.attrs.get(k), v) for k, v in attrs.items() if str(current.attrs.get(k)) != str(v)}
+        if valid_to is not None and (current.valid_to is None or current.valid_to > valid_to) and valid_to >= current.valid_from:
+            tag_service.end_tag(self.session, self.actor, current.id, valid_to, batch=self.batch)
+            out.changes["valid_to"] = (current.valid_to, valid_to)
+            out.status = "changed"
+            return
+        if not disagree:
+            return
+        if self.policy == "file":
+            out.changes = self._retag(current, attrs)
+            out.status = "changed"
+        elif self.policy == "queue":
+            out.conflicts = {f"attrs.{k}": v for k, v in disagree.items() if not self._already_decided("tag", current.id, {f"attrs.{k}": v})}
+            self._queue(out, "tag", current.id, f"{tag_type.name} {subject_key}", self._subject_area(tag_type, subject_id))
+        else:
+            out.note = "以系统数据为准，未采用文件中的不同属性"
+
+    def _retag(self, tag: Tag, attrs: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+        """A change of a tag's attributes ends it today and starts a new one (each tag row is one fact)."""
+        merged = {**tag.attrs, **attrs}
+        subject = tag.person_id or tag.household_id
+        on = max(self.today, tag.valid_from)
+        tag_service.end_tag(self.session, self.actor, tag.id, on, batch=self.batch)
+        tag_service.grant_tag(self.session, self.actor, tag.tag_code, subject, on, attrs=merged, batch=self.batch)
+        return {f"attrs.{k}": (tag.attrs.get(k), v) for k, v in attrs.items() if tag.attrs.get(k) != v}
+
+    def _subject_area(self, tag_type: TagType, subject_id: int) -> str:
+        model = Person if tag_type.subject == "person" else Household
+        row = self.session.get(model, subject_id)
+        return row.area_code if row is not None else self.area_code
+
+
+def _chunks(keys: list[str]) -> Iterable[list[str]]:
+    for i in range(0, len(keys), CHUNK):
+        yield keys[i:i + CHUNK]
+
+
+def check_target(session: Session, actor: User, area_code: str) -> Area:
+    """The import's target area must exist and lie in the actor's writable scope."""
+    area = session.get(Area, area_code)
+    if area is None:
+        raise ValidationFailed(Issue("unknown-area", f"区划 {area_code} 不存在", {"field": "导入范围"}))
+    require_write(actor, area_code)
+    if not scope_of(actor).covers(area_code):  # pragma: no cover - require_write refuses first
+        raise ValidationFailed(Issue("out-of-scope", "超出管辖范围", {"field": "导入范围"}))
+    return area
+
+
+def apply_parsed(
+    session: Session,
+    actor: User,
+    parsed: ParsedFile,
+    *,
+    area_code: str,
+    policy: str = "queue",
+    import_batch: ImportBatch | None = None,
+    source: str = "import",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ApplyResult:
+    """Apply a parsed file to the database inside the caller's transaction; returns every outcome.
+
+    A file with file-level errors applies nothing. ``import_batch`` (when given) receives the
+    conflict rows; a dry run passes none and rolls the session back afterwards.
+    """
+    if policy not in POLICIES:
+        raise ValidationFailed(Issue("bad-policy", f"冲突处理方式“{policy}”无效", {"field": "policy"}, hint="可选：queue、file、db"))
+    check_target(session, actor, area_code)
+    if not parsed.ok:
+        return ApplyResult([Outcome(r, "rejected", issues=list(r.issues) or [
+            Issue("file-rejected", "文件有错误，整个文件未导入", {"sheet": r.source.sheet, "row": r.source.row})])
+            for r in parsed.records], parsed.issues, parsed.rows_read)
+    batch = history.open_batch(session, actor, source, note=f"导入 {parsed.file_name}"[:500], file_name=parsed.file_name[:255])
+    applier = Applier(session, actor, area_code, policy, batch, import_batch, on_progress)
+    outcomes = applier.run(parsed.records)
+    session.flush()
+    return ApplyResult(outcomes, parsed.issues, parsed.rows_read, batch.id)
+
+
+def value_for(entity: str, name: str, value: Any) -> Any:
+    """A conflict's stored (JSON) value as the column's Python value."""
+    return _from_plain(MODELS.get(entity), name, value)
