@@ -36,8 +36,12 @@ def data_version(engine: Engine) -> int:
 
 def _connectorx_uri(engine: Engine) -> str | None:
     url = engine.url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return f"sqlite://{url.database}" if url.database.startswith("/") else None
+    if url.get_backend_name() == "sqlite":
+        # Never for SQLite: connectorx links its own SQLite library, whose connection, on close, cannot
+        # see this process's WAL locks (POSIX locks are per process), checkpoints and deletes the -wal
+        # and -shm files under the app's open connections; their next commit is lost or fails with
+        # "disk I/O error". The portable read below goes through the app's own driver.
+        return None
     if url.get_backend_name() == "postgresql":
         return url.set(drivername="postgresql").render_as_string(hide_password=False)
     return None
