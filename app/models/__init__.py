@@ -11,6 +11,7 @@ from app.models.organisation import Organisation, OrganisationHistory
 from app.models.person import Household, HouseholdHistory, Person, PersonHistory
 from app.models.report import ReportDefinition, ReportDownload
 from app.models.tag import Tag, TagType
+from app.models.task import CollectionTask, TaskEvent, TaskVillage
 from app.models.user import User
 
 # Effective-dated entities: current table → history table. The history service works from this.
@@ -26,6 +27,7 @@ __all__ = [
     "Area",
     "ChangeBatch",
     "ChangeLog",
+    "CollectionTask",
     "CodeItem",
     "CodeList",
     "House",
@@ -42,6 +44,8 @@ __all__ = [
     "ReportDownload",
     "Tag",
     "TagType",
+    "TaskEvent",
+    "TaskVillage",
     "User",
     "metadata",
 ]
