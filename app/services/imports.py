@@ -1,0 +1,380 @@
+"""Imports as the web and the CLI use them: preview (dry run) or apply a file, list imports with what
+they changed, work the conflict queue, and build the rejected rows workbook.
+
+Reading is ``importers.pipeline.parse_file`` (the legacy-ledger reader); deciding and writing is
+``importers.apply``. Each call is one transaction: the ``ImportBatch`` row and every write of the
+import commit together, or nothing does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app.issues import Conflict, Issue, IssueError, NotFound, ValidationFailed
+from app.models import ChangeLog, Household, ImportBatch, ImportConflict, ImportFile, Person, Tag, TagType, User
+from app.models.base import utcnow
+from app.services import history
+from app.services import households as household_service
+from app.services import persons as person_service
+from app.services import tags as tag_service
+from app.services.codelists import code_lists
+from app.services.fields import label as field_label
+from app.services.scope import require_read, require_write, scope_of
+from importers.apply import MODELS, ApplyResult, apply_parsed, check_target, value_for
+from importers.model import ParsedFile, Record
+
+Progress = Callable[[int, int], None]
+SAMPLES = 20
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def parse(session: Session, content: bytes, file_name: str, *, mapping: dict[str, Any] | None = None,
+          max_bytes: int | None = None, on_progress: Progress | None = None) -> ParsedFile:
+    """Read a ledger with the import pipeline (header band, synonyms, normalising, per-cell issues)."""
+    try:
+        from importers.pipeline import parse_file
+    except ImportError:  # the reader is developed alongside; say so instead of crashing
+        raise ValidationFailed(Issue("reader-unavailable", "台账读取模块尚未就绪，暂时无法导入台账文件", {"file": file_name})) from None
+    kwargs: dict[str, Any] = {"file_name": file_name, "code_lists": code_lists(session), "mapping": mapping}
+    if max_bytes is not None:
+        kwargs["max_bytes"] = max_bytes
+    if on_progress is not None:
+        kwargs["on_progress"] = on_progress
+    return parse_file(io.BytesIO(content), **kwargs)
+
+
+def _summary(parsed: ParsedFile, result: ApplyResult, earlier: ImportBatch | None) -> dict[str, Any]:
+    notes = []
+    if earlier is not None:
+        notes.append(f"同一文件（内容完全相同）已于 {earlier.created_at:%Y-%m-%d %H:%M} 导入过（第 {earlier.id} 次导入）；"
+                     "按内容比对，已有的数据不会重复写入")
+    return {
+        "file_issues": [i.to_dict() for i in parsed.issues],
+        "samples": result.samples(SAMPLES),
+        "sheets": parsed.sheets,
+        "notes": notes,
+    }
+
+
+def _finish(batch: ImportBatch, parsed: ParsedFile, result: ApplyResult, earlier: ImportBatch | None) -> None:
+    batch.counts = result.counts()
+    batch.counts["rows_read"] = parsed.rows_read
+    batch.summary = _summary(parsed, result, earlier)
+    if not parsed.ok:
+        batch.status = "rejected"
+
+
+def _earlier(session: Session, digest: str) -> ImportBatch | None:
+    return session.execute(select(ImportBatch).where(ImportBatch.sha256 == digest, ImportBatch.status == "applied")
+                           .order_by(ImportBatch.id)).scalars().first()
+
+
+def run_import(
+    session: Session,
+    actor: User,
+    content: bytes,
+    file_name: str,
+    *,
+    area_code: str,
+    policy: str = "queue",
+    dry_run: bool = True,
+    parsed: ParsedFile | None = None,
+    mapping: dict[str, Any] | None = None,
+    max_bytes: int | None = None,
+    on_progress: Progress | None = None,
+) -> tuple[ImportBatch, ApplyResult]:
+    """Preview (``dry_run``, the default: nothing but the ImportBatch row is kept) or apply a file."""
+    check_target(session, actor, area_code)
+    parsed = parsed or parse(session, content, file_name, mapping=mapping, max_bytes=max_bytes, on_progress=on_progress)
+    digest = sha256(content)
+    earlier = _earlier(session, digest)
+    actor_id = actor.id
+    batch = ImportBatch(kind="ledger", file_name=file_name[:255], sha256=digest, size_bytes=len(content), area_code=area_code,
+                        policy=policy, status="previewed" if dry_run else "applied", actor_id=actor_id)
+    try:
+        if dry_run:
+            result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy)
+            session.rollback()  # a dry run writes nothing but its own record
+            session.add(batch)
+        else:
+            session.add(batch)
+            session.flush()
+            result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, import_batch=batch,
+                                  on_progress=None)
+            batch.change_batch_id = result.change_batch_id
+            batch.applied_at = utcnow()
+        _finish(batch, parsed, result, earlier)
+        session.flush()
+        session.add(ImportFile(import_id=batch.id, content=content))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return batch, result
+
+
+def get_import(session: Session, actor: User, import_id: int) -> ImportBatch:
+    batch = session.get(ImportBatch, import_id)
+    if batch is None:
+        raise NotFound(Issue("not-found", f"导入批次 #{import_id} 不存在", {"record": import_id}))
+    require_read(actor, batch.area_code)
+    return batch
+
+
+def apply_import(session: Session, actor: User, import_id: int, *, policy: str | None = None,
+                 mapping: dict[str, Any] | None = None) -> tuple[ImportBatch, ApplyResult]:
+    """Apply a previewed import: the stored file is read again and compared with today's database."""
+    batch = get_import(session, actor, import_id)
+    require_write(actor, batch.area_code)
+    if batch.status != "previewed":
+        raise ValidationFailed(Issue("not-previewed", f"该导入的状态是“{batch.status}”，只有预览过的导入可以执行", {"record": import_id}))
+    stored = session.get(ImportFile, import_id)
+    if stored is None:
+        raise NotFound(Issue("file-missing", "该导入的原文件已不存在，请重新上传", {"record": import_id}))
+    content, area_code = stored.content, batch.area_code or actor.area_code
+    parsed = parse(session, content, batch.file_name, mapping=mapping)
+    earlier = _earlier(session, batch.sha256)
+    try:
+        batch.policy = policy or batch.policy
+        result = apply_parsed(session, actor, parsed, area_code=area_code, policy=batch.policy, import_batch=batch)
+        batch.status, batch.change_batch_id, batch.applied_at = "applied", result.change_batch_id, utcnow()
+        _finish(batch, parsed, result, earlier)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return batch, result
+
+
+def discard_import(session: Session, actor: User, import_id: int) -> ImportBatch:
+    batch = get_import(session, actor, import_id)
+    if batch.status == "previewed":
+        batch.status = "discarded"
+        session.commit()
+    return batch
+
+
+def list_imports(session: Session, actor: User, *, kind: str | None = None, limit: int = 100) -> list[ImportBatch]:
+    query = select(ImportBatch).where(scope_of(actor).clause(ImportBatch.area_code))
+    if kind == "ledger":
+        query = query.where(ImportBatch.kind == "ledger")
+    elif kind == "flowback":
+        query = query.where(ImportBatch.kind != "ledger")
+    return list(session.execute(query.order_by(ImportBatch.id.desc()).limit(limit)).scalars())
+
+
+def import_changes(session: Session, actor: User, import_id: int, *, limit: int = 500) -> tuple[list[ChangeLog], int]:
+    """The change-log entries the import wrote (first ``limit``) and their number."""
+    batch = get_import(session, actor, import_id)
+    if batch.change_batch_id is None:
+        return [], 0
+    total = session.execute(select(func.count()).select_from(ChangeLog).where(ChangeLog.batch_id == batch.change_batch_id)).scalar_one()
+    rows = session.execute(select(ChangeLog).where(ChangeLog.batch_id == batch.change_batch_id).order_by(ChangeLog.id).limit(limit))
+    return list(rows.scalars()), total
+
+
+def rejects_workbook(session: Session, actor: User, import_id: int) -> bytes:
+    """The rejected rows of an import as a workbook to fix and import again."""
+    batch = get_import(session, actor, import_id)
+    stored = session.get(ImportFile, import_id)
+    if stored is None:
+        raise NotFound(Issue("file-missing", "该导入的原文件已不存在", {"record": import_id}))
+    parsed = parse(session, stored.content, batch.file_name)
+    try:
+        result = apply_parsed(session, actor, parsed, area_code=batch.area_code or actor.area_code, policy="db")
+    finally:
+        session.rollback()  # only to learn the outcome per row; nothing is kept
+    return rejected_workbook(parsed, result)
+
+
+def rejected_records(result: ApplyResult) -> list[Record]:
+    """Every record of a rejected row, carrying all the reasons found for it (reader's and database's)."""
+    rows = result.row_status()
+    out = []
+    for o in result.outcomes:
+        if rows[(o.record.source.sheet, o.record.source.row)] == "rejected":
+            out.append(replace(o.record, issues=list(o.issues) if o.status == "rejected" else []))
+    return out
+
+
+def rejected_workbook(parsed: ParsedFile, result: ApplyResult) -> bytes:
+    """The reader's rejects writer (original row, reasons, highlighted cells) when present; else a plain one."""
+    records = rejected_records(result)
+    buffer = io.BytesIO()
+    try:
+        from importers.rejects import write_rejects
+    except ImportError:
+        _plain_rejects(parsed, records, buffer)
+    else:
+        write_rejects(parsed, records, buffer)
+    return buffer.getvalue()
+
+
+def _plain_rejects(parsed: ParsedFile, records: list[Record], target: io.BytesIO) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import PatternFill
+
+    red = PatternFill("solid", fgColor="FFC7CE")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "未导入的行"
+    rows: dict[tuple[str, int], list[Record]] = {}
+    for r in records:
+        rows.setdefault((r.source.sheet, r.source.row), []).append(r)
+    headers: list[str] = []
+    for recs in rows.values():
+        for h in recs[0].source.raw:
+            if h not in headers:
+                headers.append(h)
+    ws.append(["原工作表", "原行号", *headers, "问题"])
+    for (sheet, row), recs in rows.items():
+        issues = [i for r in recs for i in r.issues]
+        raw = recs[0].source.raw
+        ws.append([sheet, row, *[None if raw.get(h) is None else str(raw.get(h)) for h in headers],
+                   "；".join(f"{i.location.get('field') or ''}{'：' if i.location.get('field') else ''}{i.message}" for i in issues)])
+        bad = {str(i.location.get("field")) for i in issues}
+        mapping = parsed.mapping.get(sheet, {})
+        for n, h in enumerate(headers, start=3):
+            if h in bad or mapping.get(h) in bad:
+                ws.cell(ws.max_row, n).fill = red
+        ws.cell(ws.max_row, len(headers) + 3).fill = red
+    wb.save(target)
+
+
+# ------------------------------------------------------------------ the conflict queue
+
+
+@dataclass
+class ConflictView:
+    conflict: ImportConflict
+    field_label: str
+    db_text: str
+    file_text: str
+
+
+def _text(session: Session, entity: str, name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if entity == "person" and name == "household_id":
+        h = session.get(Household, int(value))
+        return h.number if h else str(value)
+    model = MODELS.get(entity)
+    if model is not None and name in model.__table__.c:
+        code_list = model.__table__.c[name].info.get("code_list")
+        if code_list:
+            return f"{code_lists(session).get(code_list, {}).get(str(value), '')}（{value}）"
+    return str(value)
+
+
+def _label(session: Session, c: ImportConflict) -> str:
+    if c.entity == "tag":
+        tag = session.get(Tag, c.entity_id)
+        tag_type = session.get(TagType, tag.tag_code) if tag else None
+        attr = c.field.removeprefix("attrs.")
+        spec = next((a for a in (tag_type.attributes if tag_type else []) if a["name"] == attr), None)
+        return f"{tag_type.name if tag_type else ''}·{spec['label'] if spec else attr}"
+    return field_label(MODELS[c.entity], c.field)
+
+
+def conflicts(session: Session, actor: User, *, import_id: int | None = None, status: str = "open",
+              limit: int = 500) -> list[ConflictView]:
+    query = select(ImportConflict).where(scope_of(actor).clause(ImportConflict.area_code))
+    if import_id is not None:
+        query = query.where(ImportConflict.import_id == import_id)
+    if status:
+        query = query.where(ImportConflict.status == status)
+    rows = session.execute(query.order_by(ImportConflict.id).limit(limit)).scalars()
+    return [ConflictView(c, _label(session, c), _text(session, c.entity, c.field, c.db_value),
+                         _text(session, c.entity, c.field, c.file_value)) for c in rows]
+
+
+def open_conflict_count(session: Session, actor: User) -> int:
+    return session.execute(select(func.count()).select_from(ImportConflict).where(
+        scope_of(actor).clause(ImportConflict.area_code), ImportConflict.status == "open")).scalar_one()
+
+
+def _take(session: Session, actor: User, c: ImportConflict, batch: Any) -> None:
+    today = utcnow().date()
+    if c.entity == "tag":
+        tag = session.get(Tag, c.entity_id)
+        if tag is None or (tag.valid_to is not None and tag.valid_to <= today):
+            raise Conflict(Issue("stale-conflict", "该标签已结束或已被修改，请重新核对", {"record": c.id}))
+        attr = c.field.removeprefix("attrs.")
+        if str(tag.attrs.get(attr)) != str(c.db_value):
+            raise Conflict(Issue("stale-conflict", f"该属性已被改为“{tag.attrs.get(attr)}”，与导入时不同，请重新核对", {"record": c.id}))
+        on = max(today, tag.valid_from)
+        tag_service.end_tag(session, actor, tag.id, on, batch=batch)
+        tag_service.grant_tag(session, actor, tag.tag_code, tag.person_id or tag.household_id, on,
+                              attrs={**tag.attrs, attr: c.file_value}, evidence=tag.evidence, batch=batch)
+        return
+    model = MODELS[c.entity]
+    row = session.get(model, c.entity_id)
+    if row is None:
+        raise NotFound(Issue("not-found", "记录不存在", {"record": c.id}))
+    current = getattr(row, c.field)
+    if (current.isoformat() if isinstance(current, date) else current) != c.db_value:
+        raise Conflict(Issue("stale-conflict", f"{_label(session, c)}已被改为“{_text(session, c.entity, c.field, current)}”，"
+                                               "与导入时不同，请重新核对", {"record": c.id}, hint="刷新页面查看最新内容"))
+    value = value_for(c.entity, c.field, c.file_value)
+    if c.entity == "person":
+        person_service.update_person(session, actor, c.entity_id, {c.field: value}, effective=today, batch=batch)
+    else:
+        household_service.update_household(session, actor, c.entity_id, {c.field: value}, effective=today, batch=batch)
+
+
+def resolve_conflicts(session: Session, actor: User, conflict_ids: list[int], decision: str) -> int:
+    """Keep the database's value or take the file's (applied with history), for each conflict; one
+    transaction: if one cannot be taken, none is."""
+    if decision not in ("keep", "take"):
+        raise ValidationFailed(Issue("bad-decision", "只能选择“保留系统值”或“采用文件值”", {"field": "decision"}))
+    items = [session.get(ImportConflict, i) for i in conflict_ids]
+    missing = [i for i, c in zip(conflict_ids, items) if c is None]
+    if missing:
+        raise NotFound(Issue("not-found", f"冲突 #{missing[0]} 不存在", {"record": missing[0]}))
+    try:
+        batch = None
+        done = 0
+        for c in items:
+            assert c is not None
+            require_write(actor, c.area_code)
+            if c.status != "open":
+                continue
+            if decision == "take":
+                batch = batch or history.open_batch(session, actor, "import", note=f"导入冲突处理（导入 #{c.import_id}）")
+                _take(session, actor, c, batch)
+                c.change_batch_id = batch.id
+            c.status = "taken" if decision == "take" else "kept"
+            c.resolved_by, c.resolved_at = actor.id, utcnow()
+            done += 1
+        session.commit()
+    except IssueError:
+        session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    return done
+
+
+def open_conflict_ids(session: Session, actor: User, import_id: int) -> list[int]:
+    get_import(session, actor, import_id)
+    return list(session.execute(select(ImportConflict.id).where(
+        ImportConflict.import_id == import_id, ImportConflict.status == "open",
+        scope_of(actor).clause(ImportConflict.area_code)).order_by(ImportConflict.id)).scalars())
+
+
+def person_names(session: Session, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())

@@ -1,0 +1,361 @@
+"""Data flow-back (数据回流): authoritative lists from higher levels reconciled with the base data.
+
+Four kinds of list: deaths (死亡名单), household-register moves (户籍迁出), disability certificates
+(残疾证, with validity dates) and pension receivers (养老金领取). Every row ends matched, unmatched
+(not in our data), mismatched (same ID, different name or birth date), outside the importer's scope,
+or rejected (no usable ID number). Differences that need a decision become ``FlowbackAlert`` rows;
+a cadre confirms one (the change is applied through the services, source ``flowback``) or dismisses
+it with a reason. Nothing in the base data changes before a confirmation.
+
+Reading is a small table reader of its own (one header row, found by its ID column): these lists
+are plain exports from the provincial systems, not hand-kept ledgers.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from app.issues import Issue, NotFound, ValidationFailed
+from app.models import FlowbackAlert, Household, ImportBatch, ImportFile, Person, Tag, TagType, User
+from app.models.base import utcnow
+from app.services import history
+from app.services import persons as person_service
+from app.services import tags as tag_service
+from app.services.scope import require_read, require_write, scope_of
+from app.validators.idcard import check_id_number
+
+KINDS = {"deaths": "死亡名单", "moves": "户籍迁出名单", "disability": "残疾证名单", "pension": "养老金领取名单"}
+ALERT_KINDS = {
+    "deceased": "已死亡但仍登记在世",
+    "moved-out": "已迁出但仍计入本村",
+    "certificate-expired": "残疾证已过期",
+    "pension-deceased": "已死亡但仍在领取养老金名单",
+    "mismatch": "信息不一致",
+}
+# Column headings as the lists name them -> field of a list row.
+SYNONYMS = {
+    "id_number": ("身份证号", "身份证号码", "公民身份号码", "证件号码", "身份证件号码"),
+    "name": ("姓名", "名字"),
+    "birth_date": ("出生日期",),
+    "date": ("死亡日期", "迁出日期", "注销日期", "有效期至", "有效期截止日期", "证件有效期至", "有效期止", "开始领取日期",
+             "领取开始日期", "待遇开始日期"),
+    "moved_to": ("迁往地", "迁往地址", "迁入地", "迁往地区"),
+    "certificate_no": ("残疾证号", "证号"),
+}
+DATE_REQUIRED = {"deaths": "死亡日期", "moves": "迁出日期", "disability": "有效期至"}
+BENEFIT_TAGS = {"dibao": "低保", "dibao_edge": "低保边缘", "tekun": "特困供养", "pension_insured": "养老金"}
+MAX_ROWS = 200_000
+
+
+@dataclass
+class ListRow:
+    row: int
+    values: dict[str, Any]
+    issues: list[Issue] = field(default_factory=list)
+
+
+def _cells(content: bytes, file_name: str) -> list[list[Any]]:
+    """The first sheet's cells (xlsx / xls via calamine) or the CSV's fields (UTF-8 or GBK)."""
+    name = file_name.lower()
+    if name.endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValidationFailed(Issue("unknown-encoding", "无法识别CSV文件的编码，请另存为 UTF-8 或 GBK 编码", {"file": file_name}))
+        return [row for row in csv.reader(io.StringIO(text))]
+    if not name.endswith((".xlsx", ".xlsm", ".xls")):
+        raise ValidationFailed(Issue("not-a-spreadsheet", "文件不是 Excel（.xlsx / .xls）或 CSV 表格", {"file": file_name}))
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        sheet = workbook.get_sheet_by_index(0)
+        rows = []
+        for n, row in enumerate(sheet.iter_rows()):
+            if n > MAX_ROWS + 50:
+                raise ValidationFailed(Issue("too-many-rows", f"名单超过 {MAX_ROWS} 行，请分批导入", {"file": file_name}))
+            rows.append(list(row))
+        return rows
+    except ValidationFailed:
+        raise
+    except Exception:  # calamine raises its own error types for corrupt, encrypted or foreign files
+        raise ValidationFailed(Issue("unreadable-workbook", "无法读取该 Excel 文件：文件已损坏、加密或并非 Excel 格式",
+                                     {"file": file_name}, hint="请用 Excel 打开确认后另存为 .xlsx 再上传")) from None
+
+
+def parse_date(value: Any) -> date | None:
+    """Dates as these lists carry them: date cells, Excel serials, 2025-03-01, 2025/3/1, 2025.3.1,
+    20250301, 2025年3月1日. ``None`` when blank; ``ValueError`` when unreadable."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and 1 <= value < 100_000:
+        return date(1899, 12, 30) + timedelta(days=int(value))
+    text = str(value).strip()
+    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text) or re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
+    if m:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    raise ValueError(text)
+
+
+def read_list(content: bytes, file_name: str, kind: str) -> tuple[list[ListRow], list[Issue]]:
+    """The rows of a list with normalised values and per-cell issues; file-level issues separately."""
+    rows = _cells(content, file_name)
+    header_at, columns = None, {}
+    for n, row in enumerate(rows[:20]):
+        texts = [re.sub(r"\s+", "", str(c or "")) for c in row]
+        found = {f: i for f, names in SYNONYMS.items() for i, t in enumerate(texts) if t in names}
+        if "id_number" in found:
+            header_at, columns = n, found
+            break
+    if header_at is None:
+        return [], [Issue("no-id-column", "找不到身份证号列：名单须有“身份证号”或“公民身份号码”列", {"file": file_name})]
+    letters = {f: _letter(i) for f, i in columns.items()}
+    out: list[ListRow] = []
+    for n, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+        cells = {f: (row[i] if i < len(row) else None) for f, i in columns.items()}
+        if all(v in (None, "") for v in cells.values()):
+            continue
+        item = ListRow(n, {})
+        where = {"file": file_name, "row": n}
+        result = check_id_number(str(cells["id_number"] or ""))
+        if isinstance(cells["id_number"], float):
+            item.issues.append(Issue("id-as-number", "身份证号以数字格式保存，末几位可能已丢失，无法核对", {**where, "column": letters["id_number"],
+                                                                                                    "field": "身份证号"}))
+        elif not result.ok:
+            item.issues += [i.at(**where, column=letters["id_number"]) for i in result.issues if i.severity == "error"]
+        item.values["id_number"] = result.value
+        item.values["name"] = re.sub(r"\s+", "", str(cells.get("name") or ""))
+        for f in ("birth_date", "date"):
+            try:
+                item.values[f] = parse_date(cells.get(f))
+            except ValueError:
+                item.issues.append(Issue("bad-date", f"日期无法识别：{cells.get(f)}", {**where, "column": letters[f], "field": f}))
+        if kind in DATE_REQUIRED and item.values.get("date") is None and not any(i.code == "bad-date" for i in item.issues):
+            item.issues.append(Issue("required", f"缺少{DATE_REQUIRED[kind]}", {**where, "field": DATE_REQUIRED[kind]}))
+        item.values["moved_to"] = str(cells.get("moved_to") or "").strip() or None
+        item.values["certificate_no"] = str(cells.get("certificate_no") or "").strip() or None
+        out.append(item)
+    return out, []
+
+
+def _letter(index: int) -> str:
+    s = ""
+    index += 1
+    while index:
+        index, r = divmod(index - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+# ------------------------------------------------------------------ reconciling
+
+
+def _benefits(session: Session, person: Person, on: date) -> list[str]:
+    """What the person (or their household) still receives on ``on``, in words."""
+    open_tag = or_(Tag.valid_to.is_(None), Tag.valid_to > on)
+    held = set(session.execute(select(Tag.tag_code).where(Tag.person_id == person.id, open_tag, Tag.valid_from <= on)).scalars())
+    if person.household_id is not None:
+        held |= set(session.execute(select(Tag.tag_code).where(Tag.household_id == person.household_id, open_tag,
+                                                                Tag.valid_from <= on)).scalars())
+    return [label for code, label in BENEFIT_TAGS.items() if code in held]
+
+
+def _open_disability(session: Session, person_id: int, on: date) -> Tag | None:
+    return session.execute(select(Tag).where(Tag.person_id == person_id, Tag.tag_code == "disabled",
+                                             or_(Tag.valid_to.is_(None), Tag.valid_to > on))).scalars().first()
+
+
+def _alert_for(session: Session, kind: str, person: Person, values: dict[str, Any], today: date) -> tuple[str, str] | None:
+    """(alert kind, message) when the list and the base data disagree in a way someone must decide."""
+    when = values.get("date")
+    alive = person.living_status == person_service.ALIVE
+    if kind == "deaths" and alive:
+        benefits = _benefits(session, person, today)
+        text = f"死亡名单显示{person.name}已于{when}死亡，本系统仍登记为在世"
+        if benefits:
+            text = f"已死亡但仍享受{'、'.join(benefits)}：" + text
+        return "deceased", text
+    if kind == "moves" and alive:
+        return "moved-out", f"户籍迁出名单显示{person.name}已于{when}迁出" + (f"（迁往{values['moved_to']}）" if values.get("moved_to") else "") + \
+            "，但仍计入本村"
+    if kind == "disability" and when is not None and when < today:
+        tag = _open_disability(session, person.id, today)
+        if tag is not None:
+            return "certificate-expired", f"{person.name}的残疾证已于{when}过期，仍登记为持证残疾"
+    if kind == "pension" and person.living_status == person_service.DECEASED:
+        return "pension-deceased", f"本系统登记{person.name}已于{person.status_date}死亡，但仍在养老金领取名单中"
+    return None
+
+
+def _mismatch(person: Person, values: dict[str, Any]) -> str | None:
+    parts = []
+    if values.get("name") and values["name"] != person.name:
+        parts.append(f"姓名：名单为“{values['name']}”，本系统为“{person.name}”")
+    if values.get("birth_date") and values["birth_date"] != person.birth_date:
+        parts.append(f"出生日期：名单为{values['birth_date']}，本系统为{person.birth_date}")
+    return "同一身份证号信息不一致——" + "；".join(parts) + "。请核实身份后处理" if parts else None
+
+
+def reconcile(session: Session, actor: User, kind: str, content: bytes, file_name: str) -> ImportBatch:
+    """Read a list, compare it with the base data in the actor's scope, raise alerts; one transaction."""
+    if kind not in KINDS:
+        raise ValidationFailed(Issue("bad-kind", f"名单类型“{kind}”无效", {"field": "kind"}, hint="可选：" + "、".join(KINDS)))
+    require_read(actor, actor.area_code)
+    rows, file_issues = read_list(content, file_name, kind)
+    scope = scope_of(actor)
+    today = utcnow().date()
+    counts = {"rows": len(rows), "matched": 0, "unmatched": 0, "mismatched": 0, "outside_scope": 0, "rejected": 0, "alerts": 0}
+    batch = ImportBatch(kind=kind, file_name=file_name[:255], sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content),
+                        area_code=actor.area_code, policy="queue", status="rejected" if file_issues else "applied",
+                        actor_id=actor.id, applied_at=utcnow())
+    try:
+        session.add(batch)
+        session.flush()
+        ids = [r.values["id_number"] for r in rows if r.values.get("id_number") and not r.issues]
+        persons: dict[str, Person] = {}
+        for i in range(0, len(ids), 500):
+            for p in session.execute(select(Person).where(Person.id_number.in_(ids[i:i + 500]))).scalars():
+                persons[p.id_number] = p
+        samples: dict[str, list[dict[str, Any]]] = {"unmatched": [], "rejected": [], "mismatched": []}
+        for r in rows:
+            plain = {k: v.isoformat() if isinstance(v, date) else v for k, v in r.values.items() if v is not None}
+            if r.issues:
+                counts["rejected"] += 1
+                if len(samples["rejected"]) < 50:
+                    samples["rejected"].append({"row": r.row, **plain, "issues": [str(i) for i in r.issues]})
+                continue
+            person = persons.get(r.values["id_number"])
+            if person is None:
+                counts["unmatched"] += 1
+                if len(samples["unmatched"]) < 50:
+                    samples["unmatched"].append({"row": r.row, **plain})
+                continue
+            if not scope.covers(person.area_code):
+                counts["outside_scope"] += 1
+                continue
+            mismatch = _mismatch(person, r.values)
+            found = ("mismatch", mismatch) if mismatch else _alert_for(session, kind, person, r.values, today)
+            counts["mismatched" if mismatch else "matched"] += 1
+            if mismatch and len(samples["mismatched"]) < 50:
+                samples["mismatched"].append({"row": r.row, **plain})
+            if found is None or _already_open(session, found[0], person.id):
+                continue
+            session.add(FlowbackAlert(import_id=batch.id, kind=found[0], person_id=person.id, area_code=person.area_code,
+                                      id_number=person.id_number, name=person.name, message=found[1][:500], list_values=plain,
+                                      row=r.row))
+            counts["alerts"] += 1
+        batch.counts = counts
+        batch.summary = {"file_issues": [i.to_dict() for i in file_issues], "samples": samples}
+        session.add(ImportFile(import_id=batch.id, content=content))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return batch
+
+
+def _already_open(session: Session, kind: str, person_id: int) -> bool:
+    return session.execute(select(FlowbackAlert.id).where(FlowbackAlert.kind == kind, FlowbackAlert.person_id == person_id,
+                                                          FlowbackAlert.status == "open")).first() is not None
+
+
+# ------------------------------------------------------------------ the alerts
+
+
+def alerts(session: Session, actor: User, *, status: str | None = "open", import_id: int | None = None,
+           limit: int = 500) -> list[FlowbackAlert]:
+    """Alerts about persons in the actor's area (a village cadre sees their own village only)."""
+    query = select(FlowbackAlert).where(scope_of(actor).clause(FlowbackAlert.area_code))
+    if status:
+        query = query.where(FlowbackAlert.status == status)
+    if import_id is not None:
+        query = query.where(FlowbackAlert.import_id == import_id)
+    return list(session.execute(query.order_by(FlowbackAlert.id).limit(limit)).scalars())
+
+
+def _get_open(session: Session, actor: User, alert_id: int) -> FlowbackAlert:
+    alert = session.get(FlowbackAlert, alert_id)
+    if alert is None:
+        raise NotFound(Issue("not-found", f"提醒 #{alert_id} 不存在", {"record": alert_id}))
+    require_read(actor, alert.area_code)
+    if alert.status != "open":
+        raise ValidationFailed(Issue("already-resolved", f"该提醒已处理（{'已确认' if alert.status == 'confirmed' else '已忽略'}）",
+                                     {"record": alert_id}))
+    return alert
+
+
+def _list_date(alert: FlowbackAlert) -> date | None:
+    value = alert.list_values.get("date")
+    return date.fromisoformat(value) if value else None
+
+
+def confirm(session: Session, actor: User, alert_id: int) -> FlowbackAlert:
+    """Apply what the list says, with history (source ``flowback``), and close the alert."""
+    alert = _get_open(session, actor, alert_id)
+    try:
+        batch = history.open_batch(session, actor, "flowback", note=f"数据回流：{ALERT_KINDS[alert.kind]}（提醒 #{alert.id}）")
+        person_id = alert.person_id
+        assert person_id is not None
+        if alert.kind == "deceased":
+            person_service.end_person(session, actor, person_id, "death", _list_date(alert), batch=batch)
+        elif alert.kind == "moved-out":
+            person_service.end_person(session, actor, person_id, "moved_out", _list_date(alert),
+                                      moved_to=alert.list_values.get("moved_to") or "名单未注明迁往地", batch=batch)
+        elif alert.kind == "certificate-expired":
+            on = _list_date(alert)
+            tag = _open_disability(session, person_id, utcnow().date())
+            if tag is not None:
+                tag_service.end_tag(session, actor, tag.id, max(on, tag.valid_from), reason="残疾证过期", batch=batch)
+        elif alert.kind == "mismatch":
+            name = alert.list_values.get("name")
+            person = session.get(Person, person_id)
+            if name and person is not None and name != person.name:
+                person_service.update_person(session, actor, person_id, {"name": name}, batch=batch)
+            else:
+                require_write(actor, alert.area_code)
+        else:  # pension-deceased: the base data is right; confirming records that the payer is told
+            require_write(actor, alert.area_code, tag_department="hrss")
+        alert.status, alert.resolved_by, alert.resolved_at, alert.change_batch_id = "confirmed", actor.id, utcnow(), batch.id
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return alert
+
+
+def dismiss(session: Session, actor: User, alert_id: int, reason: str) -> FlowbackAlert:
+    """Close an alert without changing the base data; who and why are recorded."""
+    alert = _get_open(session, actor, alert_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(Issue("reason-required", "忽略提醒须填写原因", {"field": "reason"}))
+    tag_department = {"certificate-expired": "cdpf", "pension-deceased": "hrss"}.get(alert.kind)
+    require_write(actor, alert.area_code, tag_department=tag_department)
+    alert.status, alert.resolved_by, alert.resolved_at, alert.reason = "dismissed", actor.id, utcnow(), reason[:500]
+    session.commit()
+    return alert
+
+
+def tag_type_names(session: Session) -> dict[str, str]:
+    return {t.code: t.name for t in session.execute(select(TagType)).scalars()}
+
+
+def household_numbers(session: Session, ids: list[int]) -> dict[int, str]:
+    return dict(session.execute(select(Household.id, Household.number).where(Household.id.in_(ids))).all()) if ids else {}
