@@ -13,6 +13,7 @@ from app.models.report import ReportDefinition, ReportDownload
 from app.models.tag import Tag, TagType
 from app.models.task import CollectionTask, TaskEvent, TaskVillage
 from app.models.user import User
+from app.models.workbook import WorkbookDownload, WorkbookUpload
 
 # Effective-dated entities: current table → history table. The history service works from this.
 VERSIONED = {
@@ -47,5 +48,7 @@ __all__ = [
     "TaskEvent",
     "TaskVillage",
     "User",
+    "WorkbookDownload",
+    "WorkbookUpload",
     "metadata",
 ]
