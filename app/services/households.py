@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlmodel import Session
 
 from app.issues import Issue, NotFound, ValidationFailed
-from app.models import Area, ChangeBatch, Household, Person, User
+from app.models import Area, ChangeBatch, House, Household, Person, Tag, User
 from app.services import history
 from app.services.fields import check_values, with_defaults
-from app.services.persons import ALIVE, today
-from app.services.scope import require_read, require_write
+from app.services.persons import ALIVE, Page, today
+from app.services.scope import require_read, require_write, scope_of
 
 HEAD = "02"
 
@@ -92,3 +93,72 @@ def end_household(session: Session, actor: User, household_id: int, on: date, *,
     if members(session, actor, household_id, alive_only=True):
         raise ValidationFailed(Issue("household-has-members", "该户仍有在世成员，请先迁出或转户后再注销", {"record": household_id}))
     return update_household(session, actor, household_id, {"status": "2", "status_date": on}, effective=on, batch=batch, action="end")
+
+
+@dataclass(frozen=True)
+class HouseholdRow:
+    household: Household
+    head_name: str | None
+    living_members: int
+
+
+def search_households(
+    session: Session, actor: User, area: str, *, text: str | None = None, tag: str | None = None,
+    status: str | None = "1", page: int = 1, per_page: int = 50,
+) -> Page:
+    """Households of an area in the actor's scope with their head and living-member count.
+
+    ``text`` matches the 户号 (prefix), the address (contains) or a member's name (contains) or ID number
+    (prefix); ``tag`` keeps households holding that tag today, or with a member who does.
+    """
+    require_read(actor, area)
+    query = select(Household).where(Household.area_code.startswith(area), scope_of(actor).clause(Household.area_code))
+    if status:
+        query = query.where(Household.status == status)
+    if text and text.strip():
+        needle = text.strip()
+        by_member = select(Person.household_id).where(
+            or_(Person.name.contains(needle), Person.id_number.startswith(needle.upper())), Person.household_id.is_not(None))
+        query = query.where(or_(Household.number.startswith(needle), Household.address.contains(needle),
+                                Household.id.in_(by_member)))
+    if tag:
+        day = today()
+        current = and_(Tag.tag_code == tag, Tag.valid_from <= day, or_(Tag.valid_to.is_(None), Tag.valid_to > day))
+        member_tagged = select(Person.household_id).join(Tag, Tag.person_id == Person.id).where(current)
+        query = query.where(or_(exists().where(current, Tag.household_id == Household.id), Household.id.in_(member_tagged)))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    page = max(1, page)
+    found = list(session.execute(query.order_by(Household.number).offset((page - 1) * per_page).limit(per_page)).scalars())
+    ids = [h.id for h in found]
+    heads: dict[int, str] = {}
+    counts: dict[int, int] = {}
+    if ids:
+        for hid, name in session.execute(select(Person.household_id, Person.name).where(
+                Person.household_id.in_(ids), Person.relation == HEAD, Person.living_status == ALIVE)):
+            heads.setdefault(hid, name)
+        counts = dict(session.execute(select(Person.household_id, func.count(Person.id)).where(
+            Person.household_id.in_(ids), Person.living_status == ALIVE).group_by(Person.household_id)).all())
+    rows = [HouseholdRow(h, heads.get(h.id), counts.get(h.id, 0)) for h in found]
+    return Page(rows, total, page, per_page)
+
+
+def household_by_number(session: Session, actor: User, number: str) -> Household:
+    """The household with this 户号 (exact), if the actor may read it."""
+    found = session.execute(select(Household).where(Household.number == number.strip())).scalar_one_or_none()
+    if found is None:
+        raise ValidationFailed(Issue("unknown-household", f"户号 {number} 不存在", {"field": "household_number"}))
+    require_read(actor, found.area_code)
+    return found
+
+
+def numbers_of(session: Session, household_ids: set[int]) -> dict[int, str]:
+    """户号 by household id, for lists that show persons."""
+    if not household_ids:
+        return {}
+    return dict(session.execute(select(Household.id, Household.number).where(Household.id.in_(household_ids))).all())
+
+
+def houses_of(session: Session, actor: User, household_id: int) -> list[House]:
+    """The houses a household lives in (current state)."""
+    get_household(session, actor, household_id)
+    return list(session.execute(select(House).where(House.household_id == household_id).order_by(House.id)).scalars())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlmodel import Session
 from app.issues import Conflict, Issue, ValidationFailed
 from app.models import Area, ChangeBatch, Observation, ObservationItem, User
 from app.services import history
-from app.services.scope import require_write
+from app.services.scope import require_read, require_write
 
 _PERIOD = {
     "Y": re.compile(r"^(\d{4})$"),
@@ -86,3 +87,43 @@ def record_observation(
         existing.row_version += 1
         session.flush()
     return existing
+
+
+@dataclass(frozen=True)
+class ObservationRow:
+    """One item of an area's periodic values for the period containing a given month."""
+
+    item: ObservationItem
+    period: str
+    value: float | None
+    row_version: int  # 0 when no value is recorded yet
+
+
+def period_of(period_type: str, year: int, month: int) -> str:
+    """The period of a type that contains ``year``-``month``: 2025 / 2025H1 / 2025Q2 / 2025-06."""
+    if period_type == "Y":
+        return f"{year}"
+    if period_type == "H":
+        return f"{year}H{1 if month <= 6 else 2}"
+    if period_type == "Q":
+        return f"{year}Q{(month - 1) // 3 + 1}"
+    return f"{year}-{month:02d}"
+
+
+def area_values(session: Session, actor: User, area_code: str, year: int, month: int) -> list[ObservationRow]:
+    """Every area-level item with its value (if recorded) for the period containing ``year``-``month``."""
+    require_read(actor, area_code)
+    items = list(session.execute(select(ObservationItem).where(ObservationItem.subject == "area")
+                                 .order_by(ObservationItem.department, ObservationItem.code)).scalars())
+    periods = {item.code: period_of(item.period_type, year, month) for item in items}
+    found = {
+        (o.item_code, o.period): o
+        for o in session.execute(select(Observation).where(
+            Observation.subject_type == "area", Observation.subject_id == area_code,
+            Observation.period.in_(set(periods.values())))).scalars()
+    }
+    rows = []
+    for item in items:
+        obs = found.get((item.code, periods[item.code]))
+        rows.append(ObservationRow(item, periods[item.code], obs.value if obs else None, obs.row_version if obs else 0))
+    return rows

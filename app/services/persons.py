@@ -6,10 +6,11 @@ Every write runs the field checks (``check_person``) and the cross-field rules o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlmodel import Session
 
 from app.issues import Issue, NotFound, ValidationFailed
@@ -204,3 +205,60 @@ def move_person(
         changes["relation"] = relation
     return update_person(session, actor, person_id, changes, effective=on, expected_version=expected_version, batch=batch,
                          confirm_warnings=confirm_warnings)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: the rows, the total count and where we are."""
+
+    rows: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_persons(
+    session: Session,
+    actor: User,
+    area: str,
+    *,
+    text: str | None = None,
+    tag: str | None = None,
+    living_status: str | None = None,
+    residence_type: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    """Persons of an area (village or grid) in the actor's scope, filtered and paginated.
+
+    ``text`` matches a name (contains), an ID number (prefix) or a 户号 (exact); ``tag`` keeps persons
+    holding that tag today, or living in a household that does.
+    """
+    require_read(actor, area)
+    query = select(Person).where(Person.area_code.startswith(area), scope_of(actor).clause(Person.area_code))
+    if text and text.strip():
+        needle = text.strip().upper()
+        numbers = select(Household.id).where(Household.number == text.strip())
+        query = query.where(or_(Person.name.contains(text.strip()), Person.id_number.startswith(needle),
+                                Person.household_id.in_(numbers)))
+    if living_status:
+        query = query.where(Person.living_status == living_status)
+    if residence_type:
+        query = query.where(Person.residence_type == residence_type)
+    if tag:
+        day = today()
+        current = and_(Tag.tag_code == tag, Tag.valid_from <= day, or_(Tag.valid_to.is_(None), Tag.valid_to > day))
+        query = query.where(or_(
+            exists().where(current, Tag.person_id == Person.id),
+            exists().where(current, Tag.household_id == Person.household_id),
+        ))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    page = max(1, page)
+    rows = session.execute(
+        query.order_by(Person.household_id, Person.relation, Person.id).offset((page - 1) * per_page).limit(per_page)
+    ).scalars()
+    return Page(list(rows), total, page, per_page)

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import ChangeBatch, Household, Person, Tag, TagType, User
+from app.models.base import utcnow
 from app.services import history, rules
 from app.services.codelists import code_lists
 from app.services.persons import ALIVE
@@ -152,3 +153,23 @@ def tags_of(session: Session, actor: User, *, person_id: int | None = None, hous
     if on is not None:
         query = query.where(Tag.valid_from <= on, or_(Tag.valid_to.is_(None), Tag.valid_to > on))
     return list(session.execute(query.order_by(Tag.valid_from)).scalars())
+
+
+def current_tags_of_many(session: Session, *, person_ids: list[int] = (), household_ids: list[int] = (),
+                         on: date | None = None) -> dict[int, list[str]]:
+    """Tag codes valid on ``on`` (default today) by subject id, for one page of a list (one query).
+
+    Callers pass ids they already read through a scoped service.
+    """
+    on = on or utcnow().date()
+    if not person_ids and not household_ids:
+        return {}
+    subject = Tag.person_id if person_ids else Tag.household_id
+    ids = person_ids or household_ids
+    out: dict[int, list[str]] = {}
+    for subject_id, code in session.execute(
+        select(subject, Tag.tag_code).where(subject.in_(ids), Tag.valid_from <= on,
+                                            or_(Tag.valid_to.is_(None), Tag.valid_to > on)).order_by(Tag.valid_from)
+    ):
+        out.setdefault(subject_id, []).append(code)
+    return out

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from app.views import api, auth, csrf, errors, home, reports
+from app.views import api, auth, csrf, errors, home, reports, village
 
-BLUEPRINTS: tuple[Blueprint, ...] = (auth.bp, home.bp, api.bp, reports.bp)
+BLUEPRINTS: tuple[Blueprint, ...] = (auth.bp, home.bp, api.bp, reports.bp, village.bp)
 
 
 def init_app(app: Flask) -> None:
