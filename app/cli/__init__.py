@@ -10,6 +10,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from app.cli import areas, db, export, reports, seed, users
+from app.cli.imports import flowback_group, import_group
 
 COMMANDS: tuple[click.Command, ...] = (
     db.db_group,
@@ -19,6 +20,7 @@ COMMANDS: tuple[click.Command, ...] = (
     seed.seed_demo_command,
     reports.report_group,
     reports.registry_group,
+    import_group, flowback_group,
 )
 
 
