@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from app.views import api, auth, csrf, errors, home, reports, village
+from app.views import api, auth, csrf, errors, home, reports, village, workbook
 
-BLUEPRINTS: tuple[Blueprint, ...] = (auth.bp, home.bp, api.bp, reports.bp, village.bp)
+BLUEPRINTS: tuple[Blueprint, ...] = (auth.bp, home.bp, api.bp, reports.bp, village.bp, workbook.bp)
 
 
 def init_app(app: Flask) -> None:
