@@ -16,6 +16,7 @@ run is the same work rolled back. Any unexpected error propagates, so nothing is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,11 +27,12 @@ from sqlmodel import Session
 
 from app.issues import Issue, IssueError, ValidationFailed
 from app.models import Area, ChangeBatch, Household, ImportBatch, ImportConflict, Person, Tag, TagType, User
-from app.models.area import level_of
+from app.models.area import level_of, scope_prefix
 from app.models.base import utcnow
+from app.services import history
 from app.services import households as household_service
-from app.services import history, tags as tag_service
 from app.services import persons as person_service
+from app.services import tags as tag_service
 from app.services.fields import label as field_label
 from app.services.scope import require_write, scope_of
 from importers import writes
@@ -125,9 +127,9 @@ def _plain(value: Any) -> Any:
 
 def _from_plain(model: type | None, name: str, value: Any) -> Any:
     """A JSON-stored value back to the column's Python type (dates)."""
-    if model is not None and isinstance(value, str) and name in model.__table__.c:
-        if model.__table__.c[name].type.python_type is date:
-            return date.fromisoformat(value)
+    if (model is not None and isinstance(value, str) and name in model.__table__.c
+            and model.__table__.c[name].type.python_type is date):
+        return date.fromisoformat(value)
     return value
 
 
@@ -172,8 +174,15 @@ class Applier:
     def _area_of(self, record: Record) -> tuple[str | None, Issue | None]:
         """The area a new record goes to: its own area code (within the target) or the target village."""
         own = record.values.get("area_code")
+        if _blank(own) and not _blank(record.values.get("area_name")):
+            named = self._area_by_name(str(record.values["area_name"]))
+            if len(named) != 1:
+                why = "找不到" if not named else "有多个同名村"
+                return None, Issue("unknown-area-name", f"本次导入范围内{why}“{record.values['area_name']}”", {"field": "所在村"},
+                                   hint="可改填12位区划代码")
+            own = named[0]
         if not _blank(own):
-            if not str(own).startswith(self.area_code.rstrip("0") if level_of(self.area_code) < 5 else self.area_code):
+            if not self._in_target(str(own)):
                 return None, Issue("outside-target-area", f"该行所属区划 {own} 不在本次导入的范围（{self._area_label(self.area_code)}）内",
                                    {"field": "所在村（网格）"})
             if own not in self.area_names:
@@ -184,19 +193,28 @@ class Applier:
                                hint="请在文件中加入“所属村”列，或选择一个村作为导入范围")
         return self.area_code, None
 
+    def _area_by_name(self, name: str) -> list[str]:
+        """Villages (and grids) in the target whose name matches, ignoring 村民委员会 / 居民委员会 suffixes."""
+        def key(text: str) -> str:
+            return re.sub(r"\s+|(村民|居民)?委员会$", "", text)
+        wanted = key(name)
+        return sorted(c for c, n in self.area_names.items() if len(c) >= 12 and level_of(c) >= 5 and self._in_target(c)
+                      and (key(n) == wanted or key(n).removesuffix("村") == wanted.removesuffix("村")))
+
     def _area_label(self, code: str) -> str:
         return f"{self.area_names.get(code, code)}（{code}）"
 
     def _in_target(self, area_code: str) -> bool:
-        prefix = self.area_code if level_of(self.area_code) >= 5 else self.area_code[: {1: 2, 2: 4, 3: 6, 4: 9}[level_of(self.area_code)]]
-        return area_code.startswith(prefix[:12] if level_of(self.area_code) == 6 else prefix)
+        return area_code.startswith(scope_prefix(self.area_code, level_of(self.area_code)))
 
     def _locate(self, record: Record, issue: Issue) -> Issue:
         """An issue located at the record's row and the column of its field, when the reader knows it."""
         f = issue.location.get("field")
         loc: dict[str, Any] = {"sheet": record.source.sheet, "row": record.source.row}
-        if f in record.source.columns:
-            loc["column"] = record.source.columns[f]
+        columns = record.source.columns
+        letter = columns.get(f) or columns.get(f"{record.entity}.{f}") or columns.get(f"person.{f}")
+        if letter and "column" not in issue.location:
+            loc["column"] = letter
         if f and record.entity in MODELS and f in MODELS[record.entity].__table__.c:
             loc["field"] = field_label(MODELS[record.entity], f)
         return issue.at(**loc)
@@ -332,7 +350,7 @@ class Applier:
 
     def _household(self, out: Outcome) -> None:
         r = out.record
-        values = {k: v for k, v in r.values.items() if k != "area_code" or not _blank(v)}
+        values = {k: v for k, v in r.values.items() if k != "area_name" and (k != "area_code" or not _blank(v))}
         values.setdefault("number", r.key)
         existing = self.households.get(r.key)
         if existing is None:
@@ -344,6 +362,7 @@ class Applier:
             clean, issues = household_service.check_household(self.session, {**values, "area_code": area})
             if issues:
                 raise ValidationFailed(issues)
+            clean = {k: v for k, v in clean.items() if k in Household.__table__.c}
             out.entity_id = writes.reserve(self, "household", r.key, clean)
             out.status = "new"
             out.changes = {k: (None, v) for k, v in clean.items() if not _blank(v)}
@@ -382,7 +401,8 @@ class Applier:
 
     def _person(self, out: Outcome) -> None:
         r = out.record
-        values = {k: v for k, v in r.values.items() if k not in ("household_number",) and (k != "area_code" or not _blank(v))}
+        values = {k: v for k, v in r.values.items()
+                  if k not in ("household_number", "area_name") and (k != "area_code" or not _blank(v))}
         values.setdefault("id_number", r.key)
         household_id, issue = self._household_id(r.values.get("household_number"))
         if issue:
@@ -404,6 +424,7 @@ class Applier:
                                     hint=f"该户属于 {self._area_label(h_area)}"))
             if issues:
                 raise ValidationFailed(issues)
+            clean = {k: v for k, v in clean.items() if k in Person.__table__.c}
             clean["household_id"] = household_id
             out.entity_id = writes.reserve(self, "person", r.key, clean)
             out.status = "new"

@@ -19,7 +19,17 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.issues import Conflict, Issue, IssueError, NotFound, ValidationFailed
-from app.models import ChangeLog, Household, ImportBatch, ImportConflict, ImportFile, Person, Tag, TagType, User
+from app.models import (
+    ChangeLog,
+    Household,
+    ImportBatch,
+    ImportConflict,
+    ImportFile,
+    Person,
+    Tag,
+    TagType,
+    User,
+)
 from app.models.base import utcnow
 from app.services import history
 from app.services import households as household_service
@@ -51,7 +61,7 @@ def parse(session: Session, content: bytes, file_name: str, *, mapping: dict[str
         kwargs["max_bytes"] = max_bytes
     if on_progress is not None:
         kwargs["on_progress"] = on_progress
-    return parse_file(io.BytesIO(content), **kwargs)
+    return parse_file(content, **kwargs)
 
 
 def _summary(parsed: ParsedFile, result: ApplyResult, earlier: ImportBatch | None) -> dict[str, Any]:
@@ -339,7 +349,7 @@ def resolve_conflicts(session: Session, actor: User, conflict_ids: list[int], de
     if decision not in ("keep", "take"):
         raise ValidationFailed(Issue("bad-decision", "只能选择“保留系统值”或“采用文件值”", {"field": "decision"}))
     items = [session.get(ImportConflict, i) for i in conflict_ids]
-    missing = [i for i, c in zip(conflict_ids, items) if c is None]
+    missing = [i for i, c in zip(conflict_ids, items, strict=True) if c is None]
     if missing:
         raise NotFound(Issue("not-found", f"冲突 #{missing[0]} 不存在", {"record": missing[0]}))
     try:
