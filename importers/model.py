@@ -64,6 +64,7 @@ class ParsedFile:
     rows_read: int = 0  # data rows seen (header, title, spacer and total rows excluded)
     sheets: list[str] = field(default_factory=list)
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> {header text: canonical field}
+    skipped: dict[str, int] = field(default_factory=dict)  # rows not read as data: blank, total, note, header
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,443 @@
+"""Cell values as legacy ledgers hold them -> canonical values, or an Issue saying why not.
+
+``Normaliser(code_lists).cell(spec, value)`` returns ``(value, issue)``: ``value`` is the normalised
+value (None for an empty cell or a rejected one), ``issue`` an :class:`app.issues.Issue` without
+location (the pipeline adds sheet/row/column/field) or None. It never raises, and normalising a
+normalised value gives the same value. Repeated values (dates, codes, sexes …) are cached.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from app.issues import Issue
+from app.validators.idcard import check_id_number
+from app.validators.uscc import check_uscc
+from importers.synonyms import FieldSpec
+
+_FULL_TO_HALF = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# control characters (C0/C1, DEL) and zero-width characters; tabs/newlines become spaces first
+_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127, *range(0x80, 0xA0),
+                          0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF])
+_WS = re.compile(r"\s+")
+_CJK_GAP = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
+_CACHE_MAX_LEN = 64
+_EXCEL_EPOCH = date(1899, 12, 30)
+_MIN_DATE = date(1900, 1, 1)
+_MAX_SERIAL = 2958465  # 9999-12-31
+
+_DATE_FULL = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_DATE_MONTH = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:份)?")
+_DATE_MONTH_COMPACT = re.compile(r"(\d{4})(\d{2})")
+_INT_TEXT = re.compile(r"\d{1,7}")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_UNITS = ("万元", "平方米", "元/月", "元", "人", "个", "户", "名", "㎡", "岁")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(?:-\d{1,6})?")
+_LOCAL = re.compile(r"\d{7,8}")
+_PHONE_SPLIT = re.compile(r"[/,，、;；\s]+|或")
+
+
+class MonthDate(date):
+    """A date known only to the month (出生年月 "1980.05"): the first of that month."""
+
+    __slots__ = ()
+
+
+def text_of(value: Any) -> str:
+    """A cell value as text: integral floats without ".0", dates in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def clean_text(value: Any) -> str:
+    """Full-width ASCII to half-width, control characters removed, whitespace collapsed, stripped."""
+    s = text_of(value).translate(_FULL_TO_HALF)
+    s = s.translate(_CONTROL)
+    return _WS.sub(" ", s).strip()
+
+
+def clean_name(value: Any) -> str:
+    """A person's name: clean_text and no spaces next to Chinese characters ("张  三" -> "张三")."""
+    return _CJK_GAP.sub("", clean_text(value))
+
+
+def _issue(code: str, message: str, hint: str | None = None, severity: str = "error") -> Issue:
+    return Issue(code, message, {}, severity, hint)  # type: ignore[arg-type]
+
+
+def _cn(d: date) -> str:
+    return f"{d.year}年{d.month}月" if isinstance(d, MonthDate) else f"{d.year}年{d.month}月{d.day}日"
+
+
+def _make_date(y: int, m: int, d: int | None) -> date | None:
+    try:
+        return MonthDate(y, m, 1) if d is None else date(y, m, d)
+    except ValueError:
+        return None
+
+
+def parse_date(value: Any, today: date) -> tuple[date | None, Issue | None]:
+    """Every common way a date is written -> ``date`` (``MonthDate`` when only year and month are given)."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, MonthDate):
+        return value, None
+    if isinstance(value, datetime):
+        d: date | None = value.date()
+    elif isinstance(value, date):
+        d = value
+    elif isinstance(value, (bool, time, timedelta)):
+        return None, _issue("date-invalid", f"“{text_of(value)}”不是日期")
+    elif isinstance(value, (int, float)):
+        d = _date_from_number(value)
+        if d is None:
+            return None, _issue("date-invalid", f"“{text_of(value)}”不是有效日期", "日期可写作 2020-01-05、2020/1/5、2020.1.5、2020年1月5日 或 20200105")
+    else:
+        s = clean_text(value).replace(" ", "") if len(str(value)) < 200 else str(value)
+        d = _date_from_text(s)
+        if d is None:
+            shown = s if len(s) <= 30 else s[:30] + "…"
+            return None, _issue("date-invalid", f"“{shown}”不是有效日期", "日期可写作 2020-01-05、2020/1/5、2020.1.5、2020年1月5日 或 20200105")
+    if d < _MIN_DATE:
+        return None, _issue("date-too-early", f"日期{_cn(d)}早于1900年，不合理")
+    if d > today:
+        return None, _issue("date-in-future", f"日期{_cn(d)}晚于今天，不合理")
+    return d, None
+
+
+def _date_from_number(value: float) -> date | None:
+    if not math.isfinite(value):
+        return None
+    if float(value).is_integer():
+        n = int(value)
+        if 19000101 <= n <= 99991231:  # 20200105
+            return _make_date(n // 10000, n // 100 % 100, n % 100)
+        if 190001 <= n <= 999912:  # 198005
+            return _make_date(n // 100, n % 100, None)
+        if 1 <= n <= _MAX_SERIAL and not 1900 <= n <= 2100:  # Excel serial (a bare year is not a date)
+            return _EXCEL_EPOCH + timedelta(days=n)
+        return None
+    # 1980.05 / 1980.5 typed into a number cell: year.month
+    text = repr(float(value))
+    m = re.fullmatch(r"(\d{4})\.(\d{1,2})", text)
+    if m:
+        return _make_date(int(m.group(1)), int(m.group(2)), None)
+    if 1 <= value <= _MAX_SERIAL:  # serial with a time of day
+        return _EXCEL_EPOCH + timedelta(days=int(value))
+    return None
+
+
+def _date_from_text(s: str) -> date | None:
+    m = _DATE_FULL.fullmatch(s)
+    if m:
+        return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = _DATE_COMPACT.fullmatch(s)
+    if m:
+        return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = _DATE_MONTH.fullmatch(s) or _DATE_MONTH_COMPACT.fullmatch(s)
+    if m:
+        return _make_date(int(m.group(1)), int(m.group(2)), None)
+    if _INT_TEXT.fullmatch(s):  # an Excel serial that lost its date format on the way (CSV)
+        n = int(s)
+        if 1 <= n <= _MAX_SERIAL and not 1900 <= n <= 2100:
+            return _EXCEL_EPOCH + timedelta(days=n)
+    return None
+
+
+def id_text(value: Any) -> tuple[str | None, Issue | None]:
+    """An ID-number cell as text, rejecting numbers that cannot hold 18 digits."""
+    if isinstance(value, bool):
+        return None, _issue("id-chars", f"身份证号码“{text_of(value)}”无效")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+            return None, _damaged(value)
+        n = int(value)
+        if n >= 10**15:
+            return None, _damaged(float(value))
+        return str(n), None
+    if isinstance(value, (date, time, timedelta)):
+        return None, _issue("id-chars", f"身份证号码“{text_of(value)}”是日期，不是号码")
+    return str(value), None
+
+
+def _damaged(value: float | str) -> Issue:
+    if isinstance(value, float) and math.isfinite(value):
+        mantissa, exp = f"{value:.14E}".split("E")
+        shown = f"{mantissa.rstrip('0').rstrip('.')}E{int(exp):+d}"
+        what = f"身份证号码“{shown}”以数字格式保存，Excel只保留15位有效数字，末尾几位已丢失"
+    elif isinstance(value, str):
+        what = f"身份证号码“{value}”末尾为000且校验位不符，应是曾以数字格式保存、末尾几位已丢失"
+    else:
+        what = f"身份证号码“{text_of(value)}”以数字格式保存，末尾几位已丢失"
+    return _issue(
+        "id-numeric-damaged",
+        what + "，无法还原，请核对原始证件后以文本格式重新录入",
+        "在Excel中先把该列设为“文本”格式，或在号码前加英文单引号再录入",
+    )
+
+
+def check_id(value: Any, *, birth_date: date | None = None, sex: str | None = None, today: date | None = None):
+    """check_id_number for a cell value (numbers that lost digits rejected, 15 digits upgraded)."""
+    text, issue = id_text(value)
+    if issue is not None:
+        return None, [issue], None, None, False
+    result = check_id_number(text or "", birth_date=None if isinstance(birth_date, MonthDate) else birth_date,
+                             sex=sex, today=today)
+    issues = [Issue(i.code, i.message, {}, i.severity, i.hint) for i in result.issues]
+    if result.value is None and any(i.code == "id-checksum" for i in issues):
+        digits = (text or "").strip()
+        if digits.endswith("000") and len(digits) == 18 and digits.isdigit():
+            issues = [_damaged(digits)]
+    if (result.value and isinstance(birth_date, MonthDate) and result.birth_date
+            and (birth_date.year, birth_date.month) != (result.birth_date.year, result.birth_date.month)):
+        issues.append(_issue("id-birth-mismatch", f"出生年月{_cn(birth_date)}与身份证号码中的出生日期{_cn(result.birth_date)}不一致"))
+    return result.value, issues, result.birth_date, result.sex, result.upgraded
+
+
+# -- code lists --------------------------------------------------------------------------------
+
+#: Free text seen in ledgers -> code, per code list (labels and codes themselves always work).
+ALIASES: dict[str, dict[str, str]] = {
+    "sex": {"男性": "1", "女性": "2", "m": "1", "f": "2", "male": "1", "female": "2", "未知": "0"},
+    "relation": {
+        "本人": "02", "户主本人": "02", "之妻": "12", "妻子": "12", "老婆": "12", "丈夫": "11", "之夫": "11", "配偶": "10",
+        "儿子": "20", "之子": "20", "长男": "22", "次男": "23", "三男": "24", "女儿": "30", "之女": "30", "三女儿": "34",
+        "孙": "41", "外孙": "43", "孙儿": "41", "儿媳妇": "38", "媳妇": "38", "媳": "38", "孙媳": "45", "孙媳妇": "45",
+        "父": "51", "母": "52", "父子": "51", "爸爸": "51", "妈妈": "52", "继父": "57", "继母": "58", "养父": "57", "养母": "58",
+        "哥哥": "71", "哥": "71", "嫂子": "72", "弟弟": "73", "姐": "75", "妹": "77",
+        "爷爷": "61", "奶奶": "62", "外公": "63", "外婆": "64", "祖父母": "60", "外祖父母": "60",
+        "养子": "27", "继子": "27", "养女": "37", "继女": "37", "曾孙": "47", "曾孙女": "48",
+        "叔叔": "83", "婶婶": "84", "舅舅": "85", "姑姑": "90", "姨": "88", "伯伯": "81",
+        "其他亲属": "97", "非亲属": "99", "其它": "80", "保姆": "99", "孙子女": "40",
+    },
+    "marital_status": {"离异": "40", "已婚有配偶": "20", "有配偶": "20", "未说明": "90"},
+    "education": {
+        "文盲": "90", "半文盲": "90", "学龄前": "90", "未上学": "90", "小学": "80", "初中": "70", "初级中学": "70",
+        "高中": "60", "中专": "41", "中技": "47", "技校": "47", "职高": "44", "大专": "30", "专科": "30", "本科": "20",
+        "大学": "20", "研究生": "10", "硕士": "14", "博士": "11",
+    },
+    "political_status": {"党员": "01", "中共党员": "01", "预备党员": "02", "中共预备党员": "02", "团员": "03",
+                         "共青团员": "03", "群众": "13", "无": "13", "民主党派": "12", "无党派": "12"},
+    "living_status": {"正常": "1", "健在": "1", "在": "1", "已故": "2", "去世": "2", "死亡": "2", "迁出": "3", "已迁出": "3"},
+    "residence_type": {"户籍人口": "1", "常住": "1", "人户分离": "2", "外出": "2", "外来人口": "3", "流动人口": "4"},
+    "disability_grade": {"1级": "1", "2级": "2", "3级": "3", "4级": "4", "一": "1", "二": "2", "三": "3", "四": "4",
+                         "Ⅰ级": "1", "Ⅱ级": "2", "Ⅲ级": "3", "Ⅳ级": "4", "i级": "1", "ii级": "2", "iii级": "3", "iv级": "4"},
+    "dibao_kind": {"城市": "1", "城镇": "1", "城镇低保": "1", "城市最低生活保障": "1", "农村": "2", "农村最低生活保障": "2"},
+    "support_mode": {"集中": "1", "分散": "2"},
+    "yes_no": {"y": "1", "n": "0", "yes": "1", "no": "0", "有": "1", "无": "0", "true": "1", "false": "0", "√": "1"},
+    "household_type": {"家庭": "1", "集体": "2"},
+    "org_kind": {"公司": "1", "有限公司": "1", "个体": "2", "合作社": "9", "村委会": "10", "居委会": "10"},
+}
+
+_SUFFIXES = ("族", "残疾", "教育", "户", "低保")
+
+
+class Normaliser:
+    """Normalises cells against the code lists it was built with; caches repeated values."""
+
+    def __init__(self, code_lists: dict[str, dict[str, str]], today: date | None = None):
+        self.code_lists = code_lists
+        self.today = today or date.today()
+        self._index: dict[str, dict[str, str]] = {}
+        self._cache: dict[tuple[str, Any], tuple[Any, Issue | None]] = {}
+
+    # public ---------------------------------------------------------------------------------
+
+    def cell(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        if value is None or value == "":
+            return None, None
+        kind = spec.kind
+        cacheable = not isinstance(value, str) or len(value) <= _CACHE_MAX_LEN
+        if cacheable and kind not in ("idcard", "uscc"):
+            key = (spec.name, value.__class__, value)
+            hit = self._cache.get(key)  # type: ignore[arg-type]
+            if hit is None:
+                hit = self._cell(spec, value)
+                if len(self._cache) < 200_000:
+                    self._cache[key] = hit  # type: ignore[index]
+            return hit
+        return self._cell(spec, value)
+
+    def _cell(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        try:
+            return getattr(self, "_" + spec.kind)(spec, value)
+        except Exception as exc:  # noqa: BLE001 - a normaliser bug must not lose the file; say where
+            return None, _issue("value-invalid", f"无法识别的值“{text_of(value)[:30]}”（{type(exc).__name__}）")
+
+    # kinds ----------------------------------------------------------------------------------
+
+    def _text(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        s = clean_text(value)
+        return self._length(spec, s)
+
+    def _name(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        return self._length(spec, clean_name(value))
+
+    def _length(self, spec: FieldSpec, s: str) -> tuple[Any, Issue | None]:
+        if not s:
+            return None, None
+        if spec.max_length and len(s) > spec.max_length:
+            return None, _issue("too-long", f"{spec.label}过长：{len(s)}个字符，最多{spec.max_length}个")
+        return s, None
+
+    def _date(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        d, issue = parse_date(value, self.today)
+        if issue is not None:
+            return None, Issue(issue.code, f"{spec.label}：{issue.message}", {}, issue.severity, issue.hint)
+        return d, None
+
+    def _idcard(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        number, issues, *_ = check_id(value, today=self.today)
+        return (number, None) if number else (None, issues[0] if issues else None)
+
+    def _uscc(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return None, _issue("uscc-numeric", f"统一社会信用代码“{text_of(value)}”以数字格式保存，可能已丢失字符，请以文本格式重新录入")
+        result = check_uscc(clean_text(value))
+        errors = [i for i in result.issues if i.severity == "error"]
+        if result.value and not errors:
+            return result.value, None
+        first = errors[0] if errors else _issue("uscc-invalid", f"统一社会信用代码“{clean_text(value)[:30]}”无效")
+        return None, Issue(first.code, first.message, {}, "error", first.hint)
+
+    def _phone(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        s = clean_text(value)
+        if not s:
+            return None, None
+        compact = re.sub(r"[\s\-()（）]", "", s)
+        if _MOBILE.fullmatch(compact):
+            return compact, None
+        parts = [p for p in _PHONE_SPLIT.split(s) if p]
+        found: list[str] = []
+        for part in parts:
+            p = part.replace("(", "").replace(")", "").replace("（", "").replace("）", "")
+            if p.startswith("+86"):
+                p = p[3:].lstrip("-")
+            compact = p.replace("-", "")
+            if _MOBILE.fullmatch(compact):
+                found.append(compact)
+            elif _LANDLINE.fullmatch(p) or _LOCAL.fullmatch(p):
+                found.append(p)
+            else:
+                found.clear()
+                break
+        if not found:
+            shown = s if len(s) <= 30 else s[:30] + "…"
+            return None, _issue("phone-invalid", f"联系电话“{shown}”格式不正确", "手机号为11位数字；固定电话如 0571-88886666")
+        if len(found) > 1:
+            return found[0], _issue("phone-several", f"联系电话填了{len(found)}个号码，只导入第一个“{found[0]}”", severity="warning")
+        return found[0], None
+
+    def _number(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        if isinstance(value, bool):
+            return None, _issue("number-invalid", f"{spec.label}“{text_of(value)}”不是数字")
+        if isinstance(value, (int, float)):
+            n: float = value
+        else:
+            s = clean_text(value).replace(",", "").replace(" ", "")
+            for unit in _UNITS:
+                if s.endswith(unit):
+                    s = s[: -len(unit)]
+                    break
+            if not _NUMBER.fullmatch(s):
+                shown = clean_text(value)[:30]
+                return None, _issue("number-invalid", f"{spec.label}“{shown}”不是数字")
+            n = float(s)
+        if not math.isfinite(n):
+            return None, _issue("number-invalid", f"{spec.label}“{text_of(value)}”不是数字")
+        if n < 0:
+            return None, _issue("number-negative", f"{spec.label}不能为负数（{text_of(n)}）")
+        if isinstance(n, float) and n.is_integer() and abs(n) < 1e15:
+            return int(n), None
+        return n, None
+
+    def _int(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        n, issue = self._number(spec, value)
+        if issue is None and n is not None and not isinstance(n, int):
+            return None, _issue("number-not-integer", f"{spec.label}应为整数，实际为“{text_of(n)}”")
+        return n, issue
+
+    def _code(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        list_name = spec.code_list or ""
+        index = self._code_index(list_name)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        s = clean_text(value)
+        key = s.replace(" ", "").lower()
+        code = index.get(key)
+        if code is None and key.isdigit():
+            width = max((len(c) for c in self.code_lists.get(list_name, {})), default=0)
+            code = index.get(key.zfill(width))
+        if code is None:
+            for suffix in _SUFFIXES:
+                if key.endswith(suffix) and key[: -len(suffix)] in index:
+                    code = index[key[: -len(suffix)]]
+                    break
+        if code is not None:
+            return code, None
+        labels = self.code_lists.get(list_name, {})
+        shown = s if len(s) <= 30 else s[:30] + "…"
+        if len(labels) <= 15:
+            hint = "可填：" + "、".join(labels.values())
+        else:
+            import difflib
+
+            close = difflib.get_close_matches(s, list(labels.values()), n=3, cutoff=0.5)
+            hint = ("是否想写：" + "、".join(close)) if close else None
+        return None, _issue("code-unknown", f"{spec.label}“{shown}”不在代码表中", hint)
+
+    def _code_index(self, list_name: str) -> dict[str, str]:
+        index = self._index.get(list_name)
+        if index is None:
+            index = {}
+            labels = self.code_lists.get(list_name, {})
+            for code, label in labels.items():
+                lab = clean_text(label).replace(" ", "").lower()
+                index[lab] = code
+                for suffix in _SUFFIXES:  # 汉 -> 汉族, 视力 -> 视力残疾
+                    if lab.endswith(suffix) and len(lab) > len(suffix):
+                        index.setdefault(lab[: -len(suffix)], code)
+            # ledger usage wins over a label: "与户主关系：本人" is the head (02), not GB/T 4761's 01
+            for alias, code in ALIASES.get(list_name, {}).items():
+                if code in labels:
+                    index[alias.lower()] = code
+            for code in labels:
+                index[code.lower()] = code
+            self._index[list_name] = index
+        return index
+
+
+def normalise(spec: FieldSpec, value: Any, code_lists: dict[str, dict[str, str]], today: date | None = None):
+    """One-off normalisation of one value (tests, tools); the pipeline keeps one Normaliser per file."""
+    return Normaliser(code_lists, today).cell(spec, value)
+
+
+def plain_date(d: date | None) -> date | None:
+    """MonthDate -> date (what the apply layer stores)."""
+    return date(d.year, d.month, d.day) if isinstance(d, date) and not isinstance(d, datetime) else d
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip(" \t\r\n\u3000\u00a0"))
+
+
+__all__ = ["ALIASES", "MonthDate", "Normaliser", "check_id", "clean_name", "clean_text", "is_blank", "normalise",
+           "parse_date", "plain_date", "text_of"]
