@@ -25,6 +25,7 @@ from app.services import history, households, observations, persons, tags
 from app.services.codelists import code_lists
 from app.services.dashboard import area_info, township_dashboard
 from app.services.scope import require_read
+from app.validators.idcard import check_id_number
 from app.views.auth import login_required
 from app.views.forms import Form, FormField, attribute_form, display, labelled_changes, model_form
 
@@ -119,8 +120,18 @@ def _apply_issues(exc: IssueError, sections: list[tuple[str | None, Form]]) -> N
     sections[0][1].add_issues(rest)
 
 
+def _fill_from_id(form: Form) -> None:
+    """After a refused save, show the birth date and sex the server read from a valid ID number."""
+    result = check_id_number(form["id_number"].value)
+    if result.ok:
+        if not form["birth_date"].value:
+            form["birth_date"].value = display(result.birth_date)
+        if not form["sex"].value:
+            form["sex"].value = result.sex or ""
+
+
 def _status_of(exc: IssueError) -> int:
-    return exc.status if isinstance(exc, (Conflict, ValidationFailed)) else 422
+    return exc.status
 
 
 # -- the area: chooser, lists ---------------------------------------------------------------------
@@ -305,6 +316,7 @@ def person_new(household_id: int) -> Response | tuple[str, int]:
     except IssueError as exc:
         session.rollback()
         _apply_issues(exc, sections)
+        _fill_from_id(form)
         return _render_form(_status_of(exc), **page)
     flash(f"已新增成员 {p.name}", "success")
     return redirect(url_for("village.person_show", person_id=p.id))
@@ -354,6 +366,7 @@ def person_edit(person_id: int) -> Response | tuple[str, int]:
     except IssueError as exc:
         session.rollback()
         _apply_issues(exc, sections)
+        _fill_from_id(form)
         if isinstance(exc, Conflict):
             now = persons.get_person(session, g.user, person_id).row_version
             page["others"] = _others_changes(session, "person", person_id, Person, seen, now)
