@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from app.issues import Issue
 from app.models import ChangeBatch, ChangeLog, Household, Person, Tag, TagType, User, WorkbookDownload
+from app.models.history import SOURCES
 from app.services import households as household_service
 from app.services import persons as person_service
 from app.services.codelists import code_lists
@@ -146,7 +147,7 @@ def _server_changes(ctx: Context, entity: str, record_id: int) -> tuple[dict[str
         for name, (old, _new) in log.changes.items():
             original.setdefault(name, old)
         who = user.display_name if user else "系统"
-        notes.append(f"{who}于{batch.created_at:%Y-%m-%d %H:%M}（{batch.source}）")
+        notes.append(f"{who}于{batch.created_at:%Y-%m-%d %H:%M}（{SOURCES.get(batch.source, batch.source)}）")
     return original, "；".join(dict.fromkeys(notes))
 
 
