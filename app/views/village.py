@@ -81,12 +81,16 @@ def _page_arg() -> int:
 
 def _history(session: Session, entity: str, entity_id: int, model: Any, tag_rows: list[Tag] = ()) -> list[dict[str, Any]]:
     """Who changed what, when, from which source — the record's own entries and those of its tags."""
-    type_names = {t.code: t.name for t in tags.tag_types(session).values()}
+    types = tags.tag_types(session)
+    type_names = {t.code: t.name for t in types.values()}
     rows = [{**e, "what": "本记录", "lines": labelled_changes(session, model, e["changes"])}
             for e in history.record_history(session, entity, entity_id)]
     for tag in tag_rows:
         for e in history.record_history(session, "tag", tag.id):
             changes = {k: v for k, v in e["changes"].items() if k not in ("tag_code", "subject")}
+            if isinstance(changes.get("attrs"), list):
+                changes["attrs"] = [_attrs_text(types.get(tag.tag_code), v) if isinstance(v, dict) else v
+                                    for v in changes["attrs"]]
             rows.append({**e, "what": f"标签：{type_names.get(tag.tag_code, tag.tag_code)}",
                          "lines": labelled_changes(session, None, changes)})
     rows.sort(key=lambda r: (r["at"], r["batch_id"]), reverse=True)
@@ -599,6 +603,12 @@ def _attr_rows(tag_type: Any, attrs: dict[str, Any]) -> list[tuple[str, str]]:
         return []
     form = attribute_form(_session(), tag_type.attributes).fill(attrs)
     return [(label, value + (f" {unit}" if unit else "")) for label, value, unit in _display_rows(form) if value != "—"]
+
+
+def _attrs_text(tag_type: Any, attrs: dict[str, Any]) -> str | None:
+    """Tag attributes as the cadre typed them: labels and code labels, e.g. 低保类别：农村低保。"""
+    rows = _attr_rows(tag_type, attrs)
+    return "，".join(f"{label}：{value}" for label, value in rows) if rows else None
 
 
 def _labels() -> dict[str, Any]:
