@@ -106,6 +106,9 @@ class _Sheet:
         self.block_fields = [f for f in mapped if f in block]
         self.block_key = next((f for f in ("household.number", "household.head_id_number", "household.head_name") if f in mapped), None)
         self.block: dict[str, Any] | None = None
+        self.formula_rows: dict[int, list[int]] = {}
+        for r, c in sheet.formula_no_value:
+            self.formula_rows.setdefault(r, []).append(c)
         # merged ranges in the data area: (row, col) -> top-left, for mapped columns
         self.cover: dict[tuple[int, int], tuple[int, int]] = {}
         self.merged_values: dict[tuple[int, int], Any] = {}
@@ -271,13 +274,15 @@ class _Parser:
         source = SourceRow(st.sheet.name, r + 1, raw, st.letters)  # columns shared by the sheet's rows: do not mutate
         issues: dict[str, list[Issue]] = {}
         values: dict[str, Any] = {}
-        for f, v in cells.items():
-            spec = self.specs[f]
-            if (r, st.by_field[f]) in st.sheet.formula_no_value:
-                issues.setdefault(spec.entity, []).append(self.cell_issue(
+        for c in st.formula_rows.get(r, ()):
+            f = st.fields.get(c)
+            if f is not None:
+                cells.pop(f, None)
+                issues.setdefault(self.specs[f].entity, []).append(self.cell_issue(
                     st, r, f, Issue("formula-no-value", "该单元格是公式，但文件中没有保存计算结果", {}, "error",
                                     "请在Excel中打开文件、重新计算（F9）并保存后再导入，或把公式改为数值")))
-                continue
+        for f, v in cells.items():
+            spec = self.specs[f]
             if spec.kind == "idcard":
                 values[f] = v  # checked with birth date and sex below
                 continue
@@ -454,6 +459,7 @@ class _Parser:
                     *, person_id: str | None, relation: str | None = None) -> list[Record]:
         out: list[Record] = []
         codes = {f.split(".", 1)[0] for f in values if f.split(".", 1)[0] in tag_types()}
+        codes |= {entity for entity in issues if entity in tag_types()}  # a tag cell that failed is not lost
         if st.tag_code and st.tag_explicit:
             codes.add(st.tag_code)
         for code in sorted(codes):

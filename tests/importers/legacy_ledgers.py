@@ -283,10 +283,10 @@ def formulas_workbook() -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "人员"
-    ws.append(["姓名", "身份证号", "保障人数", "备注"])
-    ws.append(["张伟", ZHANG_WEI, "=1+1", None])
-    ws.append(["李芳", LI_FANG, "=2+1", None])
-    ws.append(["=HYPERLINK(\"http://x\")", WANG_JUN, 1, None])
+    ws.append(["姓名", "身份证号", "出生日期", "备注"])
+    ws.append(["张伟", ZHANG_WEI, "=DATE(1968,3,5)", None])
+    ws.append(["李芳", LI_FANG, "=DATE(1970,7,9)", None])
+    ws.append(["=HYPERLINK(\"http://x\")", WANG_JUN, None, None])
     ws["A4"].data_type = "s"  # text that starts with "=", not a formula
     data = to_bytes(wb)
     # give C2's formula a cached value, as Excel would have saved it
@@ -296,9 +296,9 @@ def formulas_workbook() -> bytes:
         for info in src.infolist():
             xml = src.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
-                xml = xml.replace(b'<c r="C2"><f>1+1</f><v></v></c>', b'<c r="C2"><f>1+1</f><v>2</v></c>')
-                xml = xml.replace(b'<c r="C2"><f>1+1</f><v /></c>', b'<c r="C2"><f>1+1</f><v>2</v></c>')
-                assert b"<v>2</v>" in xml, xml[:2000]
+                for empty in (b"<v></v>", b"<v />"):
+                    xml = xml.replace(b'<c r="C2"><f>DATE(1968,3,5)</f>' + empty, b'<c r="C2"><f>DATE(1968,3,5)</f><v>24902</v>')
+                assert b"<v>24902</v>" in xml, xml[:2000]
             out.writestr(info, xml)
     return buf.getvalue()
 

@@ -1,0 +1,238 @@
+"""parse_file on realistic messy ledgers: exact expected outcome per row."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from legacy_ledgers import (
+    CHEN_NUM,
+    CSV_A,
+    CSV_B,
+    LI_FANG,
+    SUN_HAO,
+    TODAY,
+    USCC_BAD,
+    USCC_COOP,
+    USCC_TEA,
+    WANG_JUN,
+    WANG_OLD15,
+    ZHANG_LI_X,
+    ZHANG_QIANG,
+    ZHANG_WEI,
+    ZHAO_MIN,
+    code_lists,
+    dibao_workbook,
+    disability_workbook,
+    gbk_csv,
+    organisations_workbook,
+    persons_workbook,
+    to_bytes,
+)
+
+from app.validators.idcard import upgrade_15
+from app.validators.uscc import make_uscc
+from importers.mapping import parse_mapping
+from importers.model import ParsedFile, Record
+from importers.pipeline import parse_file
+
+CL = code_lists()
+
+
+def parse(data: bytes, name: str = "台账.xlsx", **kw) -> ParsedFile:
+    return parse_file(data, file_name=name, code_lists=CL, today=TODAY, **kw)
+
+
+def by_row(parsed: ParsedFile, entity: str) -> dict[int, Record]:
+    out = {}
+    for r in parsed.records:
+        if r.entity == entity:
+            assert r.source.row not in out, f"two {entity} records from row {r.source.row}"
+            out[r.source.row] = r
+    return out
+
+
+def codes(rec: Record, severity: str = "error") -> list[str]:
+    return sorted(i.code for i in rec.issues if i.severity == severity)
+
+
+@pytest.fixture(scope="module")
+def persons() -> ParsedFile:
+    return parse(to_bytes(persons_workbook()))
+
+
+def test_persons_ledger_header_band_and_skipped_rows(persons: ParsedFile) -> None:
+    assert persons.issues == []
+    assert persons.sheets == ["花名册"]
+    assert persons.mapping["花名册"] == {
+        "户号": "household.number", "户主姓名": "household.head_name", "家庭住址": "household.address",
+        "家庭成员/姓 名": "person.name", "家庭成员/公民身份号码": "person.id_number", "家庭成员/性别": "person.sex",
+        "家庭成员/出生日期": "person.birth_date", "家庭成员/民族": "person.ethnic_group",
+        "家庭成员/与户主关系": "person.relation", "联系电话": "person.phone",
+    }
+    # 9 member rows; title+blank are above the band, 2 header rows + the 1..11 numbering row, 1 spacer, 1 total, 1 note
+    assert persons.rows_read == 9
+    assert persons.skipped == {"blank": 1, "total": 1, "note": 1, "header": 3}
+    assert sorted(by_row(persons, "person")) == [6, 7, 8, 9, 11, 12, 13, 14, 15]
+
+
+def test_persons_ledger_values_per_row(persons: ParsedFile) -> None:
+    p = by_row(persons, "person")
+    assert p[6].key == ZHANG_WEI and p[6].ok and p[6].issues == []
+    assert p[6].values == {"id_number": ZHANG_WEI, "name": "张伟", "sex": "1", "birth_date": date(1968, 3, 5),
+                           "ethnic_group": "01", "relation": "02", "phone": "13800001111", "household_number": "H001"}
+    # merged household cells filled down; "1970.7.9", 汉族, 妻
+    assert p[7].values == {"id_number": LI_FANG, "name": "李芳", "sex": "2", "birth_date": date(1970, 7, 9),
+                           "ethnic_group": "01", "relation": "12", "household_number": "H001"}
+    # sex given as 1, "1995年1月20日", ethnic group by code, 长子
+    assert p[8].values["sex"] == "1" and p[8].values["birth_date"] == date(1995, 1, 20)
+    assert p[8].values["relation"] == "22" and p[8].key == ZHANG_QIANG
+    # lower-case x, F, 19981102, 女儿, phone with spaces inside
+    assert p[9].key == ZHANG_LI_X and ZHANG_LI_X.endswith("X")
+    assert (p[9].values["sex"], p[9].values["birth_date"], p[9].values["relation"], p[9].values["phone"]) == (
+        "2", date(1998, 11, 2), "30", "13800002222")
+    # 本人 -> 户主 (02), 回 -> 回族 (03), landline kept with its dash
+    assert (p[11].values["relation"], p[11].values["ethnic_group"], p[11].values["phone"]) == ("02", "03", "0571-88886666")
+    # a 15-digit number upgraded (warning), 出生年月 "1950.06" agrees to the month
+    assert p[12].key == upgrade_15(WANG_OLD15) and p[12].ok
+    assert codes(p[12], "warning") == ["id-upgraded"]
+    assert p[12].values["birth_date"] == date(1950, 6, 15)
+
+
+def test_persons_ledger_rejections(persons: ParsedFile) -> None:
+    p = by_row(persons, "person")
+    # an 18-digit number stored as a number: digits lost -> rejected, never guessed
+    assert p[13].key == "" and codes(p[13]) == ["id-numeric-damaged"]
+    issue = p[13].issues[0]
+    assert issue.location == {"sheet": "花名册", "row": 13, "column": "F", "field": "公民身份号码"}
+    assert "末尾几位已丢失" in issue.message and "无法还原" in issue.message
+    assert CHEN_NUM not in issue.message  # the true number is not guessed
+    # birth date disagrees with the ID; a 10-digit phone
+    assert codes(p[14]) == ["id-birth-mismatch", "phone-invalid"]
+    assert any("1988年8月9日" in i.message and "1988年8月8日" in i.message for i in p[14].issues)
+    # full-width digits and spaces inside the ID, an Excel serial as the birth date, 外孙 -> 43;
+    # an unmerged member row: household cells taken from the row above (H003)
+    assert p[15].ok and p[15].key == SUN_HAO
+    assert p[15].values["birth_date"] == date(2001, 2, 28) and p[15].values["relation"] == "43"
+    assert p[15].values["household_number"] == "H003"
+    assert p[15].source.raw["户号"] == "H003" and p[15].source.raw["家庭住址"] == "东湖村3组5号"
+
+
+def test_persons_ledger_households(persons: ParsedFile) -> None:
+    h = by_row(persons, "household")
+    assert sorted(h) == [6, 11, 14]
+    assert h[6].key == "H001" and h[6].values == {"number": "H001", "head_name": "张伟", "address": "东湖村1组12号"} and h[6].ok
+    assert h[11].values == {"number": "H002", "head_name": "王军", "address": "东湖村2组3号"} and h[11].ok
+    # row 14's person is rejected, so the whole row is: its household waits too
+    assert h[14].key == "H003" and codes(h[14]) == ["row-has-errors"]
+    assert {r.entity for r in persons.records} == {"person", "household"}
+
+
+def test_gbk_csv_with_duplicate_row() -> None:
+    parsed = parse(gbk_csv(), name="周家.csv")
+    assert parsed.issues == [] and parsed.sheets == ["周家"]
+    assert parsed.rows_read == 3 and parsed.skipped["total"] == 1
+    p = by_row(parsed, "person")
+    assert p[2].values == {"id_number": CSV_A, "name": "周建国", "sex": "1", "birth_date": date(1972, 4, 1), "relation": "02",
+                           "education": "70", "political_status": "01", "household_number": "H010"}
+    assert p[3].values["relation"] == "30" and p[3].values["education"] == "30" and p[3].values["political_status"] == "03"
+    assert p[3].key == CSV_B and p[3].ok
+    # the identical second occurrence of 周建国: a duplicate, noted, not an error
+    assert p[4].ok and codes(p[4], "warning") == ["duplicate-in-file"] and "第2行" in p[4].issues[0].message
+    assert list(by_row(parsed, "household")) == [2]
+
+
+def test_same_id_with_different_values_rejects_both_rows() -> None:
+    data = ("姓名,身份证号,性别\n"
+            f"张伟,{ZHANG_WEI},男\n"
+            f"李芳,{LI_FANG},女\n"
+            f"张卫,{ZHANG_WEI},男\n").encode()
+    p = by_row(parse(data, name="dup.csv"), "person")
+    assert codes(p[2]) == ["duplicate-id-conflict"] and codes(p[4]) == ["duplicate-id-conflict"]
+    assert "第4行" in p[2].issues[0].message and "第2行" in p[4].issues[0].message and "姓名" in p[4].issues[0].message
+    assert p[3].ok
+
+
+def test_dibao_ledger_household_tags() -> None:
+    parsed = parse(to_bytes(dibao_workbook()))
+    assert parsed.issues == []
+    tags = by_row(parsed, "tag")
+    assert sorted(tags) == [3, 5, 6]
+    assert tags[3].key == "dibao:H001" and tags[3].ok
+    assert tags[3].values == {"code": "dibao", "subject": "household", "household_number": "H001", "valid_from": None,
+                              "valid_to": None, "attrs": {"kind": "2", "covered_persons": 2, "monthly_amount": 1260}}
+    assert tags[5].values["attrs"] == {"kind": "1", "covered_persons": 3, "monthly_amount": 900}
+    assert codes(tags[6]) == ["code-unknown"] and "特困" in tags[6].issues[0].message
+    assert tags[6].issues[0].hint == "可填：城市低保、农村低保"
+    # the member row (李芳) carries no second tag; persons are named by ID only (no name column)
+    p = by_row(parsed, "person")
+    assert p[4].key == LI_FANG and p[4].ok and "name" not in p[4].values
+    assert p[3].values["name"] == "张伟"  # the head's name from 户主姓名
+    assert codes(p[6]) == ["row-has-errors"]
+
+
+def test_disability_ledger_person_tags_keys_line_up_with_persons_file(persons: ParsedFile) -> None:
+    parsed = parse(to_bytes(disability_workbook()), name="残疾人.xlsx")
+    tags = by_row(parsed, "tag")
+    assert tags[2].key == f"disabled:{LI_FANG}" and tags[2].ok
+    assert tags[2].values["attrs"] == {"category": "4", "grade": "2", "certificate_no": LI_FANG + "42"}
+    assert tags[2].values["valid_from"] == date(2019, 5, 6) and tags[2].values["person_id_number"] == LI_FANG
+    assert tags[3].values["attrs"] == {"category": "1", "grade": "1", "certificate_no": WANG_JUN + "11"}
+    assert codes(tags[4]) == ["code-unknown"] and tags[4].issues[0].location["column"] == "D"
+    # the same persons in two files carry the same key (cross-file dedup is the apply layer's)
+    other = {r.key for r in persons.records if r.entity == "person" and r.key}
+    assert {r.key for r in parsed.records if r.entity == "person"} & other == {LI_FANG, WANG_JUN}
+
+
+def test_organisations_ledger() -> None:
+    o = by_row(parse(to_bytes(organisations_workbook())), "organisation")
+    assert o[2].key == USCC_TEA and o[2].values == {"uscc": USCC_TEA, "name": "东湖茶叶有限公司", "kind": "1", "employees": 12}
+    assert o[3].key == USCC_COOP and o[3].values["kind"] == "8" and o[3].values["employees"] == 3
+    assert o[4].key == "" and codes(o[4]) == ["uscc-checksum"]
+    assert o[4].issues[0].message == f"统一社会信用代码校验位错误：最后一位应为“{make_uscc(USCC_BAD[:17])[17]}”，实际为“{USCC_BAD[17]}”"
+
+
+def test_mapping_file_overrides_synonyms_and_supplies_defaults() -> None:
+    data = ("编号,名字,证件,备注1,待遇\n"
+            f"1,张伟,{ZHANG_WEI},x,农村\n"
+            f"2,王军,{WANG_JUN},y,城市\n").encode()
+    mapping = parse_mapping("""
+columns:
+  证件: person.id_number
+  待遇: dibao.kind
+  备注1: ignore
+tag: 低保
+defaults:
+  area.code: "339901100201"
+  tag.valid_from: 2024-01-01
+""")
+    parsed = parse(data, name="x.csv", mapping=mapping)
+    assert parsed.issues == []
+    assert parsed.mapping["x"] == {"名字": "person.name", "证件": "person.id_number", "待遇": "dibao.kind"}
+    tags = by_row(parsed, "tag")
+    assert tags[2].key == f"dibao:{ZHANG_WEI}" and tags[2].values["head_id_number"] == ZHANG_WEI
+    assert tags[2].values["attrs"] == {"kind": "2"} and tags[2].values["valid_from"] == date(2024, 1, 1)
+    assert by_row(parsed, "person")[3].values["area_code"] == "339901100201"
+
+
+def test_header_rows_from_the_mapping_file() -> None:
+    data = ("说明文字,,\nA,B,C\n" f"张伟,{ZHANG_WEI},男\n").encode()
+    mapping = parse_mapping("header_rows: 2\ncolumns: {A: person.name, B: person.id_number, C: person.sex}\n")
+    parsed = parse(data, name="y.csv", mapping=mapping)
+    assert by_row(parsed, "person")[3].values == {"id_number": ZHANG_WEI, "name": "张伟", "sex": "1",
+                                                  "birth_date": date(1968, 3, 5)}
+
+
+def test_unknown_columns_are_reported_not_lost() -> None:
+    data = ("姓名,身份证号,宅基地面积\n" f"张伟,{ZHANG_WEI},120\n").encode()
+    parsed = parse(data, name="z.csv")
+    assert [i.code for i in parsed.issues] == ["unknown-columns"] and parsed.issues[0].severity == "warning"
+    assert "宅基地面积" in parsed.issues[0].message
+    assert by_row(parsed, "person")[2].source.raw == {"姓名": "张伟", "身份证号": ZHANG_WEI, "宅基地面积": "120"}
+
+
+def test_progress_is_reported() -> None:
+    seen: list[tuple[int, int]] = []
+    parse(gbk_csv(), name="p.csv", on_progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1][0] == seen[-1][1]
+
