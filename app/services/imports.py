@@ -40,6 +40,7 @@ from app.services.fields import label as field_label
 from app.services.scope import require_read, require_write, scope_of
 from importers.apply import MODELS, ApplyResult, apply_parsed, check_target, value_for
 from importers.model import ParsedFile, Record
+from importers.rejects import write_rejects
 
 Progress = Callable[[int, int], None]
 SAMPLES = 20
@@ -219,47 +220,10 @@ def rejected_records(result: ApplyResult) -> list[Record]:
 
 
 def rejected_workbook(parsed: ParsedFile, result: ApplyResult) -> bytes:
-    """The reader's rejects writer (original row, reasons, highlighted cells) when present; else a plain one."""
-    records = rejected_records(result)
+    """The rejected rows (original cells, reasons, offending cells red) as the reader's rejects workbook."""
     buffer = io.BytesIO()
-    try:
-        from importers.rejects import write_rejects
-    except ImportError:
-        _plain_rejects(parsed, records, buffer)
-    else:
-        write_rejects(parsed, records, buffer)
+    write_rejects(parsed, rejected_records(result), buffer)
     return buffer.getvalue()
-
-
-def _plain_rejects(parsed: ParsedFile, records: list[Record], target: io.BytesIO) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import PatternFill
-
-    red = PatternFill("solid", fgColor="FFC7CE")
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "未导入的行"
-    rows: dict[tuple[str, int], list[Record]] = {}
-    for r in records:
-        rows.setdefault((r.source.sheet, r.source.row), []).append(r)
-    headers: list[str] = []
-    for recs in rows.values():
-        for h in recs[0].source.raw:
-            if h not in headers:
-                headers.append(h)
-    ws.append(["原工作表", "原行号", *headers, "问题"])
-    for (sheet, row), recs in rows.items():
-        issues = [i for r in recs for i in r.issues]
-        raw = recs[0].source.raw
-        ws.append([sheet, row, *[None if raw.get(h) is None else str(raw.get(h)) for h in headers],
-                   "；".join(f"{i.location.get('field') or ''}{'：' if i.location.get('field') else ''}{i.message}" for i in issues)])
-        bad = {str(i.location.get("field")) for i in issues}
-        mapping = parsed.mapping.get(sheet, {})
-        for n, h in enumerate(headers, start=3):
-            if h in bad or mapping.get(h) in bad:
-                ws.cell(ws.max_row, n).fill = red
-        ws.cell(ws.max_row, len(headers) + 3).fill = red
-    wb.save(target)
 
 
 # ------------------------------------------------------------------ the conflict queue

@@ -54,7 +54,8 @@ def test_import_dry_run_then_apply(app: Flask, runner: FlaskCliRunner, county_ap
     out = runner.invoke(args=["import", str(ledger_file), "--user", "cadre_a", "--errors-out", str(errors)])
     assert out.exit_code == 0, out.output
     assert "冲突队列" in out.output
-    assert [r[1] for r in list(load_workbook(errors).active.iter_rows(values_only=True))[1:]] == [7, 9, 10, 11]
+    rows = list(load_workbook(errors).worksheets[0].iter_rows(values_only=True))[1:]
+    assert [r[-1] for r in rows] == [f"工作表 花名册 第{n}行" for n in (7, 9, 10, 11)]
     with get_db(app).session() as session:
         assert session.execute(select(Person.area_code).where(Person.id_number == SUN)).scalar_one() == VILLAGE_A
         assert session.execute(select(Person.name).where(Person.id_number == ZHAO)).scalar_one() == "赵一"

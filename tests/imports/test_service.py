@@ -130,8 +130,9 @@ def test_rejects_workbook(session: Session, county: County, reader: list) -> Non
     base(session, county)
     batch, _ = imports.run_import(session, county.cadre_a, CONTENT, "台账.xlsx", area_code=VILLAGE_A)
     data = imports.rejects_workbook(session, county.cadre_a, batch.id)
-    ws = load_workbook(io.BytesIO(data)).active
+    ws = load_workbook(io.BytesIO(data)).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
-    assert [r[1] for r in rows[1:]] == [7, 9, 10, 11]
-    assert "乙村" in rows[1][-1] and "出生日期无法识别" in rows[4][-1]
+    assert rows[0][-2:] == ("错误原因", "原位置")
+    assert [r[-1] for r in rows[1:]] == [f"工作表 花名册 第{n}行" for n in (7, 9, 10, 11)]
+    assert "乙村" in rows[1][-2] and "出生日期无法识别" in rows[4][-2]
     assert count(session, Person) == 2  # building it wrote nothing
