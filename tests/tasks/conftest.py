@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,25 +14,12 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reports"))
 
-from hand_data import COUNTY, TOWN_1, TOWN_2, V2, V3, HandCounty, build  # noqa: E402
+from hand_data import COUNTY, TOWN_1, TOWN_2, V2, V3, build  # noqa: E402
+from task_helpers import PASSWORD, TaskPeople  # noqa: E402
 
 from app.db import get_db  # noqa: E402
-from app.models import User  # noqa: E402
 from app.reporting.frames import CACHE  # noqa: E402
 from app.services.users import create_user  # noqa: E402
-
-PASSWORD = "password-123"
-
-
-@dataclass
-class TaskPeople:
-    hand: HandCounty
-    cadre_2: User
-    cadre_3: User
-    town_1: User
-    town_2: User
-    town_1_mca: User
-    nhc: User
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import TaskPeople
 from flask import Flask
 from hand_data import REF, TOWN_1, TOWN_2, V1, V2, V3
 from sqlalchemy import select
 from sqlmodel import Session
+from task_helpers import TaskPeople
 
 from app.db import get_db
 from app.issues import Conflict, IssueError, NotFound, PermissionDenied, ValidationFailed

@@ -6,10 +6,10 @@ import html as html_lib
 import io
 import re
 
-from conftest import TaskPeople
 from hand_data import TOWN_1, V1, V2, V3
 from openpyxl import load_workbook
 from sqlalchemy import select
+from task_helpers import TaskPeople
 
 from app.models import CollectionTask, Person, TaskVillage
 
@@ -80,7 +80,7 @@ def test_save_with_an_error_shows_it_at_the_field_and_writes_nothing(login, peop
                                       "birth_date": "1950-13-01", "id_number": session.get(Person, p1).id_number})
     assert response.status_code == 422
     page = text(response)
-    cell = re.search(r'<tr id="person-%d"[^>]*>(.*?)</tr>' % p1, page, re.S).group(1)
+    cell = re.search(rf'<tr id="person-{p1}"[^>]*>(.*?)</tr>', page, re.S).group(1)
     birth = re.search(r'data-field="birth_date">(.*?)</td>', cell, re.S).group(1)
     assert "出生日期不是有效日期：1950-13-01" in clean(birth)
     assert 'value="1950-13-01"' in birth  # what the cadre typed stays in the field
