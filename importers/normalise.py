@@ -29,7 +29,7 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 _MIN_DATE = date(1900, 1, 1)
 _MAX_SERIAL = 2958465  # 9999-12-31
 
-_DATE_FULL = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_DATE_FULL = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _DATE_MONTH = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:份)?")
 _DATE_MONTH_COMPACT = re.compile(r"(\d{4})(\d{2})")
@@ -323,6 +323,8 @@ class Normaliser:
         if not s:
             return None, None
         compact = re.sub(r"[\s\-()（）]", "", s)
+        if compact.startswith(("+86", "0086")):
+            compact = compact[3:] if compact.startswith("+") else compact[4:]
         if _MOBILE.fullmatch(compact):
             return compact, None
         parts = [p for p in _PHONE_SPLIT.split(s) if p]

@@ -20,7 +20,6 @@ from legacy_ledgers import (
     ZHANG_LI_X,
     ZHANG_QIANG,
     ZHANG_WEI,
-    ZHAO_MIN,
     code_lists,
     dibao_workbook,
     disability_workbook,
