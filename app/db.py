@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,8 +31,39 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        _queue_writers(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+_HOLDS = "ybt_write_lock"
+WRITE_WAIT_SECONDS = 30
+
+
+def _queue_writers(engine: Engine) -> None:
+    """SQLite has one writer at a time. Threads of this process that want to write wait in line on a
+    lock, taken at a transaction's first write and released at its end; without it they wait in
+    SQLite's busy handler, which sleeps and retries with growing pauses (1 … 100 ms), so under 20
+    concurrent saves some waited 1–2 s while the file was free (bench/bench_save.py). Other
+    processes are still kept apart by SQLite itself (busy timeout 30 s)."""
+    lock = threading.Lock()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _take(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not conn.info.get(_HOLDS) and statement.lstrip()[:7].upper().startswith(_WRITES):
+            if not lock.acquire(timeout=WRITE_WAIT_SECONDS):
+                raise sqlite3.OperationalError("database is locked (waited for another writer of this process)")
+            conn.info[_HOLDS] = True
+
+    def _release(info: dict[str, Any]) -> None:
+        if info.pop(_HOLDS, False):
+            lock.release()
+
+    event.listen(engine, "commit", lambda conn: _release(conn.info))
+    event.listen(engine, "rollback", lambda conn: _release(conn.info))
+    # a connection returned to the pool without commit or rollback (e.g. closed after an error)
+    event.listen(engine.pool, "checkin", lambda _dbapi, record: _release(record.info) if record is not None else None)
 
 
 class Database:

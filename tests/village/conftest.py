@@ -3,7 +3,6 @@ grid (with its worker) in 甲村, and logged-in test clients."""
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -16,14 +15,12 @@ from flask.testing import FlaskClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reports"))
 
 from hand_data import TOWN_1, V1, HandCounty, build  # noqa: E402
+from village_helpers import GRID, PASSWORD  # noqa: E402
 
 from app.db import get_db  # noqa: E402
 from app.models import Area  # noqa: E402
 from app.reporting.frames import CACHE  # noqa: E402
 from app.services.users import create_user  # noqa: E402
-
-PASSWORD = "password-123"
-GRID = V1 + "001"
 
 
 @pytest.fixture
@@ -50,24 +47,3 @@ def login(app: Flask, hand: HandCounty) -> Callable[[str], FlaskClient]:
         return client
 
     return make
-
-
-def field_value(html: str, name: str) -> str:
-    """The value of the input named ``name`` in a page (hidden or visible)."""
-    match = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*value="([^"]*)"', html) or \
-        re.search(rf'<input[^>]*value="([^"]*)"[^>]*name="{re.escape(name)}"', html)
-    assert match, f"no input {name}"
-    return match.group(1)
-
-
-def form_values(html: str) -> dict[str, str]:
-    """Every input and selected option of the page's entry form, as a browser would post them."""
-    values: dict[str, str] = {}
-    for match in re.finditer(r'<input([^>]*)>', html):
-        attrs = dict(re.findall(r'(\w[\w-]*)="([^"]*)"', match.group(1)))
-        if "name" in attrs and attrs.get("type") not in ("checkbox", "search"):
-            values[attrs["name"]] = attrs.get("value", "")
-    for match in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
-        selected = re.search(r'<option value="([^"]*)" selected', match.group(2))
-        values[match.group(1)] = selected.group(1) if selected else ""
-    return values

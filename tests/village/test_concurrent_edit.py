@@ -6,11 +6,11 @@ import threading
 from collections.abc import Callable
 from datetime import date
 
-from conftest import form_values
 from flask import Flask
 from flask.testing import FlaskClient
 from hand_data import HandCounty
 from sqlalchemy import select
+from village_helpers import form_values
 
 from app.db import get_db
 from app.issues import Conflict

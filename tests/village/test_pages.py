@@ -8,11 +8,11 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from conftest import GRID, form_values
 from flask import Flask
 from flask.testing import FlaskClient
 from hand_data import V1, V2, V3, HandCounty
 from sqlalchemy import func, select
+from village_helpers import GRID, form_values
 
 from app.db import get_db
 from app.models import ChangeLog, Observation, Person, Tag
