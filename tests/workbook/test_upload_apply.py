@@ -228,3 +228,38 @@ def test_an_outdated_preview_is_not_applied(session: Session, village: Village) 
     assert refused.value.issues[0].code == "preview-outdated"
     session.rollback()
     assert session.get(Person, village.ids["li1"]).phone is None
+
+
+def test_cross_field_rules_judge_the_file_as_a_whole(session: Session, village: Village) -> None:
+    """Heads swapped between two rows are fine; a second head, or an under-age spouse, is not."""
+    ids = village.ids
+    content = workbook.download_workbook(session, village.cadre, VILLAGE_A).content
+    session.commit()
+
+    def swap(wb) -> None:  # noqa: ANN001
+        people = wb["人员"]
+        set_cell(people, find_row(people, "姓名", "张一"), "与户主关系", "配偶")
+        set_cell(people, find_row(people, "姓名", "李一"), "与户主关系", "户主")
+        append_row(people, {"户号": "A002", "公民身份号码": idn(date(2015, 3, 3), 21), "姓名": "王小", "与户主关系": "配偶"})
+        append_row(people, {"户号": "A002", "公民身份号码": idn(date(1995, 3, 3), 23), "姓名": "王二", "与户主关系": "户主"})
+        append_row(people, {"户号": "A002", "公民身份号码": idn(date(1910, 3, 3), 25), "姓名": "王老", "与户主关系": "其他"})
+
+    stored, preview = upload(session, village, edit(content, swap))
+    found = {(i.location["row"], i.location.get("column"), i.code) for r in preview.of("invalid") for i in r.issues}
+    assert found == {(7, "I", "spouse-under-age"), (8, "I", "second-head")}
+    assert {r.title.split(" ")[0] for r in preview.of("changed")} == {"张一", "李一"}
+    old = next(r for r in preview.of("new") if r.title.startswith("王老"))
+    assert [(w.code, w.severity) for w in old.warnings] == [("age-over-110", "warning")]
+
+    def swap_only(wb) -> None:  # noqa: ANN001
+        people = wb["人员"]
+        set_cell(people, find_row(people, "姓名", "张一"), "与户主关系", "配偶")
+        set_cell(people, find_row(people, "姓名", "李一"), "与户主关系", "户主")
+        append_row(people, {"户号": "A002", "公民身份号码": idn(date(1910, 3, 3), 25), "姓名": "王老", "与户主关系": "其他"})
+
+    stored, preview = upload(session, village, edit(content, swap_only))
+    assert not preview.blocked and preview.counts["changed"] == 2 and preview.counts["new"] == 1
+    workbook.apply(session, village.cadre, stored, digest=preview.digest)  # the warning is confirmed by applying
+    session.commit()
+    assert (session.get(Person, ids["zhang1"]).relation, session.get(Person, ids["li1"]).relation) == ("10", "02")
+    assert session.execute(select(Person).where(Person.name == "王老")).scalar_one().birth_date == date(1910, 3, 3)

@@ -54,6 +54,12 @@ class Download:
     counts: dict[str, int]
 
 
+def in_area(column: Any, code: str) -> Any:
+    """Codes of an area and everything below it, as a range the column's index can serve (a LIKE
+    with a bound prefix cannot use it on either backend)."""
+    return column.between(code, code + "999")
+
+
 def village_of(session: Session, actor: User, code: str) -> Area:
     """The village (or grid) a workbook is about, checked against the actor's scope."""
     area = session.get(Area, code)
@@ -70,19 +76,15 @@ def data_version(session: Session) -> int:
     return int(session.execute(select(func.max(ChangeBatch.id))).scalar() or 0)
 
 
-def _label(lists: dict[str, dict[str, str]], code_list: str | None, value: Any) -> Any:
-    if value is None or code_list is None:
-        return value
-    return lists.get(code_list, {}).get(str(value), str(value))
-
-
-def _current_tags(session: Session, persons: list[int], households: list[int], on: date) -> list[Tag]:
-    current = or_(Tag.valid_to.is_(None), Tag.valid_to > on)
-    out: list[Tag] = []
-    for column, ids in ((Tag.person_id, persons), (Tag.household_id, households)):
+def _current_tags(session: Session, persons: list[int], households: list[int], on: date) -> list[Any]:
+    """Current tags of the listed subjects, as plain rows (12,000 ORM objects would cost half a second)."""
+    tags = Tag.__table__
+    current = or_(tags.c.valid_to.is_(None), tags.c.valid_to > on)
+    out: list[Any] = []
+    for column, ids in ((tags.c.person_id, persons), (tags.c.household_id, households)):
         for start in range(0, len(ids), 5000):  # stay under SQLite's bound-parameter limit
             chunk = ids[start:start + 5000]
-            out += session.execute(select(Tag).where(column.in_(chunk), current)).scalars().all()
+            out += session.execute(select(tags).where(column.in_(chunk), current)).all()
     return out
 
 
@@ -92,13 +94,13 @@ def gather(session: Session, code: str) -> dict[str, Any]:
     p_fields = [c.key for c in person_cols if c.key != "household_number"]
     h_rows = session.execute(
         select(*[getattr(Household, c.key) for c in household_cols])
-        .where(Household.area_code.startswith(code), Household.status == ACTIVE_HOUSEHOLD)
+        .where(in_area(Household.area_code, code), Household.status == ACTIVE_HOUSEHOLD)
         .order_by(Household.number)
     ).all()
     p_rows = session.execute(
         select(Household.number, *[getattr(Person, k) for k in p_fields])
         .outerjoin(Household, Person.household_id == Household.id)
-        .where(Person.area_code.startswith(code), Person.living_status == ALIVE)
+        .where(in_area(Person.area_code, code), Person.living_status == ALIVE)
         .order_by(Household.number, Person.relation, Person.birth_date, Person.id)
     ).all()
     persons = [dict(zip(["household_number", *p_fields], r, strict=True)) for r in p_rows]
@@ -107,11 +109,15 @@ def gather(session: Session, code: str) -> dict[str, Any]:
     return {"persons": persons, "households": households, "tags": tags}
 
 
-def _tag_rows(tags: list[Tag], persons: list[dict], households: list[dict], columns: list[WbColumn],
+def _tag_rows(tags: list[Any], persons: list[dict], households: list[dict], columns: list[WbColumn],
               types: dict[str, TagType]) -> list[dict[str, Any]]:
     by_person = {p["id"]: p for p in persons}
     heads = {p["household_number"]: p["name"] for p in persons if p.get("relation") == "02"}
     by_household = {h["id"]: h for h in households}
+    attributes: dict[str, list[tuple[str, str, bool]]] = {}
+    for c in columns:
+        if c.tag_code:
+            attributes.setdefault(c.tag_code, []).append((c.key, c.key.split(".", 1)[1], c.kind == DATE))
     out = []
     for tag in sorted(tags, key=lambda t: (t.tag_code, t.id)):
         if tag.person_id is not None:
@@ -123,10 +129,10 @@ def _tag_rows(tags: list[Tag], persons: list[dict], households: list[dict], colu
         row = {"id": tag.id, "row_version": tag.row_version, "subject": subject, "subject_name": name,
                "tag_code": tag.tag_code, "valid_from": tag.valid_from, "valid_to": tag.valid_to,
                "evidence": tag.evidence}
-        for c in columns:
-            if c.tag_code == tag.tag_code:
-                value = tag.attrs.get(c.key.split(".", 1)[1])
-                row[c.key] = date.fromisoformat(value) if c.kind == DATE and isinstance(value, str) and value else value
+        attrs = tag.attrs or {}
+        for key, name_, is_date in attributes.get(tag.tag_code, ()):
+            value = attrs.get(name_)
+            row[key] = date.fromisoformat(value) if is_date and isinstance(value, str) and value else value
         out.append(row)
     return out
 
@@ -149,10 +155,8 @@ def _codes_sheet(lists: dict[str, dict[str, str]], wanted: list[str]) -> tuple[x
 
 def _data_sheet(name: str, columns: list[WbColumn], rows: list[dict[str, Any]], lists: dict[str, dict[str, str]],
                 formulas: dict[str, str]) -> xw.Sheet:
-    body = (
-        [_label(lists, c.code_list, r.get(c.key)) if c.kind == CODE else r.get(c.key) for c in columns]
-        for r in rows
-    )
+    labels = [(c.key, lists.get(c.code_list or "", {}) if c.kind == CODE else None) for c in columns]
+    body = ([r.get(k) if m is None or r.get(k) is None else m.get(str(r[k]), str(r[k])) for k, m in labels] for r in rows)
     return xw.Sheet(
         name,
         head=[([c.header for c in columns], xw.HEADER), ([c.note for c in columns], xw.NOTE)],

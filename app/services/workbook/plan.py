@@ -40,6 +40,8 @@ class RowPlan:
     expected_version: int | None = None
     server_changes: list[CellChange] = field(default_factory=list)  # conflicts: changed on the server since download
     server_note: str = ""  # conflicts: who changed it on the server, when
+    warnings: list[Issue] = field(default_factory=list)  # unusual but possible: shown, written on confirmation
+    intended: str = ""  # the kind the row would have without its errors
 
     @property
     def key(self) -> str:

@@ -20,6 +20,7 @@ from app.models import ChangeBatch, ChangeLog, Household, Person, Tag, TagType, 
 from app.models.history import SOURCES
 from app.services import households as household_service
 from app.services import persons as person_service
+from app.services import rules
 from app.services.codelists import code_lists
 from app.services.persons import ALIVE, today
 from app.services.tags import check_attrs, tag_types
@@ -38,6 +39,7 @@ from app.services.workbook.columns import (
     person_columns,
     tag_columns,
 )
+from app.services.workbook.download import in_area
 from app.services.workbook.plan import CellChange, RowPlan
 from app.services.workbook.reader import Parsed, Row
 
@@ -79,25 +81,30 @@ class Context:
         self.tags: dict[int, Tag] = {}
 
     def load(self, parsed: Parsed) -> None:
-        """The village's households and persons, and every record the file or the download names."""
+        """The village's households and persons, and every record the file or the download names.
+
+        Read as plain rows (not ORM objects: 20,000 of those cost a second); the few records that
+        change are loaded as objects when their row is checked.
+        """
         s, code = self.session, self.village_code
         ids = {e: set(self.download.record_ids.get(e, [])) for e in ("person", "household", "tag")}
         for entity, sheet in (("person", PERSON_SHEET), ("household", HOUSEHOLD_SHEET), ("tag", TAG_SHEET)):
             ids[entity] |= {r.record_id for r in parsed.rows[sheet] if r.record_id is not None}
-        for h in s.execute(select(Household).where(Household.area_code.startswith(code))).scalars():
+        households, persons, tags = Household.__table__, Person.__table__, Tag.__table__
+        for h in s.execute(select(households).where(in_area(households.c.area_code, code))):
             self.households[h.id] = h
         for chunk in _chunks(sorted(ids["household"] - set(self.households))):
-            for h in s.execute(select(Household).where(Household.id.in_(chunk))).scalars():
+            for h in s.execute(select(households).where(households.c.id.in_(chunk))):
                 self.households[h.id] = h
         self.household_by_number = {h.number: h for h in self.households.values()}
-        for p in s.execute(select(Person).where(Person.area_code.startswith(code))).scalars():
+        for p in s.execute(select(persons).where(in_area(persons.c.area_code, code))):
             self.persons[p.id] = p
         for chunk in _chunks(sorted(ids["person"] - set(self.persons))):
-            for p in s.execute(select(Person).where(Person.id.in_(chunk))).scalars():
+            for p in s.execute(select(persons).where(persons.c.id.in_(chunk))):
                 self.persons[p.id] = p
         self.person_by_id_number = {p.id_number: p for p in self.persons.values()}
         for chunk in _chunks(sorted(ids["tag"])):
-            for t in s.execute(select(Tag).where(Tag.id.in_(chunk))).scalars():
+            for t in s.execute(select(tags).where(tags.c.id.in_(chunk))):
                 self.tags[t.id] = t
 
     def display(self, column: WbColumn, value: Any) -> Any:
@@ -325,7 +332,40 @@ def persons_plan(ctx: Context, rows: list[Row], new_households: dict[str, RowPla
         else:
             diff = {k: v for k, v in file_values.items() if v is not None}
         out.append(_person_row(ctx, row, person, current, diff, new_households, columns, labels, title))
+    _heads_in_file(ctx, rows, out)
     return out, unchanged
+
+
+def _heads_in_file(ctx: Context, rows: list[Row], plans: list[RowPlan]) -> None:
+    """"One head per household" judged on the file as a whole: a swap of heads between two rows is fine.
+
+    The per-row rule compares each row with the database, where the old head is still head.
+    """
+    heads: dict[str, int] = {}
+    in_file = set()
+    for row in rows:
+        v = row.values
+        in_file.add(row.record_id)
+        if v.get("relation") == rules.HEAD and v.get("living_status") in (None, ALIVE) and v.get("household_number"):
+            heads[v["household_number"]] = heads.get(v["household_number"], 0) + 1
+    for p in ctx.persons.values():  # living heads the file does not show (rows deleted, or another area)
+        h = ctx.households.get(p.household_id) if p.household_id else None
+        if p.id not in in_file and p.relation == rules.HEAD and p.living_status == ALIVE and h is not None:
+            heads[h.number] = heads.get(h.number, 0) + 1
+    for plan in plans:
+        if plan.kind != "invalid" or not plan.intended:
+            continue
+        number = plan.values.get("household_number") or _household_number(ctx, plan.record_id)
+        if heads.get(number) == 1:
+            plan.issues = [i for i in plan.issues if i.code != "second-head"]
+            if not plan.issues:
+                plan.kind = plan.intended
+
+
+def _household_number(ctx: Context, person_id: int | None) -> str | None:
+    p = ctx.persons.get(person_id) if person_id is not None else None
+    h = ctx.households.get(p.household_id) if p is not None and p.household_id else None
+    return h.number if h else None
 
 
 def _person_row(ctx: Context, row: Row, person: Person | None, current: dict[str, Any] | None, diff: dict[str, Any],
@@ -343,7 +383,7 @@ def _person_row(ctx: Context, row: Row, person: Person | None, current: dict[str
                             hint="请先在“户”表中新增该户，或改为本村已有的户号"))
     if household is not None and "household_number" in diff:
         model_values["household_id"], model_values["area_code"] = household.id, household.area_code
-    base = person.model_dump(exclude={"id", "row_version", "batch_id", "valid_from"}) if person else {}
+    base = ctx.session.get(Person, person.id).model_dump(exclude={"id", "row_version", "batch_id", "valid_from"}) if person else {}
     merged = {**base, **model_values}
     if household is None:
         merged.pop("household_id", None)
@@ -365,8 +405,15 @@ def _person_row(ctx: Context, row: Row, person: Person | None, current: dict[str
             issues.append(Issue("moved-to-required", "迁出须填写迁往地", {"field": "moved_to"}))
     elif person is None and checked.get("living_status", ALIVE) != ALIVE:
         issues.append(Issue("new-person-ended", "新增的人员须为在世状态", {"field": "living_status"}))
+    warnings: list[Issue] = []
+    if not _errors(issues):
+        found = rules.person_rules(ctx.session, checked, person_id=person.id if person else None, on=today(),
+                                   action="end" if ending else "update")
+        issues += _errors(found)
+        warnings = _locate(row, [i for i in found if i.severity == "warning"], labels)
     issues = _locate(row, _errors(issues), labels)
-    kind = "invalid" if issues else ("new" if person is None else "ended" if ending else "changed")
+    intended = "new" if person is None else "ended" if ending else "changed"
+    kind = "invalid" if issues else intended
     if person is None:
         # the normalised values (birth date and sex filled from the ID number) are what gets written
         values = {k: v for k, v in checked.items() if k not in ("household_id", "area_code") and v is not None}
@@ -374,7 +421,8 @@ def _person_row(ctx: Context, row: Row, person: Person | None, current: dict[str
     else:
         values = {k: checked.get(k, v) if k != "household_number" else v for k, v in diff.items()}
     plan = RowPlan("person", kind, row.sheet, row.number, person.id if person else None, title, values=values,
-                   issues=issues, expected_version=person.row_version if person else None)
+                   issues=issues, expected_version=person.row_version if person else None, warnings=warnings,
+                   intended=intended)
     plan.changes = [
         CellChange(k, labels[k], ctx.display(_col(columns, k), current[k]) if current else "",
                    ctx.display(_col(columns, k), v), row.columns.get(k))
@@ -429,8 +477,12 @@ def tags_plan(ctx: Context, rows: list[Row], new_persons: dict[str, RowPlan],
             if _norm(v.get(key)) != _norm(old):
                 issues.append(at(key, Issue("tag-fixed-field", f"已有标签的{labels[key]}不能修改",
                                             hint="请在“结束日期”中结束原标签，另起一行新增")))
-        clean, found = check_attrs(ctx.session, tag_type, attrs)
-        issues += [at(f"{tag_type.code}.{i.location.get('field')}", i) for i in _errors(found)]
+        old_attrs = {k: x for k, x in tag.attrs.items() if x not in (None, "")}
+        if {k: _norm(x) for k, x in attrs.items()} == {k: _norm(x) for k, x in old_attrs.items()}:
+            clean = old_attrs  # untouched: nothing to check (most rows)
+        else:
+            clean, found = check_attrs(ctx.session, tag_type, attrs)
+            issues += [at(f"{tag_type.code}.{i.location.get('field')}", i) for i in _errors(found)]
         if issues:
             out.append(RowPlan("tag", "invalid", row.sheet, row.number, tag.id, title, issues=issues))
             continue
@@ -439,7 +491,6 @@ def tags_plan(ctx: Context, rows: list[Row], new_persons: dict[str, RowPlan],
             diff["valid_to"] = v.get("valid_to")
         if _norm(v.get("evidence")) != _norm(tag.evidence):
             diff["evidence"] = v.get("evidence")
-        old_attrs = {k: x for k, x in tag.attrs.items() if x not in (None, "")}
         if {k: _norm(x) for k, x in clean.items()} != {k: _norm(x) for k, x in old_attrs.items()}:
             diff["attrs"] = clean
         if not diff:
@@ -497,6 +548,7 @@ def _new_tag(ctx: Context, row: Row, tag_type: TagType | None, attrs: dict[str, 
              new_persons: dict[str, RowPlan], new_households: dict[str, RowPlan], title: str) -> RowPlan:
     v = row.values
     subject = v.get("subject")
+    warnings: list[Issue] = []
     if tag_type is None:
         issues.append(at("tag_code", Issue("required", "标签不能为空")))
     if v.get("valid_from") is None:
@@ -514,6 +566,10 @@ def _new_tag(ctx: Context, row: Row, tag_type: TagType | None, attrs: dict[str, 
                                                   hint=f"{tag_type.name}是人员标签，对象填身份证号")))
             elif person is not None and person.living_status != ALIVE:
                 issues.append(at("subject", Issue("subject-ended", f"{person.name}已死亡或迁出，不能再添加标签")))
+            elif person is not None and v.get("valid_from") is not None:
+                found = rules.tag_rules(ctx.session, tag_type, ctx.session.get(Person, person.id), v["valid_from"], None)
+                issues += [at(i.location.get("field", "subject"), i) for i in _errors(found)]
+                warnings += [at(i.location.get("field", "subject"), i) for i in found if i.severity == "warning"]
         else:
             household = ctx.household_by_number.get(subject)
             if (household is None or not ctx.in_village(household.area_code)) and subject not in new_households:
@@ -526,7 +582,8 @@ def _new_tag(ctx: Context, row: Row, tag_type: TagType | None, attrs: dict[str, 
     values = {"tag_code": tag_type.code if tag_type else None, "subject": subject.upper() if subject and tag_type and
               tag_type.subject == "person" else subject, "valid_from": v.get("valid_from"), "attrs": clean,
               "evidence": v.get("evidence")}
-    plan = RowPlan("tag", "invalid" if issues else "new", row.sheet, row.number, None, title, values=values, issues=issues)
+    plan = RowPlan("tag", "invalid" if issues else "new", row.sheet, row.number, None, title, values=values, issues=issues,
+                   warnings=warnings)
     if not issues:
         plan.changes = [CellChange("valid_from", "开始日期", "", _norm(v.get("valid_from"))),
                         CellChange("attrs", "属性", "", _show_tag(ctx, tag_type, "attrs", clean))]

@@ -28,6 +28,7 @@ from app.services.workbook.columns import (
     NUMBER,
     PERSON_SHEET,
     TAG_SHEET,
+    TEXT,
     VERSION,
     WbColumn,
 )
@@ -127,9 +128,15 @@ def parse_date(value: Any) -> date | None:
     return date(int(match[1]), int(match[2]), int(match[3]))
 
 
-def _cell(column: WbColumn, value: Any, labels: dict[str, dict[str, str]]) -> tuple[Any, Issue | None]:
-    """One cell as a typed value: codes from their labels, dates, ID numbers as text."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+def _reverse(column: WbColumn, labels: dict[str, dict[str, str]]) -> dict[str, str]:
+    """label -> code, and code -> code, for a code-list column."""
+    items = labels.get(column.code_list or "", {})
+    return {**{code: code for code in items}, **{label: code for code, label in items.items()}}
+
+
+def _cell(column: WbColumn, value: Any, codes: dict[str, str] | None) -> tuple[Any, Issue | None]:
+    """One non-empty cell as a typed value: codes from their labels, dates, ID numbers as text."""
+    if isinstance(value, str) and not value.strip():
         return None, None
     header = column.header
     if column.kind in (KEY, VERSION):
@@ -154,13 +161,9 @@ def _cell(column: WbColumn, value: Any, labels: dict[str, dict[str, str]]) -> tu
         except ValueError:
             return None, Issue("not-a-number", f"{header}须为数字，现为“{value}”")
     text = _as_text(value)
-    if column.kind == CODE and column.code_list:
-        items = labels.get(column.code_list, {})
-        by_label = {label: code for code, label in items.items()}
-        if text in by_label:
-            return by_label[text], None
-        if text in items:
-            return text, None
+    if codes is not None:
+        if text in codes:
+            return codes[text], None
         return None, Issue("unknown-code", f"{header}的值“{text}”不在代码表中", hint="请从下拉列表中选择")
     return text, None
 
@@ -180,19 +183,34 @@ def read_sheet(workbook: Any, sheet: str, columns: list[WbColumn], labels: dict[
         elif column.kind not in ("info",):
             file_issues.append(Issue("missing-column", f"缺少列“{column.header}”", {"sheet": sheet, "row": 1},
                                      hint="请勿删除、重命名表头中的列"))
+    plan = [(c, position[c.key], get_column_letter(position[c.key] + 1),
+             _reverse(c, labels) if c.kind == CODE and c.code_list else None)
+            for c in columns if c.key in position]
+    letters = {c.key: letter for c, _i, letter, _codes in plan}  # shared by every row of the sheet
     rows: list[Row] = []
     for offset, raw in enumerate(cells[FIRST_DATA_ROW - 1:]):
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
+        if not any(v not in (None, "") for v in raw):
             continue
-        row = Row(sheet, FIRST_DATA_ROW + offset, {})
-        for column in columns:
-            i = position.get(column.key)
-            if i is None:
+        row = Row(sheet, FIRST_DATA_ROW + offset, {}, columns=letters)
+        values = row.values
+        width = len(raw)
+        for column, i, letter, codes in plan:
+            value = raw[i] if i < width else None
+            if value is None or value == "":
+                values[column.key] = None
                 continue
-            value, issue = _cell(column, raw[i] if i < len(raw) else None, labels)
-            letter = get_column_letter(i + 1)
-            row.columns[column.key] = letter
-            row.values[column.key] = value
+            if type(value) is str:  # the common cases first, without the general parser
+                if codes is not None and value in codes:
+                    values[column.key] = codes[value]
+                    continue
+                if column.kind == TEXT:
+                    values[column.key] = value.strip() or None
+                    continue
+            elif type(value) is date and column.kind == DATE:
+                values[column.key] = value
+                continue
+            parsed, issue = _cell(column, value, codes)
+            values[column.key] = parsed
             if issue is not None:
                 row.issues.append(issue.at(sheet=sheet, row=row.number, column=letter, field=column.header))
         rows.append(row)

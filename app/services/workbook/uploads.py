@@ -17,6 +17,7 @@ from app.services import persons as person_service
 from app.services import tags as tag_service
 from app.services.codelists import code_lists
 from app.services.persons import today
+from app.services.rules import HEAD
 from app.services.scope import require_write
 from app.services.workbook.columns import (
     HOUSEHOLD_SHEET,
@@ -191,12 +192,10 @@ def _write(session: Session, actor: User, batch: ChangeBatch, plan: Preview, tak
         numbers[number] = found[0]
         return found[0]
 
-    for row in by["person", "new"]:
-        values = {k: v for k, v in row.values.items() if k != "household_number"}
-        hid = household_id(row.values["household_number"])
-        values.update(household_id=hid, area_code=session.get(Household, hid).area_code)
-        _located(row, person_service.create_person, session, actor, values, effective=on, batch=batch)
-    for row in [*by["person", "changed"], *conflicts["person"], *by["person", "ended"]]:
+    # a household's old head steps down before the new one steps up (one head per household at every write)
+    updates = sorted([*by["person", "changed"], *conflicts["person"], *by["person", "ended"]],
+                     key=lambda r: r.kind != "ended" and r.values.get("relation") == HEAD)
+    for row in updates:
         changes = dict(row.values)
         number = changes.pop("household_number", None)
         end_reason = ENDED_PERSON.get(changes.get("living_status")) if row.kind == "ended" else None
@@ -208,12 +207,19 @@ def _write(session: Session, actor: User, batch: ChangeBatch, plan: Preview, tak
                 changes.pop(k, None)
         if changes:
             _located(row, person_service.update_person, session, actor, row.record_id, changes, effective=on,
-                     expected_version=row.expected_version, batch=batch)
+                     expected_version=row.expected_version, batch=batch, confirm_warnings=True)
         if end_reason:
             person = session.get(Person, row.record_id)
             _located(row, person_service.end_person, session, actor, row.record_id, end_reason, row.values["status_date"],
-                     moved_to=row.values.get("moved_to"), expected_version=person.row_version, batch=batch)
+                     moved_to=row.values.get("moved_to"), expected_version=person.row_version, batch=batch,
+                     confirm_warnings=True)
 
+    for row in by["person", "new"]:
+        values = {k: v for k, v in row.values.items() if k != "household_number"}
+        hid = household_id(row.values["household_number"])
+        values.update(household_id=hid, area_code=session.get(Household, hid).area_code)
+        _located(row, person_service.create_person, session, actor, values, effective=on, batch=batch,
+                 confirm_warnings=True)
     person_ids: dict[str, int] = {}
 
     def subject_id(tag_code: str, key: str) -> int:
@@ -236,11 +242,11 @@ def _write(session: Session, actor: User, batch: ChangeBatch, plan: Preview, tak
         evidence = row.values.get("evidence", tag.evidence)
         subject = tag.person_id if tag.person_id is not None else tag.household_id
         _located(row, tag_service.grant_tag, session, actor, tag.tag_code, subject, on, attrs=attrs, evidence=evidence,
-                 batch=batch)
+                 batch=batch, confirm_warnings=True)
     for row in by["tag", "new"]:
         v = row.values
         _located(row, tag_service.grant_tag, session, actor, v["tag_code"], subject_id(v["tag_code"], v["subject"]),
-                 v["valid_from"], attrs=v["attrs"], evidence=v.get("evidence"), batch=batch)
+                 v["valid_from"], attrs=v["attrs"], evidence=v.get("evidence"), batch=batch, confirm_warnings=True)
 
     for row in by["household", "ended"]:
         changes = {k: v for k, v in row.values.items() if k not in ("status", "status_date")}
