@@ -31,11 +31,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
-        _queue_writers(engine)
+        if QUEUE_SQLITE_WRITERS:
+            _queue_writers(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+QUEUE_SQLITE_WRITERS = True  # bench/bench_save.py --no-queue measures the way without it
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 _HOLDS = "ybt_write_lock"
 WRITE_WAIT_SECONDS = 30

@@ -10,8 +10,10 @@ thread with its own login (the demo village cadre) and its own person of that vi
 form once, then saves it again and again (``POST /village/person/<id>/edit``: the whole generated form,
 the phone number changed each time, the row version it expects), and times each save until the 302 comes
 back. ``--think`` adds a pause between one client's saves (a person at a form), 0 = as fast as possible.
-``--journal delete`` runs the naive SQLite way (rollback journal instead of WAL: readers and the writer
-block each other). Prints p50 / p95 / p99 and a markdown row for the README.
+Naive ways beside it (SQLite): ``--no-queue`` lets concurrent writers wait in SQLite's busy handler
+(sleep and retry) instead of the app's writer queue (app/db.py); ``--journal delete`` uses a rollback
+journal instead of WAL (readers and the writer block each other). ``--workers 2`` pre-forks two server
+processes. Prints p50 / p95 / p99 and a markdown row for the README.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ USERNAME = "demo_village"
 # -- the server (child process) ----------------------------------------------------------------------
 
 
-def serve(db_url: str, port: int, journal: str, workers: int) -> None:
+def serve(db_url: str, port: int, journal: str, workers: int, queue: bool) -> None:
     """Serve on ``port``: ``workers`` processes (pre-forked, sharing one listening socket, as gunicorn
     does), each a werkzeug threaded server. The app is built after the fork: no shared connections."""
     import logging
@@ -49,9 +51,11 @@ def serve(db_url: str, port: int, journal: str, workers: int) -> None:
     from sqlalchemy import event
     from werkzeug.serving import make_server
 
+    import app.db as app_db
     from app import create_app
     from app.db import get_db
 
+    app_db.QUEUE_SQLITE_WRITERS = queue
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     listener = socket.create_server(("127.0.0.1", port), backlog=256)
     for _ in range(workers - 1):
@@ -225,18 +229,20 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--think", type=float, default=0.0, help="seconds between one client's saves")
     parser.add_argument("--journal", choices=("wal", "delete"), default="wal", help="SQLite journal mode")
+    parser.add_argument("--no-queue", action="store_true", help="SQLite: writers wait in SQLite's busy handler (naive)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (pre-forked), each threaded")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.db_url, args.port, args.journal, args.workers)
+        serve(args.db_url, args.port, args.journal, args.workers, not args.no_queue)
         return
 
     ids = prepare(args.db_url, args.clients)
     port = args.port or 5300 + os.getpid() % 500
     server = subprocess.Popen([sys.executable, __file__, "--serve", "--db-url", args.db_url, "--port", str(port),
-                               "--journal", args.journal, "--workers", str(args.workers)],
+                               "--journal", args.journal, "--workers", str(args.workers)]
+                              + (["--no-queue"] if args.no_queue else []),
                               stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert server.stdout is not None
@@ -250,16 +256,18 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGTERM)  # the server and the workers it forked (its own session)
         server.wait(timeout=30)
     backend = "SQLite" if args.db_url.startswith("sqlite") else "PostgreSQL"
+    way = (f"{args.journal}{', no queue' if args.no_queue else ', queued writers'}" if backend == "SQLite"
+           else "read committed, SELECT … FOR UPDATE")
     ms = [t * 1000 for t in times]
     if not ms:
         raise SystemExit(f"no successful saves: {errors[:5]}")
     p50, p95, p99 = (percentile(ms, p) for p in (50, 95, 99))
-    print(f"{backend} ({args.journal if backend == 'SQLite' else 'read committed'}), {args.workers} worker(s), {args.clients} clients, think {args.think}s: "
+    print(f"{backend} ({way}), {args.workers} worker(s), {args.clients} clients, think {args.think}s: "
           f"{len(ms)} saves in {wall:.1f} s ({len(ms) / wall:.0f}/s), errors {len(errors)}; load {load_before:.1f}→{load_after:.1f}")
     print(f"  p50 {p50:.0f} ms  p95 {p95:.0f} ms  p99 {p99:.0f} ms  mean {statistics.fmean(ms):.0f} ms  max {max(ms):.0f} ms")
     for e in errors[:5]:
         print("  error:", e)
-    print(f"| {backend} | {args.journal if backend == 'SQLite' else '—'} | {args.workers} | {args.think:g} s | {len(ms) / wall:.0f}/s | "
+    print(f"| {backend} | {way} | {args.workers} | {args.think:g} s | {len(ms) / wall:.0f}/s | "
           f"**{p50:.0f}** | **{p95:.0f}** | {p99:.0f} | {len(errors)} |")
 
 
