@@ -263,3 +263,13 @@ def test_cross_field_rules_judge_the_file_as_a_whole(session: Session, village: 
     session.commit()
     assert (session.get(Person, ids["zhang1"]).relation, session.get(Person, ids["li1"]).relation) == ("10", "02")
     assert session.execute(select(Person).where(Person.name == "王老")).scalar_one().birth_date == date(1910, 3, 3)
+
+
+def test_the_same_edit_made_on_the_server_is_no_conflict(session: Session, village: Village) -> None:
+    content = workbook.download_workbook(session, village.cadre, VILLAGE_A).content
+    session.commit()
+    persons.update_person(session, village.colleague, village.ids["li1"], {"phone": "13900001111"})
+    session.commit()
+    stored, preview = upload(session, village, edit(content, lambda wb: set_cell(
+        wb["人员"], find_row(wb["人员"], "姓名", "李一"), "联系电话", "13900001111")))
+    assert preview.rows == [] and preview.unchanged["person"] == 4

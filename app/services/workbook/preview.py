@@ -167,9 +167,10 @@ def _conflict(ctx: Context, row: Row, entity: str, record: Any, file_values: dic
         h = ctx.households.get(int(old)) if old is not None else None
         original["household_number"] = h.number if h else None
     at_download = {k: original.get(k, current[k]) for k in current}
-    mine = {k: v for k, v in file_values.items() if _norm(v) != _norm(at_download[k])}
+    # the cadre's edits: what differs from the download, unless the server already holds that value
+    mine = {k: v for k, v in file_values.items() if _norm(v) != _norm(at_download[k]) and _norm(v) != _norm(current[k])}
     if not mine:
-        return None  # the cadre changed nothing: the server's newer values simply stand
+        return None  # nothing of the cadre's left to write: the server's newer values simply stand
     labels = {c.key: c for c in columns}
     plan = RowPlan(entity, "conflict", row.sheet, row.number, record.id, title, values=mine,
                    expected_version=record.row_version, server_note=note)
