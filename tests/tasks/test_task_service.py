@@ -324,3 +324,31 @@ def test_roster_report_lists_confirmed_villages_renumbered(app, session, people:
                                                      "未确认、未计入本表：丙村（已退回）。"]
     with pytest.raises(PermissionDenied):  # only the issuer side generates
         tasks.generate(get_db(app), session, registry(app, session), people.town_1, task)
+
+
+def test_a_township_issuer_approves_as_the_final_level(app, session, people: TaskPeople) -> None:
+    task = issue(app, session, people.town_1, "mca_needy_by_village", [V1])
+    submit_and_approve(app, session, task, V1, people.hand.cadre_1, people.town_1)
+    rows, _notes = report_rows(app, session, people.town_1, task)
+    assert rows == {"合计": [1, 3, 0, 1, 800, 0, 1, 0, 1, 1, 0], "甲村": [1, 3, 0, 1, 800, 0, 1, 0, 1, 1, 0]}
+    with pytest.raises(PermissionDenied):  # a county department sees only its own department's tasks
+        tasks.get_task(session, people.hand.mca, task.id)
+
+
+def test_two_reviewers_at_once_only_one_succeeds(app, session, people: TaskPeople) -> None:
+    task = issue(app, session, people.hand.mca, "mca_needy_by_village", [V1])
+    tasks.submit(get_db(app), session, registry(app, session), people.hand.cadre_1, task, V1)
+    session.commit()
+    with get_db(app).session() as other:
+        stale_task = tasks.get_task(other, people.town_1, task.id)
+        stale_row = tasks.get_village(other, people.town_1, stale_task, V1)  # the second reviewer's page
+        assert stale_row.status == "submitted"
+        other.commit()
+        tasks.approve(session, people.town_1, task, V1)
+        session.commit()
+        with pytest.raises(Conflict) as exc:  # the guarded UPDATE finds the status changed underneath
+            tasks.return_village(other, people.town_1, stale_task, V1, "退回")
+        assert codes(exc.value) == [("task-status-changed", None)]
+        other.rollback()
+    session.expire_all()
+    assert tasks.get_village(session, people.town_1, task, V1).status == "confirmed"
