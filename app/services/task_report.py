@@ -42,7 +42,7 @@ class Assembled:
     changed_since: list[str]
 
 
-def _json(value: Any) -> Any:
+def stored_form(value: Any) -> Any:
     """The part as JSON would store it (dates as ISO text), so stored and fresh parts compare equal."""
     return json.loads(json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, date) else str(v)))
 
@@ -58,7 +58,7 @@ def compute_parts(db: Database, session: Session, registry: Registry, task: Coll
         used = [registry.indicators[leaf.indicator] for leaf in leaves if leaf.indicator]
         values = evaluate.village_values(snap, list({i.code: i for i in used}.values()), spec.age_date)
         by_village = {r["village"]: r for r in values.iter_rows(named=True)}
-        return {code: _json({"kind": "values", "data_version": version,
+        return {code: stored_form({"kind": "values", "data_version": version,
                              "values": {leaf.key: (by_village.get(code) or {}).get(leaf.indicator) or 0 for leaf in leaves}})
                 for code in codes}
     parts = {}
@@ -66,7 +66,7 @@ def compute_parts(db: Database, session: Session, registry: Registry, task: Coll
         report = reports.build_from_spec(db, session, registry, None, spec,
                                          reports.RunRequest(spec.id, spec.version, code, task.reference_date))
         rows = [{"values": row.values, "group": row.group} for row in report.sheets[0].rows]
-        parts[code] = _json({"kind": "rows", "data_version": version, "rows": rows})
+        parts[code] = stored_form({"kind": "rows", "data_version": version, "rows": rows})
     return parts
 
 

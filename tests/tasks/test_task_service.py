@@ -17,7 +17,7 @@ from task_helpers import TaskPeople
 from app.db import get_db
 from app.issues import Conflict, IssueError, NotFound, PermissionDenied, ValidationFailed
 from app.models import ChangeBatch, ChangeLog, Person, PersonHistory, Tag
-from app.services import persons, reports, tags, tasks
+from app.services import persons, reports, tags, task_report, tasks
 
 DEADLINE = date(2099, 12, 31)
 
@@ -352,3 +352,26 @@ def test_two_reviewers_at_once_only_one_succeeds(app, session, people: TaskPeopl
         other.rollback()
     session.expire_all()
     assert tasks.get_village(session, people.town_1, task, V1).status == "confirmed"
+
+
+def test_every_shipped_projection_of_a_task_kind_prefills_and_matches_the_engine(app, session, people: TaskPeople) -> None:
+    """Generic: for each summary the stored part of a village equals that village's row of the engine's
+    own county report; each roster part equals the engine's roster for the village; pre-fill runs."""
+    reg = registry(app, session)
+    specs = tasks.task_specs(reg, people.hand.admin)
+    assert len(specs) == 16  # 20 shipped, less 3 change lists and 1 indicator table
+    for spec in specs:
+        task = issue(app, session, people.hand.admin, spec.id, [V1, V2, V3])
+        parts = task_report.compute_parts(get_db(app), session, reg, task, [V1, V2, V3])
+        if spec.kind == "area_summary" and spec.rows.level == "village":
+            county = reports.build_report(get_db(app), session, reg, None, reports.RunRequest(spec.id, on=REF))
+            rows = {r.values["code"]: r.values for r in county.sheets[0].rows if r.kind == "data"}
+            for village in (V1, V2, V3):
+                assert parts[village]["values"] == {k: rows[village][k] for k in parts[village]["values"]}, spec.id
+        elif spec.kind == "roster":
+            alone = reports.build_report(get_db(app), session, reg, None, reports.RunRequest(spec.id, area_code=V2, on=REF))
+            assert [r["values"] for r in parts[V2]["rows"]] == [task_report.stored_form(r.values) for r in alone.sheets[0].rows]
+        for village in (V1, V2, V3):
+            for section in tasks.coverage(get_db(app), session, reg, task, village):
+                assert section.entity in ("person", "household", "house", "organisation"), spec.id
+                assert all(len(r.cells) == len(section.fields) for r in section.records), spec.id
