@@ -13,7 +13,7 @@ from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeBatch, House, Household, Person, Tag, User
 from app.services import history
 from app.services.fields import check_values, with_defaults
-from app.services.persons import ALIVE, Page, today
+from app.services.persons import ALIVE, Page, today, within_area
 from app.services.scope import require_read, require_write, scope_of
 
 HEAD = "02"
@@ -112,19 +112,21 @@ def search_households(
     (prefix); ``tag`` keeps households holding that tag today, or with a member who does.
     """
     require_read(actor, area)
-    query = select(Household).where(Household.area_code.startswith(area), scope_of(actor).clause(Household.area_code))
+    query = select(Household).where(within_area(Household.area_code, area), scope_of(actor).clause(Household.area_code))
     if status:
         query = query.where(Household.status == status)
     if text and text.strip():
         needle = text.strip()
         by_member = select(Person.household_id).where(
+            within_area(Person.area_code, area),
             or_(Person.name.contains(needle), Person.id_number.startswith(needle.upper())), Person.household_id.is_not(None))
         query = query.where(or_(Household.number.startswith(needle), Household.address.contains(needle),
                                 Household.id.in_(by_member)))
     if tag:
         day = today()
         current = and_(Tag.tag_code == tag, Tag.valid_from <= day, or_(Tag.valid_to.is_(None), Tag.valid_to > day))
-        member_tagged = select(Person.household_id).join(Tag, Tag.person_id == Person.id).where(current)
+        member_tagged = select(Person.household_id).join(Tag, Tag.person_id == Person.id).where(
+            current, within_area(Person.area_code, area))
         query = query.where(or_(exists().where(current, Tag.household_id == Household.id), Household.id.in_(member_tagged)))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     page = max(1, page)
