@@ -88,3 +88,12 @@ def test_someone_elses_pending_upload_is_not_theirs_to_apply(session: Session, v
         workbook.get_upload(session, village.colleague, VILLAGE_A, stored.id)
     with pytest.raises(PermissionDenied):
         workbook.get_upload(session, village.other, VILLAGE_A, stored.id)
+
+
+def test_a_file_that_unpacks_to_far_more_than_a_village(session: Session, village: Village, monkeypatch) -> None:  # noqa: ANN001
+    from app.services.workbook import reader
+
+    content = workbook.download_workbook(session, village.cadre, VILLAGE_A).content
+    session.commit()
+    monkeypatch.setattr(reader, "MAX_UNPACKED_BYTES", 10_000)
+    assert _refusal(session, village.cadre, VILLAGE_A, content).issues[0].code == "too-large-unpacked"

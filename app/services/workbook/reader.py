@@ -34,6 +34,7 @@ from app.services.workbook.columns import (
 )
 
 XLSX_MAGIC = b"PK\x03\x04"
+MAX_UNPACKED_BYTES = 500 * 1024 * 1024  # a 5,000-person workbook unpacks to about 10 MB
 _DATE_TEXT = re.compile(r"^\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*$")
 _DATE_DIGITS = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
 
@@ -80,6 +81,8 @@ def open_workbook(content: bytes, file_name: str) -> Any:
         with zipfile.ZipFile(io.BytesIO(content)) as zf:
             if "xl/workbook.xml" not in zf.namelist():
                 raise _refuse("not-xlsx", "上传的文件是压缩包，但不是 Excel 工作簿", file=file_name)
+            if sum(info.file_size for info in zf.infolist()) > MAX_UNPACKED_BYTES:  # a zip bomb, not a village
+                raise _refuse("too-large-unpacked", "文件解压后过大，不像是一个村的一表", file=file_name)
         return CalamineWorkbook.from_filelike(io.BytesIO(content))
     except ValidationFailed:
         raise
