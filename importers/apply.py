@@ -113,7 +113,8 @@ def describe(o: Outcome) -> dict[str, Any]:
         "entity": r.entity, "entity_label": ENTITY_LABELS[r.entity], "key": r.key,
         "name": r.values.get("name") or r.values.get("number") or r.values.get("code") or "",
         "sheet": r.source.sheet, "row": r.source.row,
-        "changes": {f: [_plain(a), _plain(b)] for f, (a, b) in o.changes.items()},
+        "changes": {f: [_plain(a), _plain(b)] for f, (a, b) in o.changes.items()} if o.status != "new" or r.entity == "tag"
+        else {f: [None, _plain(v)] for f, v in r.values.items() if not _blank(v) and f not in ("id_number", "number")},
         "conflicts": {f: [_plain(a), _plain(b)] for f, (a, b) in o.conflicts.items()},
         "issues": [{"code": i.code, "where": i.where, "message": i.message, "column": i.location.get("column"),
                     "field": i.location.get("field")} for i in o.issues],
@@ -134,7 +135,7 @@ def _from_plain(model: type | None, name: str, value: Any) -> Any:
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or value == "" or (value.__class__ is str and value.isspace())
 
 
 class Applier:
@@ -152,6 +153,11 @@ class Applier:
         self.new_persons: dict[str, int] = {}
         self.rejected_keys: set[tuple[str, str]] = set()
         self.area_names: dict[str, str] = {}
+        self.prefix = scope_prefix(area_code, level_of(area_code))
+        self._names: dict[str, list[str]] | None = None
+        self.fast_check = writes.FastPersonCheck(session)
+        self.household_check = writes.FastPersonCheck(session, Household)
+        self._writable: set[str] = set()
 
     # -------------------------------------------------------------- lookups
 
@@ -169,7 +175,8 @@ class Applier:
             for h in self.session.execute(select(Household).where(Household.number.in_(chunk))).scalars():
                 self.households[h.number] = h
                 self.household_areas[h.id] = h.area_code
-        self.area_names = {a.code: a.name for a in self.session.execute(select(Area)).scalars()}
+        self._areas = list(self.session.execute(select(Area)).scalars())  # held, so session.get finds them
+        self.area_names = {a.code: a.name for a in self._areas}
 
     def _area_of(self, record: Record) -> tuple[str | None, Issue | None]:
         """The area a new record goes to: its own area code (within the target) or the target village."""
@@ -195,17 +202,25 @@ class Applier:
 
     def _area_by_name(self, name: str) -> list[str]:
         """Villages (and grids) in the target whose name matches, ignoring 村民委员会 / 居民委员会 suffixes."""
-        def key(text: str) -> str:
-            return re.sub(r"\s+|(村民|居民)?委员会$", "", text)
-        wanted = key(name)
-        return sorted(c for c, n in self.area_names.items() if len(c) >= 12 and level_of(c) >= 5 and self._in_target(c)
-                      and (key(n) == wanted or key(n).removesuffix("村") == wanted.removesuffix("村")))
+        if self._names is None:
+            self._names = {}
+            for code, n in self.area_names.items():
+                if len(code) >= 12 and level_of(code) >= 5 and self._in_target(code):
+                    for k in {_name_key(n), _name_key(n).removesuffix("村")}:
+                        self._names.setdefault(k, []).append(code)
+        wanted = _name_key(name)
+        return sorted(set(self._names.get(wanted, []) or self._names.get(wanted.removesuffix("村"), [])))
+
+    def _require_write(self, area: str) -> None:
+        if area not in self._writable:
+            require_write(self.actor, area)
+            self._writable.add(area)
 
     def _area_label(self, code: str) -> str:
         return f"{self.area_names.get(code, code)}（{code}）"
 
     def _in_target(self, area_code: str) -> bool:
-        return area_code.startswith(scope_prefix(self.area_code, level_of(self.area_code)))
+        return area_code.startswith(self.prefix)
 
     def _locate(self, record: Record, issue: Issue) -> Issue:
         """An issue located at the record's row and the column of its field, when the reader knows it."""
@@ -358,14 +373,14 @@ class Applier:
             if issue:
                 out.reject(self._locate(r, issue))
                 return
-            require_write(self.actor, area)
-            clean, issues = household_service.check_household(self.session, {**values, "area_code": area})
+            self._require_write(area)
+            # = households.check_household: field checks, and the area exists (it does: _area_of found it)
+            clean, issues = self.household_check.check({**values, "area_code": area})  # type: ignore[misc]
             if issues:
                 raise ValidationFailed(issues)
-            clean = {k: v for k, v in clean.items() if k in Household.__table__.c}
+            clean = {k: v for k, v in clean.items() if k in self.household_check.columns}
             out.entity_id = writes.reserve(self, "household", r.key, clean)
             out.status = "new"
-            out.changes = {k: (None, v) for k, v in clean.items() if not _blank(v)}
             return
         out.entity_id = existing.id
         if not self._in_target(existing.area_code):
@@ -414,9 +429,10 @@ class Applier:
             if issue:
                 out.reject(self._locate(r, issue))
                 return
-            require_write(self.actor, area)
+            self._require_write(area)
             values = {**values, "area_code": area, "household_id": household_id}
-            clean, issues = person_service.check_person(self.session, {**values, "household_id": None})
+            fast = self.fast_check.check({**values, "household_id": None})
+            clean, issues = fast or person_service.check_person(self.session, {**values, "household_id": None})
             issues = [i for i in issues if i.severity == "error"]
             h_area = self.household_areas.get(household_id) if household_id is not None else None
             if h_area is not None and h_area[:12] != area[:12]:
@@ -424,11 +440,10 @@ class Applier:
                                     hint=f"该户属于 {self._area_label(h_area)}"))
             if issues:
                 raise ValidationFailed(issues)
-            clean = {k: v for k, v in clean.items() if k in Person.__table__.c}
+            clean = {k: v for k, v in clean.items() if k in self.fast_check.columns}
             clean["household_id"] = household_id
             out.entity_id = writes.reserve(self, "person", r.key, clean)
             out.status = "new"
-            out.changes = {k: (None, v) for k, v in clean.items() if not _blank(v)}
             return
         out.entity_id = existing.id
         if not self._in_target(existing.area_code):
@@ -530,6 +545,10 @@ class Applier:
         model = Person if tag_type.subject == "person" else Household
         row = self.session.get(model, subject_id)
         return row.area_code if row is not None else self.area_code
+
+
+def _name_key(text: str) -> str:
+    return re.sub(r"\s+|(村民|居民)?委员会$", "", text)
 
 
 def _chunks(keys: list[str]) -> Iterable[list[str]]:
