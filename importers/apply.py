@@ -29,7 +29,7 @@ from app.issues import Issue, IssueError, ValidationFailed
 from app.models import Area, ChangeBatch, Household, ImportBatch, ImportConflict, Person, Tag, TagType, User
 from app.models.area import level_of, scope_prefix
 from app.models.base import utcnow
-from app.services import history
+from app.services import history, rules
 from app.services import households as household_service
 from app.services import persons as person_service
 from app.services import tags as tag_service
@@ -158,6 +158,8 @@ class Applier:
         self.fast_check = writes.FastPersonCheck(session)
         self.household_check = writes.FastPersonCheck(session, Household)
         self._writable: set[str] = set()
+        self._heads: dict[int, str] = {}  # household id -> name of the head this file adds
+        self._members: dict[int, int] = {}  # household id -> living members this file adds
 
     # -------------------------------------------------------------- lookups
 
@@ -438,10 +440,16 @@ class Applier:
             if h_area is not None and h_area[:12] != area[:12]:
                 issues.append(Issue("household-area", "人员所在村与所属户所在村不一致", {"field": "area_code"},
                                     hint=f"该户属于 {self._area_label(h_area)}"))
+            if not issues:
+                issues = self._person_rules(clean, household_id)
             if issues:
                 raise ValidationFailed(issues)
             clean = {k: v for k, v in clean.items() if k in self.fast_check.columns}
             clean["household_id"] = household_id
+            if clean.get("living_status", person_service.ALIVE) == person_service.ALIVE and household_id is not None:
+                self._members[household_id] = self._members.get(household_id, 0) + 1
+                if clean.get("relation") == rules.HEAD:
+                    self._heads.setdefault(household_id, clean["name"])
             out.entity_id = writes.reserve(self, "person", r.key, clean)
             out.status = "new"
             return
@@ -459,6 +467,23 @@ class Applier:
             out.changes = self._write_person(existing, now)
             out.status = "changed" if out.changes else out.status
         self._queue(out, "person", existing.id, existing.name, existing.area_code)
+
+    def _person_rules(self, values: dict[str, Any], household_id: int | None) -> list[Issue]:
+        """The services' cross-field rules for a new person (``rules.person_rules``), with the persons this
+        file adds to the same household counted too (they reach the database only at the bulk insert)."""
+        in_db = household_id is not None and household_id not in self.new_households.values()
+        issues = rules.person_rules(self.session, {**values, "household_id": household_id if in_db else None}, on=self.today)
+        alive = values.get("living_status", person_service.ALIVE) == person_service.ALIVE
+        if household_id is not None and alive:
+            head = self._heads.get(household_id)
+            if values.get("relation") == rules.HEAD and head is not None:
+                issues.append(Issue("second-head", f"该户已有户主{head}，一户只能有一位户主", {"field": "relation"},
+                                    hint="同一户在文件中只能有一位户主"))
+            size = self._members.get(household_id, 0) + 1
+            if not in_db and size >= rules.LARGE_HOUSEHOLD:
+                issues.append(Issue("large-household", f"加入后该户将有{size}名在世成员（{rules.LARGE_HOUSEHOLD}人及以上），请核实",
+                                    {"field": "household_id"}, severity="warning"))
+        return issues
 
     def _write_person(self, person: Person, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
         """A change of living status to deceased / moved out is an end (its tags end too), not an edit."""

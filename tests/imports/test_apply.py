@@ -146,3 +146,20 @@ def test_township_import_needs_a_village_per_row(session: Session, county: Count
     assert result.outcomes[1].issues[0].code == "area-required"
     session.commit()
     assert session.execute(select(Person.area_code).where(Person.id_number == SUN)).scalar_one() == VILLAGE_B
+
+
+def test_cross_field_rules_apply_to_new_persons(session: Session, county: County) -> None:
+    base(session, county)
+    young = pid(date(2015, 1, 1), 81)
+    records = [
+        household(4, "H-200"),
+        person(4, SUN, "孙三", "H-200", relation="02"),
+        person(5, LI, "李四", "H-200", relation="02"),          # a second head in the same new household
+        person(6, young, "小周", "H-200", relation="12"),        # a spouse aged ten
+        person(7, WU, "吴六", "H-001", relation="02"),           # H-001 already has 赵一 as head
+    ]
+    result = apply_parsed(session, county.cadre_a, parsed(records), area_code=VILLAGE_A)
+    got = [(o.record.source.row, o.status, [i.code for i in o.issues]) for o in result.outcomes if o.record.entity == "person"]
+    assert got == [(4, "new", []), (5, "rejected", ["second-head"]), (6, "rejected", ["spouse-under-age"]),
+                   (7, "rejected", ["second-head"])]
+    assert "孙三" in result.outcomes[2].issues[0].message and "赵一" in result.outcomes[4].issues[0].message
