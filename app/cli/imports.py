@@ -77,7 +77,7 @@ def _print_counts(counts: dict[str, Any]) -> None:
 
 @click.group("import", cls=DefaultFileGroup)
 def import_group() -> None:
-    """Import legacy ledgers: ``ybt import FILE`` (see ``ybt import file --help``), ``ybt import list``."""
+    """Import legacy ledgers: ``ybt import FILE`` (see ``ybt import file --help``), ``ybt import list``, ``ybt import show ID``."""
 
 
 @import_group.command("file")
@@ -144,6 +144,25 @@ def import_list(username: str | None, limit: int) -> None:
                        f"提醒 {counts.get('alerts', 0)}"
             click.echo(f"#{b.id:<5} {b.created_at:%Y-%m-%d %H:%M} {IMPORT_KINDS[b.kind]:<8} {IMPORT_STATUSES[b.status]:<10} "
                        f"{b.area_code or '':<12} {b.file_name}  {what}")
+
+
+@import_group.command("show")
+@click.argument("import_id", type=int)
+@click.option("--user", "username", default=None, help="以该账号的范围查看")
+@click.option("--limit", default=50, show_default=True, help="最多列出的修改记录条数")
+def import_show(import_id: int, username: str | None, limit: int) -> None:
+    """Show one import: its counts and the change-log entries it wrote."""
+    with fail_on_issues(), get_db().session() as session:
+        actor = _actor(session, username)
+        batch = imports.get_import(session, actor, import_id)
+        click.echo(f"#{batch.id} {IMPORT_KINDS[batch.kind]} {batch.file_name}（sha256 {batch.sha256[:12]}…）"
+                   f"{IMPORT_STATUSES[batch.status]}，导入到 {batch.area_code}，{POLICIES[batch.policy]}")
+        _print_counts(batch.counts)
+        changes, total = imports.import_changes(session, actor, import_id, limit=limit)
+        click.echo(f"修改记录 {total} 条" + (f"（列出前 {len(changes)} 条）" if total > len(changes) else "") + "：")
+        for entry in changes:
+            fields = "；".join(f"{k}: {old} → {new}" for k, (old, new) in entry.changes.items())
+            click.echo(f"  {entry.entity}#{entry.entity_id} {entry.action} {entry.effective_date or ''} {fields}")
 
 
 @click.group("flowback", cls=DefaultFileGroup)

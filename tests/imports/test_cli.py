@@ -62,6 +62,9 @@ def test_import_dry_run_then_apply(app: Flask, runner: FlaskCliRunner, county_ap
 
     listed = runner.invoke(args=["import", "list", "--user", "cadre_a"])
     assert listed.exit_code == 0 and listed.output.count("台账.xlsx") == 2 and "已导入" in listed.output
+    import_id = listed.output.split()[0].lstrip("#")
+    shown = runner.invoke(args=["import", "show", import_id, "--user", "cadre_a"])
+    assert shown.exit_code == 0 and "修改记录 6 条" in shown.output and "phone: None → 13800000001" in shown.output
 
 
 def test_rejected_file_exits_non_zero(app: Flask, runner: FlaskCliRunner, county_app, reader, tmp_path: Path) -> None:
