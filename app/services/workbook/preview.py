@@ -238,7 +238,7 @@ def households_plan(ctx: Context, rows: list[Row]) -> tuple[list[RowPlan], int]:
         if row.issues:
             out.append(RowPlan("household", "invalid", row.sheet, row.number, h.id, title, issues=row.issues))
             continue
-        diff = {k: v for k, v in file_values.items() if _norm(v) != _norm(current[k])}
+        diff = {k: v for k, v in file_values.items() if v != current[k] and _norm(v) != _norm(current[k])}
         if not diff:
             unchanged += 1
             continue
@@ -319,7 +319,7 @@ def persons_plan(ctx: Context, rows: list[Row], new_households: dict[str, RowPla
             out.append(RowPlan("person", "invalid", row.sheet, row.number, row.record_id, title, issues=row.issues))
             continue
         if current is not None:
-            diff = {k: v for k, v in file_values.items() if _norm(v) != _norm(current[k])}
+            diff = {k: v for k, v in file_values.items() if v != current[k] and _norm(v) != _norm(current[k])}
             if not diff:
                 unchanged += 1
                 continue

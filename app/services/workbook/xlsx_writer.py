@@ -123,23 +123,31 @@ def _sheet_xml(sheet: Sheet, sst: _Strings, active: bool) -> Iterable[str]:
         cells = "".join(f'<c r="{letters[i]}{r}" s="{style}" t="s"><v>{sst(v)}</v></c>'
                         for i, v in enumerate(values) if v not in (None, ""))
         yield f'<row r="{r}">{cells}</row>'
-    styles = sheet.col_styles
+    # per column, the fixed parts of a cell's XML around the row number and the value
+    opens = [f'<c r="{letter}' for letter in letters]
+    as_string = [f'" s="{style}" t="s"><v>' for style in sheet.col_styles]
+    as_number = [f'" s="{style}"><v>' for style in sheet.col_styles]
+    as_date = f'" s="{DATE}"><v>'
+    index = sst.index
     chunk: list[str] = []
     for values in sheet.rows:
         r += 1
-        parts = [f'<row r="{r}">']
+        rs = str(r)
+        parts = [f'<row r="{rs}">']
         for i, v in enumerate(values):
             if v is None or v == "":
                 continue
-            ref = f"{letters[i]}{r}"
             if isinstance(v, str):
-                parts.append(f'<c r="{ref}" s="{styles[i]}" t="s"><v>{sst(v)}</v></c>')
+                idx = index.get(v)
+                if idx is None:
+                    idx = index[v] = len(index)
+                parts.append(f"{opens[i]}{rs}{as_string[i]}{idx}</v></c>")
             elif isinstance(v, dt.date):
-                parts.append(f'<c r="{ref}" s="{DATE}"><v>{v.toordinal() - EXCEL_EPOCH}</v></c>')
+                parts.append(f"{opens[i]}{rs}{as_date}{v.toordinal() - EXCEL_EPOCH}</v></c>")
             elif isinstance(v, bool):
-                parts.append(f'<c r="{ref}" s="{styles[i]}" t="b"><v>{int(v)}</v></c>')
+                parts.append(f'{opens[i]}{rs}" s="{sheet.col_styles[i]}" t="b"><v>{int(v)}</v></c>')
             else:
-                parts.append(f'<c r="{ref}" s="{styles[i]}"><v>{v!r}</v></c>')
+                parts.append(f"{opens[i]}{rs}{as_number[i]}{v!r}</v></c>")
         parts.append("</row>")
         chunk.append("".join(parts))
         if len(chunk) >= 2000:
