@@ -181,9 +181,13 @@ def _part_preview(task: CollectionTask, part: dict[str, Any]) -> dict[str, Any]:
     """The stored part as label → value pairs (summary) or a row count (roster), for the reviewer."""
     spec = _registry().get(task.report_id, task.report_version)
     if part.get("kind") == "values":
-        return {"kind": "values", "items": [(" / ".join(_leaf_path(spec, leaf.key)), part["values"].get(leaf.key))
+        return {"kind": "values", "items": [(" / ".join(_leaf_path(spec, leaf.key)), _number(part["values"].get(leaf.key)))
                                             for leaf in spec.leaves()]}
     return {"kind": "rows", "count": len(part.get("rows", []))}
+
+
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _leaf_path(spec: Any, key: str) -> list[str]:

@@ -102,6 +102,12 @@ def test_review_flow_and_xlsx_download(login, people: TaskPeople, session) -> No
     town = login("town_1")
     home = text(town.get("/"))
     assert "待办采集任务（1）" in home and "待审核 2 个村" in home
+    review = text(town.get(f"/tasks/{task_id}/villages/{V1}"))  # the reviewer sees the part as submitted
+    part = re.search(r'<section class="card task-part">(.*?)</section>', review, re.S).group(1)
+    items = [(clean(k), clean(v)) for k, v in re.findall(r"<tr><th>(.*?)</th><td[^>]*>(.*?)</td></tr>", part)]
+    assert items[:5] == [("低保 / 户数", "1"), ("低保 / 人数", "3"), ("低保 / 其中 / 城市低保户", "0"),
+                         ("低保 / 其中 / 农村低保户", "1"), ("低保 / 月保障金额", "800")]
+    assert 'name="name"' not in review  # read-only for the township
     response = town.post(f"/tasks/{task_id}/villages/{V2}/return", data={"comment": "", "next": "task"})
     assert response.status_code == 422 and "退回时请填写退回原因" in text(response)
     assert town.post(f"/tasks/{task_id}/villages/{V2}/return", data={"comment": "乙村人数有误", "next": "task"}).status_code == 302
