@@ -80,6 +80,7 @@ def test_cadre_edits_a_person_and_sees_the_history(live_server: str, browser: An
         page.goto(f"{base}/village/household/{hand.households['H1']}")
         expect(page.locator(".member")).to_have_count(3)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
-        page.screenshot(path=str(screenshot_dir / "village-household-mobile.png"), full_page=True)
+        page.screenshot(path=str(screenshot_dir / "village-household-mobile.png"), full_page=True,
+                        clip={"x": 0, "y": 0, "width": PHONE["width"], "height": 1300})
     finally:
         phone.close()
