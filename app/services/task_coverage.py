@@ -17,7 +17,19 @@ import polars as pl
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
-from app.models import Area, ChangeBatch, ChangeLog, House, Household, Organisation, Person, Tag, TagType
+from app.models import (
+    Area,
+    ChangeBatch,
+    ChangeLog,
+    House,
+    Household,
+    Observation,
+    ObservationItem,
+    Organisation,
+    Person,
+    Tag,
+    TagType,
+)
 from app.registry.schema import Indicator, ReportSpec, TagFilter, Where
 from app.reporting import evaluate, projections, rosters
 from app.reporting.frames import Snapshot
@@ -327,3 +339,41 @@ def village_context(session: Session, village_code: str, on: date) -> projection
     return projections.RunContext(area_code=village_code, area_name=area.name if area else village_code, on=on, period=None,
                                   code_lists=code_lists(session), generated_at=utcnow(), generated_by="采集任务",
                                   department_label="")
+
+
+def observation_section(session: Session, spec: ReportSpec, indicators: dict[str, Indicator],
+                        village_code: str, on: date) -> Section | None:
+    """The periodic values (台账) a summary's observation indicators read: one line per item and
+    period window, missing when the village has recorded no value for it (read-only here)."""
+    wanted: dict[tuple[str, date, date], None] = {}
+    if spec.kind == "roster":
+        return None
+    for code in spec.indicator_codes():
+        c = indicators[code].compute
+        if c.subject == "observations" and c.item:
+            start, end = evaluate.observation_period(on, c.period)
+            wanted[(c.item, start, end)] = None
+    if not wanted:
+        return None
+    items = {i.code: i for i in session.execute(select(ObservationItem).where(
+        ObservationItem.code.in_({k[0] for k in wanted}))).scalars()}
+    fields = [FieldInfo("period", "报告期", False, "text"), FieldInfo("value", "数值", False, "number")]
+    records = []
+    for item_code, start, end in wanted:
+        item = items.get(item_code)
+        rows = session.execute(
+            select(Observation, ChangeBatch.created_at).join(ChangeBatch, Observation.batch_id == ChangeBatch.id)
+            .where(Observation.item_code == item_code, Observation.area_code.startswith(village_code),
+                   Observation.period_start >= start, Observation.period_end <= end)
+            .order_by(Observation.period_start)
+        ).all()
+        title = f"{item.name if item else item_code}（{item.unit if item else ''}）"
+        if not rows:
+            window = f"{start.isoformat()}至{end.isoformat()}"
+            records.append(Record(0, title, None, [Cell("period", window, window, None, False),
+                                                   Cell("value", None, "", None, True)], []))
+        for obs, created in rows:
+            since = created.date()
+            records.append(Record(obs.id, title, None, [Cell("period", obs.period, obs.period, since, False),
+                                                        Cell("value", obs.value, f"{obs.value:g}", since, False)], []))
+    return Section("observation", "台账数据", fields, [], records)

@@ -297,7 +297,9 @@ def coverage(db: Database, session: Session, registry: Registry, task: Collectio
     snap = CACHE.get(db.engine, task.reference_date, data_version(db.engine))
     ctx = task_coverage.village_context(session, village_code, task.reference_date)
     task_coverage.select_records(spec, registry.indicators, needs, snap, ctx)
-    return task_coverage.sections(session, needs, task.reference_date)
+    out = task_coverage.sections(session, needs, task.reference_date)
+    observed = task_coverage.observation_section(session, spec, registry.indicators, village_code, task.reference_date)
+    return [*out, observed] if observed else out
 
 
 # ------------------------------------------------------------------------------- transitions

@@ -375,3 +375,16 @@ def test_every_shipped_projection_of_a_task_kind_prefills_and_matches_the_engine
             for section in tasks.coverage(get_db(app), session, reg, task, village):
                 assert section.entity in ("person", "household", "house", "organisation"), spec.id
                 assert all(len(r.cells) == len(section.fields) for r in section.records), spec.id
+
+
+def test_summary_prefill_lists_the_periodic_values_its_indicators_read(app, session, people: TaskPeople) -> None:
+    task = issue(app, session, people.hand.stats, "stats_township_basic", [V2])
+    got = {s.entity: s for s in tasks.coverage(get_db(app), session, registry(app, session), task, V2)}
+    assert list(got) == ["person", "household", "organisation", "observation"]
+    lines = [(r.title, [(c.name, c.text, c.missing) for c in r.cells]) for r in got["observation"].records]
+    # 乙村: cropland 2025 = 800 亩, grain 2024 = 250 吨; no collective income recorded for 2024: missing
+    assert lines == [
+        ("耕地面积（亩）", [("period", "2025", False), ("value", "800", False)]),
+        ("粮食产量（吨）", [("period", "2024", False), ("value", "250", False)]),
+        ("村集体经济收入（元）", [("period", "2024-01-01至2024-12-31", False), ("value", "", True)]),
+    ]
