@@ -175,34 +175,49 @@ def _is_numbering_row(row: list[Any], fields: dict[int, str]) -> bool:
     return all((len(v) == 1 and v.isascii() and v.isalpha()) or v.startswith(("（", "(")) for v in values)
 
 
+class RowClassifier:
+    """Tells data rows from blank rows, total rows, notes and repeated headers, cheaply (called per row)."""
+
+    def __init__(self, labels: dict[int, str], fields: dict[int, str]):
+        self.many_fields = len(fields) > 2
+        self.n_labels = len(labels)
+        # a repeated header shows the header texts again: compare the leaf texts exactly
+        self.leaves = [(c, lab.rsplit("/", 1)[-1]) for c, lab in sorted(labels.items())]
+        self.gate = self.leaves[:3]
+
+    def kind(self, row: list[Any]) -> str:
+        """data | blank | total | note | header."""
+        nonempty = 0
+        first: str | None = None
+        seen_str = 0
+        for v in row:
+            if v is None or v == "":
+                continue
+            if v.__class__ is str:
+                if v.isspace():
+                    continue
+                if first is None:
+                    first = v
+                if seen_str < 4 and ("计" in v or "总数" in v) and header_key(v).startswith(TOTAL_WORDS):
+                    return "total"
+                seen_str += 1
+            nonempty += 1
+        if nonempty == 0:
+            return "blank"
+        if first is not None and (first.lstrip().startswith(NOTE_PREFIXES) or (nonempty == 1 and len(first) >= 15)):
+            k = header_key(first)
+            if k.startswith(NOTE_PREFIXES) or (nonempty == 1 and len(k) >= 15 and self.many_fields):
+                return "note"
+        if nonempty >= 2:
+            width = len(row)
+            if any(c < width and row[c].__class__ is str and row[c].strip() == t for c, t in self.gate):
+                same = sum(1 for c, t in self.leaves if c < width and row[c].__class__ is str and row[c].strip() == t)
+                if same >= 2 and same * 2 >= min(nonempty, self.n_labels):
+                    return "header"
+        return "data"
+
+
+
 def row_kind(row: list[Any], labels: dict[int, str], fields: dict[int, str]) -> str:
     """data | blank | total | note | header for one row below the header band."""
-    first: list[str] = []
-    nonempty = 0
-    for v in row:
-        if v is None or v == "":
-            continue
-        if isinstance(v, str):
-            if not v.strip():
-                continue
-            if len(first) < 4:
-                first.append(v)
-        nonempty += 1
-    if nonempty == 0:
-        return "blank"
-    for v in first:
-        k = header_key(v)
-        if k.startswith(TOTAL_WORDS):
-            return "total"
-    if first:
-        k = header_key(first[0])
-        if k.startswith(NOTE_PREFIXES) or (nonempty == 1 and len(k) >= 15 and len(fields) > 2):
-            return "note"
-    if nonempty >= 2:
-        same = 0
-        for c, lab in labels.items():
-            if c < len(row) and isinstance(row[c], str) and header_key(row[c]) == header_key(lab.rsplit("/", 1)[-1]):
-                same += 1
-        if same >= 2 and same * 2 >= min(nonempty, len(labels)):
-            return "header"
-    return "data"
+    return RowClassifier(labels, fields).kind(row)

@@ -9,12 +9,13 @@ normalised value gives the same value. Repeated values (dates, codes, sexes …)
 from __future__ import annotations
 
 import math
+import operator
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from app.issues import Issue
-from app.validators.idcard import check_id_number
+from app.validators.idcard import PROVINCE_CODES, check_id_number
 from app.validators.uscc import check_uscc
 from importers.synonyms import FieldSpec
 
@@ -25,6 +26,9 @@ _CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127, *range(0x80
 _WS = re.compile(r"\s+")
 _CJK_GAP = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 _CACHE_MAX_LEN = 64
+_CACHED_KINDS = frozenset(("code", "date", "number", "int"))
+# anything clean_text / clean_name would change: whitespace, control and zero-width characters, full-width ASCII
+_DIRTY = re.compile(r"[\x00-\x1f\x7f-\x9f\s\uff01-\uff5e\u200b-\u200d\u2060\ufeff]")
 _EXCEL_EPOCH = date(1899, 12, 30)
 _MIN_DATE = date(1900, 1, 1)
 _MAX_SERIAL = 2958465  # 9999-12-31
@@ -192,11 +196,51 @@ def _damaged(value: float | str) -> Issue:
     )
 
 
+_ID18 = re.compile(r"\d{17}[\dX]")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_born_cache: dict[str, date | None] = {}
+
+
+def _fast_id(raw: str, birth_date: date | None, sex: str | None, today: date):
+    """The common case (a valid 18-digit number that agrees with birth date and sex) without building
+    messages; anything else returns None and goes through check_id_number for its exact messages."""
+    text = raw.strip().upper()
+    if len(text) != 18 or not _ID18.fullmatch(text) or text[:2] not in PROVINCE_CODES:
+        return None
+    if "10X98765432"[sum(map(operator.mul, map(int, text[:17]), _ID_WEIGHTS)) % 11] != text[17]:
+        return None
+    key = text[6:14]
+    if key in _born_cache:
+        born = _born_cache[key]
+    else:
+        try:
+            born = date(int(key[:4]), int(key[4:6]), int(key[6:]))
+        except ValueError:
+            born = None
+        if len(_born_cache) < 100_000:
+            _born_cache[key] = born
+    if born is None or born.year < 1900 or born > today:
+        return None
+    if birth_date is not None:
+        if isinstance(birth_date, MonthDate):
+            if (birth_date.year, birth_date.month) != (born.year, born.month):
+                return None
+        elif (birth_date.date() if isinstance(birth_date, datetime) else birth_date) != born:
+            return None
+    id_sex = "1" if int(text[16]) % 2 else "2"
+    if sex is not None and sex in ("1", "2", "男", "女") and {"男": "1", "女": "2"}.get(sex, sex) != id_sex:
+        return None
+    return text, [], born, id_sex, False
+
+
 def check_id(value: Any, *, birth_date: date | None = None, sex: str | None = None, today: date | None = None):
     """check_id_number for a cell value (numbers that lost digits rejected, 15 digits upgraded)."""
     text, issue = id_text(value)
     if issue is not None:
         return None, [issue], None, None, False
+    fast = _fast_id(text or "", birth_date, sex, today or date.today())
+    if fast is not None:
+        return fast
     result = check_id_number(text or "", birth_date=None if isinstance(birth_date, MonthDate) else birth_date,
                              sex=sex, today=today)
     issues = [Issue(i.code, i.message, {}, i.severity, i.hint) for i in result.issues]
@@ -255,23 +299,36 @@ class Normaliser:
         self.code_lists = code_lists
         self.today = today or date.today()
         self._index: dict[str, dict[str, str]] = {}
-        self._cache: dict[tuple[str, Any], tuple[Any, Issue | None]] = {}
+        self._cache: dict[str, dict[Any, tuple[Any, Issue | None]]] = {}
 
     # public ---------------------------------------------------------------------------------
+
+    def cache_for(self, spec: FieldSpec) -> dict[Any, tuple[Any, Issue | None]] | None:
+        """The cache :meth:`cell` fills for a field (None for kinds not cached); keys: str values as
+        themselves, other values as (type, value). Callers may look up before calling :meth:`cell`."""
+        if spec.kind not in _CACHED_KINDS:
+            return None
+        return self._cache.setdefault(spec.name, {})
 
     def cell(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
         if value is None or value == "":
             return None, None
-        kind = spec.kind
-        cacheable = not isinstance(value, str) or len(value) <= _CACHE_MAX_LEN
-        if cacheable and kind not in ("idcard", "uscc"):
-            key = (spec.name, value.__class__, value)
-            hit = self._cache.get(key)  # type: ignore[arg-type]
+        if spec.kind in _CACHED_KINDS:
+            cache = self._cache.get(spec.name)
+            if cache is None:
+                cache = self._cache[spec.name] = {}
+            # 1, 1.0 and True are equal as dict keys: only str values are keyed by themselves
+            key = value if value.__class__ is str else (value.__class__, value)
+            hit = cache.get(key)
             if hit is None:
                 hit = self._cell(spec, value)
-                if len(self._cache) < 200_000:
-                    self._cache[key] = hit  # type: ignore[index]
+                if len(cache) < 50_000 and (value.__class__ is not str or len(value) <= _CACHE_MAX_LEN):
+                    cache[key] = hit
             return hit
+        if spec.kind in ("name", "text") and value.__class__ is str and not _DIRTY.search(value):
+            if spec.max_length and len(value) > spec.max_length:
+                return self._cell(spec, value)
+            return value, None
         return self._cell(spec, value)
 
     def _cell(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
@@ -317,6 +374,8 @@ class Normaliser:
         return None, Issue(first.code, first.message, {}, "error", first.hint)
 
     def _phone(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        if value.__class__ is str and _MOBILE.fullmatch(value):
+            return value, None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         s = clean_text(value)

@@ -9,7 +9,9 @@ whole file. Never raises for bad input.
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import operator
 from collections.abc import Callable, Iterator
 from datetime import date
 from itertools import chain, islice
@@ -60,7 +62,15 @@ def parse_file(
     parsed.issues += book.issues
     if book.issues:
         return parsed
-    _Parser(parsed, book, code_lists, mapping or Mapping(), on_progress, today or date.today()).run()
+    # Hundreds of thousands of small dicts and records, none of them cyclic garbage: the cyclic
+    # collector would re-scan them all again and again (measured: a third of the time).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _Parser(parsed, book, code_lists, mapping or Mapping(), on_progress, today or date.today()).run()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     return parsed
 
 
@@ -106,11 +116,22 @@ class _Sheet:
         self.block_fields = [f for f in mapped if f in block]
         self.block_key = next((f for f in ("household.number", "household.head_id_number", "household.head_name") if f in mapped), None)
         self.block: dict[str, Any] | None = None
+        self.columns = [(c, band.labels[c], band.fields.get(c)) for c in sorted(band.labels)]
+        self.label_list = [label for _c, label, _f in self.columns]
+        self.mapped_labels = [(label, f) for _c, label, f in self.columns if f is not None]
+        cols = [c for c, _l, _f in self.columns]
+        self.getter = operator.itemgetter(*cols) if len(cols) > 1 else None
+        self.min_width = max(cols) + 1 if cols else 0
+        defaults = set(settings.defaults)
+        self.person_pairs = [("person." + n, n) for n in _PERSON_VALUE_FIELDS if "person." + n in mapped | defaults]
+        self.household_pairs = [("household." + n, n) for n in _HOUSEHOLD_VALUE_FIELDS if "household." + n in mapped | defaults]
+        self.tag_columns = {f.split(".", 1)[0] for f in mapped if f.split(".", 1)[0] in tag_types()}
         self.formula_rows: dict[int, list[int]] = {}
         for r, c in sheet.formula_no_value:
             self.formula_rows.setdefault(r, []).append(c)
         # merged ranges in the data area: (row, col) -> top-left, for mapped columns
         self.cover: dict[tuple[int, int], tuple[int, int]] = {}
+        self.cover_rows: set[int] = set()
         self.merged_values: dict[tuple[int, int], Any] = {}
         data_top = band.bottom + 1
         mapped_cols = set(band.labels)
@@ -121,6 +142,7 @@ class _Sheet:
                 if c in mapped_cols:
                     for r in range(r0, r1 + 1):
                         self.cover[(r, c)] = (r0, c0)
+                        self.cover_rows.add(r)
 
 
 class _Parser:
@@ -193,6 +215,7 @@ class _Parser:
             if len(codes) == 1:
                 tag_code = codes.pop()
         st = _Sheet(sheet, band, settings, tag_code, tag_explicit)
+        st.plan = [(label, f, self.specs[f], self.norm.cache_for(self.specs[f])) for label, f in st.mapped_labels]
         if not (st.is_person or st.is_org or st.is_household):
             self.file_issue("no-entity", f"工作表“{sheet.name}”的表头中没有身份证号、姓名、户号或单位名称列，无法导入，已跳过",
                             "warning", sheet=sheet.name, hint="已识别的列：" + "、".join(band.labels[c] for c in band.fields))
@@ -212,11 +235,12 @@ class _Parser:
         start = band.bottom + 1 + band.skip_after
         data_rows = chain(window[start:], rows)
         blank_run = 0
+        classify = hdr.RowClassifier(band.labels, band.fields).kind
         for r, row in enumerate(data_rows, start=start):
             self.done += 1
             if self.on_progress and self.done % PROGRESS_EVERY == 0:
                 self.on_progress(self.done, self.total)
-            kind = hdr.row_kind(row, band.labels, band.fields)
+            kind = classify(row)
             if kind == "blank":
                 blank_run += 1
                 self.skipped["blank"] += 1
@@ -252,41 +276,48 @@ class _Parser:
     # -- row -------------------------------------------------------------------------------------
 
     def read_row(self, st: _Sheet, r: int, row: list[Any]) -> None:
-        band = st.band
         width = len(row)
-        raw: dict[str, Any] = {}
-        cells: dict[str, Any] = {}
-        for c, label in band.labels.items():
-            v = row[c] if c < width else None
-            top = st.cover.get((r, c))
-            if top is not None:
-                if top[0] == r and top[1] == c:
-                    st.merged_values[top] = v
-                else:
-                    v = st.merged_values.get(top, v)
-            if v == "":
-                v = None
-            raw[label] = v
-            f = st.fields.get(c)
-            if f is not None and v is not None:
-                cells[f] = v
+        cover = st.cover
+        if st.getter is not None and width >= st.min_width and not (cover and r in st.cover_rows):
+            raw: dict[str, Any] = {label: (None if v == "" else v) for label, v in zip(st.label_list, st.getter(row))}
+        else:
+            raw = {}
+            for c, label, _f in st.columns:
+                v = row[c] if c < width else None
+                if cover:
+                    top = cover.get((r, c))
+                    if top is not None:
+                        if top[0] == r and top[1] == c:
+                            st.merged_values[top] = v
+                        else:
+                            v = st.merged_values.get(top, v)
+                raw[label] = None if v == "" else v
+        cells: dict[str, Any] = {f: v for label, f in st.mapped_labels if (v := raw[label]) is not None}
         self.fill_block(st, cells, raw)
         source = SourceRow(st.sheet.name, r + 1, raw, st.letters)  # columns shared by the sheet's rows: do not mutate
         issues: dict[str, list[Issue]] = {}
         values: dict[str, Any] = {}
-        for c in st.formula_rows.get(r, ()):
-            f = st.fields.get(c)
-            if f is not None:
-                cells.pop(f, None)
-                issues.setdefault(self.specs[f].entity, []).append(self.cell_issue(
-                    st, r, f, Issue("formula-no-value", "该单元格是公式，但文件中没有保存计算结果", {}, "error",
-                                    "请在Excel中打开文件、重新计算（F9）并保存后再导入，或把公式改为数值")))
-        for f, v in cells.items():
-            spec = self.specs[f]
-            if spec.kind == "idcard":
-                values[f] = v  # checked with birth date and sex below
+        if st.formula_rows:
+            for c in st.formula_rows.get(r, ()):
+                f = st.fields.get(c)
+                if f is not None:
+                    cells.pop(f, None)
+                    issues.setdefault(self.specs[f].entity, []).append(self.cell_issue(
+                        st, r, f, Issue("formula-no-value", "该单元格是公式，但文件中没有保存计算结果", {}, "error",
+                                        "请在Excel中打开文件、重新计算（F9）并保存后再导入，或把公式改为数值")))
+        cell = self.norm.cell
+        for label, f, spec, cache in st.plan:
+            v = raw[label]
+            if v is None or f not in cells:  # blank, or a formula without a value
                 continue
-            value, issue = self.norm.cell(spec, v)
+            if cache is None:
+                if spec.kind == "idcard":
+                    values[f] = v  # checked with birth date and sex below
+                    continue
+                value, issue = cell(spec, v)
+            else:
+                hit = cache.get(v if v.__class__ is str else (v.__class__, v))
+                value, issue = hit if hit is not None else cell(spec, v)
             if issue is not None:
                 issues.setdefault(spec.entity, []).append(self.cell_issue(st, r, f, issue))
             if value is not None:
@@ -349,19 +380,20 @@ class _Parser:
                        issues: dict[str, list[Issue]]) -> list[Record]:
         person_issues = issues.get("person", [])
         pv: dict[str, Any] = {}
-        for name in _PERSON_VALUE_FIELDS:
-            v = values.get("person." + name)
+        for f, name in st.person_pairs:
+            v = values.get(f)
             if v is not None:
                 pv[name] = v
         raw_id = values.get("person.id_number")
         id_number: str | None = None
         if raw_id is None:
-            if not any(i.location.get("field") == "公民身份号码" for i in person_issues):
+            if not (person_issues and any(i.location.get("field") == "公民身份号码" for i in person_issues)):
                 person_issues.append(self.row_issue(st, r, "person.id_number" if "person.id_number" in st.by_field else None,
                                                     "id-empty", "身份证号码不能为空（导入时用它识别人员）"))
         else:
             number, id_issues, born, sex, upgraded = check_id(raw_id, birth_date=pv.get("birth_date"), sex=pv.get("sex"), today=self.today)
-            person_issues += [self.cell_issue(st, r, "person.id_number", i) for i in id_issues]
+            if id_issues:
+                person_issues += [self.cell_issue(st, r, "person.id_number", i) for i in id_issues]
             if number:
                 id_number = number
                 if isinstance(pv.get("birth_date"), MonthDate) or "birth_date" not in pv:
@@ -372,11 +404,12 @@ class _Parser:
                                                         f"15位身份证号码已升级为18位：{number}", "warning"))
         pv["id_number"] = id_number
         head_name = values.get("household.head_name")
-        if not pv.get("name") and head_name and pv.get("relation") == HEAD:
-            pv["name"] = clean_name(head_name)
+        name = pv.get("name")
+        if not name and head_name and pv.get("relation") == HEAD:
+            pv["name"] = name = head_name
         # a tag ledger without a name column only names its subjects by ID number
         name_needed = "person.name" in st.by_field or not (st.tag_code and st.tag_explicit)
-        if name_needed and not pv.get("name") and not any(i.location.get("field") == "姓名" for i in person_issues):
+        if name_needed and not name and not any(i.location.get("field") == "姓名" for i in person_issues):
             person_issues.append(self.row_issue(st, r, "person.name" if "person.name" in st.by_field else None,
                                                 "name-empty", "姓名不能为空"))
         if pv.get("living_status", ALIVE) != ALIVE and not pv.get("status_date"):
@@ -384,34 +417,39 @@ class _Parser:
                                                 "死亡或迁出的人员须填写日期（死亡或迁出日期）"))
         if pv.get("status_date") and pv.get("birth_date") and pv["status_date"] < pv["birth_date"]:
             person_issues.append(self.row_issue(st, r, "person.status_date", "status-before-birth", "死亡或迁出日期早于出生日期"))
-        for k in ("birth_date", "status_date"):
-            if k in pv:
-                pv[k] = plain_date(pv[k])
+        if pv.get("birth_date").__class__ is not date and "birth_date" in pv:
+            pv["birth_date"] = plain_date(pv["birth_date"])
+        if "status_date" in pv:
+            pv["status_date"] = plain_date(pv["status_date"])
         number = values.get("household.number")
         if number is not None:
             pv["household_number"] = number
         for k in ("area.code", "area.name"):
             if values.get(k) is not None:
                 pv["area_code" if k == "area.code" else "area_name"] = values[k]
-        if pv.get("relation") == HEAD and head_name and pv.get("name") and clean_name(head_name) != pv["name"]:
+        if head_name and name and head_name != name and pv.get("relation") == HEAD:
             person_issues.append(self.row_issue(st, r, "household.head_name", "head-name-mismatch",
                                                 f"本人是户主，但户主姓名写的是“{head_name}”，与姓名“{pv['name']}”不一致", "warning"))
-        person_issues += issues.get("area", [])
+        if issues:
+            person_issues += issues.get("area", [])
         records = [Record("person", id_number or "", pv, source, person_issues)]
         hh = self.household_record(st, r, source, values, issues, require_number=False)
         if hh is not None:
             records.append(hh)
-        elif issues.get("household"):
+        elif issues and issues.get("household"):
             records[0].issues += issues["household"]
-        records += self.tag_records(st, r, source, values, issues, person_id=id_number, relation=pv.get("relation"))
+        if st.tag_columns or st.tag_explicit:
+            records += self.tag_records(st, r, source, values, issues, person_id=id_number, relation=pv.get("relation"))
         return records
 
     def household_record(self, st: _Sheet, r: int, source: SourceRow, values: dict[str, Any],
                          issues: dict[str, list[Issue]], *, require_number: bool) -> Record | None:
-        hh_issues = list(issues.get("household", [])) + list(issues.get("area", []) if not st.is_person else [])
+        if not st.household_pairs and "area.code" not in st.by_field and "area.name" not in st.by_field:
+            return None
+        hh_issues = (list(issues.get("household", [])) + list(issues.get("area", []) if not st.is_person else [])) if issues else []
         hv: dict[str, Any] = {}
-        for name in _HOUSEHOLD_VALUE_FIELDS:
-            v = values.get("household." + name)
+        for f, name in st.household_pairs:
+            v = values.get(f)
             if v is not None:
                 hv[name] = v
         if hv.get("head_id_number") is not None:
@@ -458,10 +496,13 @@ class _Parser:
     def tag_records(self, st: _Sheet, r: int, source: SourceRow, values: dict[str, Any], issues: dict[str, list[Issue]],
                     *, person_id: str | None, relation: str | None = None) -> list[Record]:
         out: list[Record] = []
-        codes = {f.split(".", 1)[0] for f in values if f.split(".", 1)[0] in tag_types()}
-        codes |= {entity for entity in issues if entity in tag_types()}  # a tag cell that failed is not lost
-        if st.tag_code and st.tag_explicit:
-            codes.add(st.tag_code)
+        explicit = st.tag_code if st.tag_code and st.tag_explicit else None
+        if not st.tag_columns and explicit is None:
+            return out
+        codes = {f.split(".", 1)[0] for f in values if f.split(".", 1)[0] in st.tag_columns}
+        codes |= {entity for entity in issues if entity in st.tag_columns}  # a tag cell that failed is not lost
+        if explicit:
+            codes.add(explicit)
         for code in sorted(codes):
             tag = tag_types()[code]
             t_issues = list(issues.get(code, [])) + list(issues.get("tag", []))
