@@ -107,6 +107,8 @@ def _others_changes(session: Session, entity: str, entity_id: int, model: Any, s
 
 
 def _render_form(status: int = 200, **context: Any) -> tuple[str, int]:
+    if isinstance(context.get("area"), str):  # an area code: looked up only when a page is shown
+        context["area"] = area_info(_session(), context["area"])
     context.setdefault("sections", [])
     context.setdefault("hidden", {})
     context.setdefault("others", [])
@@ -263,7 +265,7 @@ def household_edit(household_id: int) -> Response | tuple[str, int]:
     seen = int(request.form.get("row_version") or h.row_version)
     form, eff = _household_form(h), _effective_form()
     sections = [(None, form), ("生效", eff)]
-    page = {"title": f"修改户 {h.number}", "area": area_info(session, h.area_code), "sections": sections,
+    page = {"title": f"修改户 {h.number}", "area": h.area_code, "sections": sections,
             "back": url_for("village.household_show", household_id=household_id), "submit": "保存修改",
             "hidden": {"row_version": seen}}
     if request.method == "GET":
@@ -304,7 +306,7 @@ def person_new(household_id: int) -> Response | tuple[str, int]:
     form, eff = _person_form(), _effective_form()
     eff["valid_from"].help = "从哪一天起是本户成员（新生儿填出生日期）"
     sections = [(None, form), ("生效", eff)]
-    page = {"title": f"户 {h.number} · 新增成员", "area": area_info(session, h.area_code), "sections": sections,
+    page = {"title": f"户 {h.number} · 新增成员", "area": h.area_code, "sections": sections,
             "back": url_for("village.household_show", household_id=household_id), "submit": "保存", "id_fill": True}
     if request.method == "GET":
         return _render_form(**page)
@@ -353,7 +355,7 @@ def person_edit(person_id: int) -> Response | tuple[str, int]:
     seen = int(request.form.get("row_version") or p.row_version)
     form, eff = _person_form(p), _effective_form()
     sections = [(None, form), ("生效", eff)]
-    page = {"title": f"修改 {p.name}", "area": area_info(session, p.area_code), "sections": sections,
+    page = {"title": f"修改 {p.name}", "area": p.area_code, "sections": sections,
             "back": url_for("village.person_show", person_id=person_id), "submit": "保存修改",
             "hidden": {"row_version": seen}, "id_fill": True}
     if request.method == "GET":
@@ -392,7 +394,7 @@ def person_end(person_id: int) -> Response | tuple[str, int]:
     form["status_date"].value = persons.today().isoformat()
     form["moved_to"].help = "迁出时必填，如：浙江省杭州市西湖区"
     sections = [(None, form)]
-    page = {"title": f"{p.name} · 死亡或迁出登记", "area": area_info(session, p.area_code), "sections": sections,
+    page = {"title": f"{p.name} · 死亡或迁出登记", "area": p.area_code, "sections": sections,
             "back": url_for("village.person_show", person_id=person_id), "submit": "登记",
             "hidden": {"row_version": seen}, "note": "登记后该人员的有效标签同日结束；记录保留在历史中，不会删除。"}
     if request.method == "GET":
@@ -430,7 +432,7 @@ def person_move(person_id: int) -> Response | tuple[str, int]:
     form["relation"].required = True
     eff = _effective_form()
     sections = [(None, form), ("生效", eff)]
-    page = {"title": f"{p.name} · 转户", "area": area_info(session, p.area_code), "sections": sections,
+    page = {"title": f"{p.name} · 转户", "area": p.area_code, "sections": sections,
             "back": url_for("village.person_show", person_id=person_id), "submit": "转户",
             "hidden": {"row_version": seen}}
     if request.method == "GET":
@@ -485,7 +487,7 @@ def tag_new(subject: str, subject_id: int) -> Response | str | tuple[str, int]:
                    FormField("valid_to", "结束日期", "date", help="不填表示持续有效；填写时为最后一天的次日"),
                    FormField("evidence", "证明材料 / 依据", "text", max_length=500, help="如：民政局批复文号")])
     sections = [(f"{tag_type.name}的属性", attrs), ("有效期", period)] if attrs.fields else [("有效期", period)]
-    page = {"title": f"{title_name} · 添加标签：{tag_type.name}", "area": area_info(session, record.area_code),
+    page = {"title": f"{title_name} · 添加标签：{tag_type.name}", "area": record.area_code,
             "sections": sections, "back": back, "submit": "添加标签", "hidden": {"type": tag_type.code},
             "note": tag_type.description or None}
     if request.method == "GET":
