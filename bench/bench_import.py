@@ -97,8 +97,8 @@ def build_rows(n: int, village_list: list[tuple[str, str]], seed: int = 7) -> tu
         address = f"{village_name}{rng.randrange(1, 300)}号"
         first = len(rows)
         for pos in range(size):
-            while True:
-                birth = base + timedelta(days=rng.randrange(0, 33000))
+            while True:  # adults for household heads and spouses (the services refuse a spouse under the legal age)
+                birth = base + timedelta(days=rng.randrange(0, 33000 if pos > 1 else 23000))
                 seq = seq_by_birth.get(birth, 0)
                 if seq < 999:
                     seq_by_birth[birth] = seq + 1

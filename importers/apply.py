@@ -149,6 +149,7 @@ class Applier:
         self.persons: dict[str, Person] = {}
         self.households: dict[str, Household] = {}
         self.new_households: dict[str, int] = {}  # household number -> id reserved for a bulk insert
+        self.new_household_ids: set[int] = set()
         self.household_areas: dict[int, str] = {}  # household id -> area code (existing and new)
         self.new_persons: dict[str, int] = {}
         self.rejected_keys: set[tuple[str, str]] = set()
@@ -158,6 +159,7 @@ class Applier:
         self.fast_check = writes.FastPersonCheck(session)
         self.household_check = writes.FastPersonCheck(session, Household)
         self._writable: set[str] = set()
+        self._area_cache: dict[tuple[Any, Any], tuple[str | None, Issue | None]] = {}
         self._heads: dict[int, str] = {}  # household id -> name of the head this file adds
         self._members: dict[int, int] = {}  # household id -> living members this file adds
 
@@ -182,6 +184,13 @@ class Applier:
 
     def _area_of(self, record: Record) -> tuple[str | None, Issue | None]:
         """The area a new record goes to: its own area code (within the target) or the target village."""
+        key = (record.values.get("area_code"), record.values.get("area_name"))
+        found = self._area_cache.get(key)
+        if found is None:
+            found = self._area_cache[key] = self._find_area(record)
+        return found
+
+    def _find_area(self, record: Record) -> tuple[str | None, Issue | None]:
         own = record.values.get("area_code")
         if _blank(own) and not _blank(record.values.get("area_name")):
             named = self._area_by_name(str(record.values["area_name"]))
@@ -471,7 +480,7 @@ class Applier:
     def _person_rules(self, values: dict[str, Any], household_id: int | None) -> list[Issue]:
         """The services' cross-field rules for a new person (``rules.person_rules``), with the persons this
         file adds to the same household counted too (they reach the database only at the bulk insert)."""
-        in_db = household_id is not None and household_id not in self.new_households.values()
+        in_db = household_id is not None and household_id not in self.new_household_ids
         issues = rules.person_rules(self.session, {**values, "household_id": household_id if in_db else None}, on=self.today)
         alive = values.get("living_status", person_service.ALIVE) == person_service.ALIVE
         if household_id is not None and alive:

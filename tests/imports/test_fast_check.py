@@ -40,3 +40,13 @@ def test_same_answer_as_the_service(session: Session, values: dict) -> None:
 def test_it_declines_what_it_does_not_check(session: Session) -> None:
     checker = FastPersonCheck(session)
     assert [checker.check(dict(v)) is None for v in CASES] == [False, False, False, True, True, True, True]
+
+
+def test_the_defaults_it_skips_are_valid(session: Session) -> None:
+    from app.models import Household, Person
+    from app.services.fields import check_values
+
+    for model in (Person, Household):
+        checker = FastPersonCheck(session, model)
+        defaults = {k: v for k, v in checker.defaults.items() if v is not None}
+        assert not [i for i in check_values(session, model, defaults, partial=True)]
