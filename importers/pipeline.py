@@ -22,7 +22,7 @@ from app.issues import Issue
 from importers import header as hdr
 from importers.mapping import Mapping, SheetMapping
 from importers.model import ParsedFile, Record, SourceRow
-from importers.normalise import MonthDate, Normaliser, check_id, clean_name, plain_date, text_of
+from importers.normalise import MonthDate, Normaliser, check_id, plain_date, text_of
 from importers.read import Book, Sheet, col_letter, open_workbook
 from importers.synonyms import HOUSEHOLD_FIELDS, detect_tag, fields, tag_types
 
@@ -279,7 +279,7 @@ class _Parser:
         width = len(row)
         cover = st.cover
         if st.getter is not None and width >= st.min_width and not (cover and r in st.cover_rows):
-            raw: dict[str, Any] = {label: (None if v == "" else v) for label, v in zip(st.label_list, st.getter(row))}
+            raw: dict[str, Any] = {label: (None if v == "" else v) for label, v in zip(st.label_list, st.getter(row), strict=True)}
         else:
             raw = {}
             for c, label, _f in st.columns:
