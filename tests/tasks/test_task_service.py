@@ -373,7 +373,7 @@ def test_every_shipped_projection_of_a_task_kind_prefills_and_matches_the_engine
             assert [r["values"] for r in parts[V2]["rows"]] == [task_report.stored_form(r.values) for r in alone.sheets[0].rows]
         for village in (V1, V2, V3):
             for section in tasks.coverage(get_db(app), session, reg, task, village):
-                assert section.entity in ("person", "household", "house", "organisation"), spec.id
+                assert section.entity in ("person", "household", "house", "organisation", "observation"), spec.id
                 assert all(len(r.cells) == len(section.fields) for r in section.records), spec.id
 
 
