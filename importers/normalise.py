@@ -177,7 +177,13 @@ def id_text(value: Any) -> tuple[str | None, Issue | None]:
         return str(n), None
     if isinstance(value, (date, time, timedelta)):
         return None, _issue("id-chars", f"身份证号码“{text_of(value)}”是日期，不是号码")
-    return str(value), None
+    text = str(value)
+    # ways exports and typists keep a number as text: ="3301…" (CSV from Excel), '3301… (leading apostrophe)
+    if text.startswith('="') and text.endswith('"'):
+        text = text[2:-1]
+    elif text.startswith(("'", "‘", "’", "`")):
+        text = text[1:]
+    return text, None
 
 
 def _damaged(value: float | str) -> Issue:

@@ -307,3 +307,45 @@ def styled(ws: Any) -> None:  # kept for fixtures that want a visible header sty
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDDDDD")
+
+
+# -- several sheets: one per village group, a hidden code-list sheet, a notes sheet -----------------
+
+GROUP2_HEAD = pid(date(1960, 10, 10), 71)
+
+
+def multi_sheet_workbook() -> openpyxl.Workbook:
+    wb = openpyxl.Workbook()
+    one = wb.active
+    one.title = "一组"
+    one.append(["姓名", "身份证号", "户号", "与户主关系"])
+    one.append(["张伟", ZHANG_WEI, "H001", "户主"])
+    one.append(["李芳", LI_FANG, "H001", "妻"])
+    two = wb.create_sheet("二组")
+    two.append(["二组花名册"])
+    two.append(["姓名", "身份证号", "户号", "与户主关系"])
+    two.append(["钱进", GROUP2_HEAD, "H101", "户主"])
+    two.append(["姓名", "身份证号", "户号", "与户主关系"])  # the header repeated (printed page break)
+    two.append(["李 芳", LI_FANG, "H101", "妻"])  # the same ID as 一组 row 3, another household
+    codes = wb.create_sheet("代码表")
+    codes.append(["性别", "男", "女"])
+    codes.sheet_state = "hidden"
+    notes = wb.create_sheet("说明")
+    notes.append(["本表由村委会填写，每季度更新一次。"])
+    return wb
+
+
+# -- a household ledger of a household tag, keyed by the head's ID ---------------------------------------
+
+
+def monitored_households_workbook() -> openpyxl.Workbook:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "监测户"
+    ws.append(["东湖村防返贫监测对象名单"])
+    ws.merge_cells("A1:F1")
+    ws.append(["户号", "户主姓名", "户主身份证号", "家庭住址", "监测对象类型", "主要风险", "纳入时间"])
+    ws.append(["H002", "王军", WANG_JUN, "东湖村2组3号", "边缘易致贫户", "因病", "2023-04"])
+    ws.append([None, "赵敏", ZHAO_MIN, "东湖村3组5号", "突发严重困难", "因灾", "2024.1.15"])
+    ws.append(["H009", "孙某", "339901200102280000", "东湖村9组1号", "脱贫不稳定户", None, None])
+    return wb

@@ -95,6 +95,8 @@ def test_id_numbers() -> None:
     assert ok("person.id_number", x.lower()) == x
     assert ok("person.id_number", " ".join([x[:6], x[6:14], x[14:]])) == x
     assert ok("person.id_number", "".join(chr(ord(c) + 0xFEE0) for c in ZHANG_WEI)) == ZHANG_WEI
+    assert ok("person.id_number", f'="{ZHANG_WEI}"') == ZHANG_WEI  # CSV exported to keep the text
+    assert ok("person.id_number", "'" + ZHANG_WEI) == ZHANG_WEI
     old = id15(date(1950, 6, 15), 125)
     assert ok("person.id_number", old) == upgrade_15(old)
     assert ok("person.id_number", int(old)) == upgrade_15(old)  # 15 digits fit in a number

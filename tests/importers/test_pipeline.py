@@ -20,6 +20,7 @@ from legacy_ledgers import (
     ZHANG_LI_X,
     ZHANG_QIANG,
     ZHANG_WEI,
+    ZHAO_MIN,
     code_lists,
     dibao_workbook,
     disability_workbook,
@@ -235,3 +236,40 @@ def test_progress_is_reported() -> None:
     parse(gbk_csv(), name="p.csv", on_progress=lambda done, total: seen.append((done, total)))
     assert seen and seen[-1][0] == seen[-1][1]
 
+
+
+def test_several_sheets_hidden_code_list_notes_and_a_repeated_header() -> None:
+    from legacy_ledgers import GROUP2_HEAD, multi_sheet_workbook
+
+    parsed = parse(to_bytes(multi_sheet_workbook()))
+    assert parsed.sheets == ["一组", "二组"]
+    assert [(i.code, i.severity) for i in parsed.issues] == [("hidden-sheets", "warning"), ("no-header-sheet", "warning")]
+    assert "代码表" in parsed.issues[0].message and "说明" in parsed.issues[1].message
+    assert parsed.rows_read == 4 and parsed.skipped["header"] == 3  # 一组 1, 二组 1 + the repeated one
+    persons = [(r.source.sheet, r.source.row, r.key, codes(r)) for r in parsed.records if r.entity == "person"]
+    # 李芳 in two sheets with different households: both rows rejected, each naming the other
+    assert persons == [("一组", 2, ZHANG_WEI, []), ("一组", 3, LI_FANG, ["duplicate-id-conflict"]),
+                       ("二组", 3, GROUP2_HEAD, []), ("二组", 5, LI_FANG, ["duplicate-id-conflict"])]
+    conflict = next(i for r in parsed.records if r.source.sheet == "二组" and r.source.row == 5 for i in r.issues)
+    assert conflict.message == (f"身份证号码{LI_FANG}在工作表“一组”第3行也出现，两行的户号不同，无法判断以哪行为准")
+    assert conflict.location == {"sheet": "二组", "row": 5, "column": "B", "field": "公民身份号码"}
+
+
+def test_household_ledger_of_a_household_tag() -> None:
+    from legacy_ledgers import monitored_households_workbook
+
+    parsed = parse(to_bytes(monitored_households_workbook()))
+    assert parsed.issues == [] and parsed.rows_read == 3
+    h = by_row(parsed, "household")
+    assert h[3].key == "H002" and h[3].ok
+    assert h[3].values == {"number": "H002", "head_name": "王军", "head_id_number": WANG_JUN, "address": "东湖村2组3号"}
+    assert codes(h[4]) == ["household-number-empty"]  # a household ledger needs its 户号
+    assert codes(h[5]) == ["id-numeric-damaged"]
+    t = by_row(parsed, "tag")
+    assert t[3].key == "monitored:H002" and t[3].ok
+    assert t[3].values == {"code": "monitored", "subject": "household", "household_number": "H002",
+                           "attrs": {"kind": "2", "risk": "因病"}, "valid_from": date(2023, 4, 1), "valid_to": None}
+    # no 户号: the tag is keyed by the head's ID; the row is still rejected with its household
+    assert t[4].key == f"monitored:{ZHAO_MIN}" and t[4].values["attrs"] == {"kind": "3", "risk": "因灾"}
+    assert codes(t[4]) == ["row-has-errors"] and t[4].values["valid_from"] == date(2024, 1, 15)
+    assert t[5].key == "monitored:H009" and codes(t[5]) == ["row-has-errors"]
