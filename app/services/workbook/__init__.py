@@ -2,8 +2,9 @@
 preview new / changed / ended / invalid rows and conflicts, apply on confirmation in one transaction.
 
 Modules: ``columns`` (sheets and columns from the model), ``xlsx_writer`` (streaming xlsx with
-dropdowns and protection), ``download``, ``reader`` (calamine), ``preview`` (the comparison),
-``plan`` (the preview's data), ``uploads`` (store, preview, apply, discard).
+dropdowns and protection), ``download``, ``reader`` (calamine), ``context`` (the database side,
+conflicts), ``preview`` (households and persons) and ``tag_rows`` (tags): the comparison; ``plan``
+(the preview's data), ``uploads`` (store, preview, apply, discard).
 """
 
 from app.services.workbook.download import Download, download_workbook, village_of

@@ -4,190 +4,46 @@ Rows are matched by the locked record id; a row without one is new. A row whose 
 the server after the download (row version in the file < current) and which the cadre also edited is a
 conflict: shown with the server's changes since the download and the cadre's, never overwritten unless
 the cadre takes it. A record of the download missing from the file is listed as "表中缺少" and left alone.
-Validation is the web's: ``persons.check_person``, ``households.check_household``, ``tags.check_attrs``.
+Validation is the web's: ``persons.check_person`` and ``rules.person_rules``, ``households.check_household``;
+tag rows are in ``tag_rows``.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
 
 from app.issues import Issue
-from app.models import ChangeBatch, ChangeLog, Household, Person, Tag, TagType, User, WorkbookDownload
-from app.models.history import SOURCES
+from app.models import Household, Person
 from app.services import households as household_service
 from app.services import persons as person_service
 from app.services import rules
-from app.services.codelists import code_lists
 from app.services.persons import ALIVE, today
-from app.services.tags import check_attrs, tag_types
 from app.services.workbook.columns import (
-    CODE,
-    DATE,
     HOUSEHOLD_SHEET,
     INFO,
     KEY,
     PERSON_SHEET,
-    TAG_NAME_LIST,
     TAG_SHEET,
     VERSION,
     WbColumn,
-    household_columns,
-    person_columns,
-    tag_columns,
 )
-from app.services.workbook.download import in_area
+from app.services.workbook.context import (
+    ENDED_HOUSEHOLD,
+    ENDED_PERSON,
+    Context,
+    column,
+    conflict_row,
+    errors,
+    locate,
+    norm,
+)
 from app.services.workbook.plan import CellChange, RowPlan
 from app.services.workbook.reader import Parsed, Row
+from app.services.workbook.tag_rows import subject_key, tags_plan
 
-ENDED_PERSON = {"2": "death", "3": "moved_out"}
-ENDED_HOUSEHOLD = "2"
-CHUNK = 5000
-
-
-def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
-
-
-def _norm(value: Any) -> Any:
-    """Comparable form of a value from the file, the database or a change-log entry."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-class Context:
-    """What the comparison needs from the database, read once per preview."""
-
-    def __init__(self, session: Session, download: WorkbookDownload, village_code: str):
-        self.session = session
-        self.download = download
-        self.village_code = village_code
-        self.types: dict[str, TagType] = tag_types(session)
-        self.lists = {**code_lists(session), TAG_NAME_LIST: {t.code: t.name for t in self.types.values()}}
-        self.columns = {PERSON_SHEET: person_columns(), HOUSEHOLD_SHEET: household_columns(),
-                        TAG_SHEET: tag_columns(list(self.types.values()))}
-        self.households: dict[int, Household] = {}
-        self.household_by_number: dict[str, Household] = {}
-        self.persons: dict[int, Person] = {}
-        self.person_by_id_number: dict[str, Person] = {}
-        self.tags: dict[int, Tag] = {}
-
-    def load(self, parsed: Parsed) -> None:
-        """The village's households and persons, and every record the file or the download names.
-
-        Read as plain rows (not ORM objects: 20,000 of those cost a second); the few records that
-        change are loaded as objects when their row is checked.
-        """
-        s, code = self.session, self.village_code
-        ids = {e: set(self.download.record_ids.get(e, [])) for e in ("person", "household", "tag")}
-        for entity, sheet in (("person", PERSON_SHEET), ("household", HOUSEHOLD_SHEET), ("tag", TAG_SHEET)):
-            ids[entity] |= {r.record_id for r in parsed.rows[sheet] if r.record_id is not None}
-        households, persons, tags = Household.__table__, Person.__table__, Tag.__table__
-        for h in s.execute(select(households).where(in_area(households.c.area_code, code))):
-            self.households[h.id] = h
-        for chunk in _chunks(sorted(ids["household"] - set(self.households))):
-            for h in s.execute(select(households).where(households.c.id.in_(chunk))):
-                self.households[h.id] = h
-        self.household_by_number = {h.number: h for h in self.households.values()}
-        for p in s.execute(select(persons).where(in_area(persons.c.area_code, code))):
-            self.persons[p.id] = p
-        for chunk in _chunks(sorted(ids["person"] - set(self.persons))):
-            for p in s.execute(select(persons).where(persons.c.id.in_(chunk))):
-                self.persons[p.id] = p
-        self.person_by_id_number = {p.id_number: p for p in self.persons.values()}
-        for chunk in _chunks(sorted(ids["tag"])):
-            for t in s.execute(select(tags).where(tags.c.id.in_(chunk))):
-                self.tags[t.id] = t
-
-    def display(self, column: WbColumn, value: Any) -> Any:
-        if value is None:
-            return ""
-        if column.kind == CODE and column.code_list:
-            return self.lists.get(column.code_list, {}).get(str(value), str(value))
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
-
-    def in_village(self, area_code: str | None) -> bool:
-        return bool(area_code) and area_code.startswith(self.village_code)
-
-
-def _locate(row: Row, issues: list[Issue], labels: dict[str, str]) -> list[Issue]:
-    """Service issues (located by model field) placed at the row's sheet, row and column."""
-    out = []
-    for issue in issues:
-        key = issue.location.get("field")
-        key = "household_number" if key in ("household_id", "area_code") else key
-        out.append(issue.at(sheet=row.sheet, row=row.number, column=row.columns.get(key),
-                            field=labels.get(key, issue.location.get("field"))))
-    return out
-
-
-def _errors(issues: list[Issue]) -> list[Issue]:
-    return [i for i in issues if i.severity == "error"]
-
-
-# ------------------------------------------------------------------------------ conflicts
-
-
-def _server_changes(ctx: Context, entity: str, record_id: int) -> tuple[dict[str, Any], str]:
-    """Fields the server changed since the download (field -> value at download time) and who did it."""
-    entries = ctx.session.execute(
-        select(ChangeLog, ChangeBatch, User)
-        .join(ChangeBatch, ChangeLog.batch_id == ChangeBatch.id)
-        .join(User, ChangeBatch.actor_id == User.id, isouter=True)
-        .where(ChangeLog.entity == entity, ChangeLog.entity_id == str(record_id),
-               ChangeLog.batch_id > ctx.download.data_version)
-        .order_by(ChangeLog.id)
-    ).all()
-    original: dict[str, Any] = {}
-    notes = []
-    for log, batch, user in entries:
-        for name, (old, _new) in log.changes.items():
-            original.setdefault(name, old)
-        who = user.display_name if user else "系统"
-        notes.append(f"{who}于{batch.created_at:%Y-%m-%d %H:%M}（{SOURCES.get(batch.source, batch.source)}）")
-    return original, "；".join(dict.fromkeys(notes))
-
-
-def _conflict(ctx: Context, row: Row, entity: str, record: Any, file_values: dict[str, Any],
-              current: dict[str, Any], columns: list[WbColumn], title: str) -> RowPlan | None:
-    """A stale row: the cadre's edits (file vs the record at download time) and the server's since."""
-    original, note = _server_changes(ctx, entity, record.id)
-    if "household_id" in original:
-        old = original.pop("household_id")
-        h = ctx.households.get(int(old)) if old is not None else None
-        original["household_number"] = h.number if h else None
-    at_download = {k: original.get(k, current[k]) for k in current}
-    # the cadre's edits: what differs from the download, unless the server already holds that value
-    mine = {k: v for k, v in file_values.items() if _norm(v) != _norm(at_download[k]) and _norm(v) != _norm(current[k])}
-    if not mine:
-        return None  # nothing of the cadre's left to write: the server's newer values simply stand
-    labels = {c.key: c for c in columns}
-    plan = RowPlan(entity, "conflict", row.sheet, row.number, record.id, title, values=mine,
-                   expected_version=record.row_version, server_note=note)
-    plan.changes = [CellChange(k, labels[k].header, ctx.display(labels[k], _typed(labels[k], at_download[k])),
-                               ctx.display(labels[k], v), row.columns.get(k)) for k, v in mine.items()]
-    plan.server_changes = [
-        CellChange(k, labels[k].header, ctx.display(labels[k], _typed(labels[k], at_download[k])),
-                   ctx.display(labels[k], current[k]))
-        for k in original if k in labels and _norm(original[k]) != _norm(current[k])
-    ]
-    return plan
-
-
-def _typed(column: WbColumn, value: Any) -> Any:
-    if column.kind == DATE and isinstance(value, str) and value:
-        return date.fromisoformat(value)
-    return value
+__all__ = ["households_plan", "missing", "persons_plan", "tags_plan"]
 
 
 # ------------------------------------------------------------------------------ households
@@ -219,7 +75,7 @@ def households_plan(ctx: Context, rows: list[Row]) -> tuple[list[RowPlan], int]:
                 number and ctx.session.execute(select(Household.id).where(Household.number == number)).first()
             ):
                 issues.append(Issue("duplicate-household-number", f"户号 {number} 已存在", {"field": "number"}))
-            issues = row.issues + _locate(row, _errors(issues), labels)
+            issues = row.issues + locate(row, errors(issues), labels)
             plan = RowPlan("household", "invalid" if issues else "new", row.sheet, row.number, None, title,
                            values={k: v for k, v in values.items() if k in file_values or k == "area_code"}, issues=issues)
             plan.changes = [CellChange(c.key, c.header, "", ctx.display(c, values.get(c.key)), row.columns.get(c.key))
@@ -238,16 +94,16 @@ def households_plan(ctx: Context, rows: list[Row]) -> tuple[list[RowPlan], int]:
         if row.issues:
             out.append(RowPlan("household", "invalid", row.sheet, row.number, h.id, title, issues=row.issues))
             continue
-        diff = {k: v for k, v in file_values.items() if v != current[k] and _norm(v) != _norm(current[k])}
+        diff = {k: v for k, v in file_values.items() if v != current[k] and norm(v) != norm(current[k])}
         if not diff:
             unchanged += 1
             continue
         if row.values.get("row_version") != h.row_version:
-            conflict = _conflict(ctx, row, "household", h, file_values, current, columns, title)
-            if conflict is None:
+            stale = conflict_row(ctx, row, "household", h, file_values, current, columns, title)
+            if stale is None:
                 unchanged += 1
             else:
-                out.append(conflict)
+                out.append(stale)
             continue
         values, issues = household_service.check_household(ctx.session, {**current, "area_code": h.area_code, **diff})
         if diff.get("number") and ctx.session.execute(
@@ -257,18 +113,15 @@ def households_plan(ctx: Context, rows: list[Row]) -> tuple[list[RowPlan], int]:
         ending = diff.get("status") == ENDED_HOUSEHOLD and h.status != ENDED_HOUSEHOLD
         if ending and not values.get("status_date"):
             issues.append(Issue("status-date-required", "注销的户须填写注销日期", {"field": "status_date"}))
-        issues = _locate(row, _errors(issues), labels)
+        issues = locate(row, errors(issues), labels)
         kind = "invalid" if issues else ("ended" if ending else "changed")
         plan = RowPlan("household", kind, row.sheet, row.number, h.id, title, values=diff, issues=issues,
                        expected_version=h.row_version)
-        plan.changes = [CellChange(k, labels[k], ctx.display(_col(columns, k), current[k]),
-                                   ctx.display(_col(columns, k), v), row.columns.get(k)) for k, v in diff.items()]
+        plan.changes = [CellChange(k, labels[k], ctx.display(column(columns, k), current[k]),
+                                   ctx.display(column(columns, k), v), row.columns.get(k)) for k, v in diff.items()]
         out.append(plan)
     return out, unchanged
 
-
-def _col(columns: list[WbColumn], key: str) -> WbColumn:
-    return next(c for c in columns if c.key == key)
 
 
 # ------------------------------------------------------------------------------ persons
@@ -319,16 +172,16 @@ def persons_plan(ctx: Context, rows: list[Row], new_households: dict[str, RowPla
             out.append(RowPlan("person", "invalid", row.sheet, row.number, row.record_id, title, issues=row.issues))
             continue
         if current is not None:
-            diff = {k: v for k, v in file_values.items() if v != current[k] and _norm(v) != _norm(current[k])}
+            diff = {k: v for k, v in file_values.items() if v != current[k] and norm(v) != norm(current[k])}
             if not diff:
                 unchanged += 1
                 continue
             if row.values.get("row_version") != person.row_version:
-                conflict = _conflict(ctx, row, "person", person, file_values, current, columns, title)
-                if conflict is None:
+                stale = conflict_row(ctx, row, "person", person, file_values, current, columns, title)
+                if stale is None:
                     unchanged += 1
                 else:
-                    out.append(conflict)
+                    out.append(stale)
                 continue
         else:
             diff = {k: v for k, v in file_values.items() if v is not None}
@@ -407,12 +260,12 @@ def _person_row(ctx: Context, row: Row, person: Person | None, current: dict[str
     elif person is None and checked.get("living_status", ALIVE) != ALIVE:
         issues.append(Issue("new-person-ended", "新增的人员须为在世状态", {"field": "living_status"}))
     warnings: list[Issue] = []
-    if not _errors(issues):
+    if not errors(issues):
         found = rules.person_rules(ctx.session, checked, person_id=person.id if person else None, on=today(),
                                    action="end" if ending else "update")
-        issues += _errors(found)
-        warnings = _locate(row, [i for i in found if i.severity == "warning"], labels)
-    issues = _locate(row, _errors(issues), labels)
+        issues += errors(found)
+        warnings = locate(row, [i for i in found if i.severity == "warning"], labels)
+    issues = locate(row, errors(issues), labels)
     intended = "new" if person is None else "ended" if ending else "changed"
     kind = "invalid" if issues else intended
     if person is None:
@@ -425,170 +278,12 @@ def _person_row(ctx: Context, row: Row, person: Person | None, current: dict[str
                    issues=issues, expected_version=person.row_version if person else None, warnings=warnings,
                    intended=intended)
     plan.changes = [
-        CellChange(k, labels[k], ctx.display(_col(columns, k), current[k]) if current else "",
-                   ctx.display(_col(columns, k), v), row.columns.get(k))
+        CellChange(k, labels[k], ctx.display(column(columns, k), current[k]) if current else "",
+                   ctx.display(column(columns, k), v), row.columns.get(k))
         for k, v in values.items() if k in labels
     ]
     return plan
 
-
-# ------------------------------------------------------------------------------ tags
-
-
-def tags_plan(ctx: Context, rows: list[Row], new_persons: dict[str, RowPlan],
-              new_households: dict[str, RowPlan]) -> tuple[list[RowPlan], int]:
-    columns = ctx.columns[TAG_SHEET]
-    labels = {c.key: c.header for c in columns}
-    downloaded = set(ctx.download.record_ids.get("tag", []))
-    out: list[RowPlan] = []
-    unchanged = 0
-    for row in rows:
-        v = row.values
-        tag_code = v.get("tag_code")
-        tag_type = ctx.types.get(tag_code) if tag_code else None
-        name = tag_type.name if tag_type else (tag_code or "（未填标签）")
-        title = f"{name} · {v.get('subject') or '（未填对象）'}"
-        issues = list(row.issues)
-
-        def at(key: str, issue: Issue, row: Row = row) -> Issue:
-            return issue.at(sheet=row.sheet, row=row.number, column=row.columns.get(key), field=labels.get(key, key))
-
-        attrs: dict[str, Any] = {}
-        for c in columns:
-            if c.tag_code is None or v.get(c.key) is None:
-                continue
-            if c.tag_code != tag_code:
-                issues.append(at(c.key, Issue("attribute-of-other-tag", f"“{c.header}”只适用于{ctx.types[c.tag_code].name}标签")))
-            else:
-                value = v[c.key]
-                attrs[c.key.split(".", 1)[1]] = value.isoformat() if isinstance(value, date) else value
-        tag = ctx.tags.get(row.record_id) if row.record_id is not None else None
-        if row.record_id is not None and (tag is None or row.record_id not in downloaded):
-            issues.append(at("id", Issue("unknown-record", f"记录号 {row.record_id} 不是本村一表中的标签",
-                                         hint="记录号请勿修改；新增的标签请把记录号留空")))
-            out.append(RowPlan("tag", "invalid", row.sheet, row.number, row.record_id, title, issues=issues))
-            continue
-        if tag is None:
-            out.append(_new_tag(ctx, row, tag_type, attrs, issues, at, new_persons, new_households, title))
-            continue
-        tag_type = ctx.types[tag.tag_code]
-        subject = _subject_key(ctx, tag)
-        title = f"{tag_type.name} · {subject}"
-        for key, old in (("subject", subject), ("tag_code", tag.tag_code), ("valid_from", tag.valid_from)):
-            if _norm(v.get(key)) != _norm(old):
-                issues.append(at(key, Issue("tag-fixed-field", f"已有标签的{labels[key]}不能修改",
-                                            hint="请在“结束日期”中结束原标签，另起一行新增")))
-        old_attrs = {k: x for k, x in tag.attrs.items() if x not in (None, "")}
-        if {k: _norm(x) for k, x in attrs.items()} == {k: _norm(x) for k, x in old_attrs.items()}:
-            clean = old_attrs  # untouched: nothing to check (most rows)
-        else:
-            clean, found = check_attrs(ctx.session, tag_type, attrs)
-            issues += [at(f"{tag_type.code}.{i.location.get('field')}", i) for i in _errors(found)]
-        if issues:
-            out.append(RowPlan("tag", "invalid", row.sheet, row.number, tag.id, title, issues=issues))
-            continue
-        diff: dict[str, Any] = {}
-        if _norm(v.get("valid_to")) != _norm(tag.valid_to):
-            diff["valid_to"] = v.get("valid_to")
-        if _norm(v.get("evidence")) != _norm(tag.evidence):
-            diff["evidence"] = v.get("evidence")
-        if {k: _norm(x) for k, x in clean.items()} != {k: _norm(x) for k, x in old_attrs.items()}:
-            diff["attrs"] = clean
-        if not diff:
-            unchanged += 1
-            continue
-        changes = [CellChange(k, labels.get(k, "属性"), _show_tag(ctx, tag_type, k, getattr(tag, k)),
-                              _show_tag(ctx, tag_type, k, x), row.columns.get(k)) for k, x in diff.items()]
-        if v.get("row_version") != tag.row_version:
-            out.append(RowPlan("tag", "conflict", row.sheet, row.number, tag.id, title, values=diff, changes=changes,
-                               expected_version=tag.row_version,
-                               server_note=_server_changes(ctx, "tag", tag.id)[1],
-                               server_changes=[CellChange("valid_to", "结束日期", "", _norm(tag.valid_to) or "")]))
-            continue
-        if "valid_to" in diff:
-            end = diff["valid_to"]
-            if tag.valid_to is not None or end is None:
-                issues.append(at("valid_to", Issue("tag-end-fixed", "已设定的结束日期不能在一表中修改或清除")))
-            elif end < tag.valid_from:
-                issues.append(at("valid_to", Issue("bad-interval", "结束日期早于开始日期")))
-            elif end > today():
-                issues.append(at("valid_to", Issue("future-date", "结束日期不能晚于今天")))
-            if len(diff) > 1:
-                issues.append(at("valid_to", Issue("end-and-change", "同一行不能既结束标签又修改属性或证明材料",
-                                                   hint="只填写结束日期；属性的变化请另起一行新增")))
-        kind = "invalid" if issues else ("ended" if "valid_to" in diff else "changed")
-        out.append(RowPlan("tag", kind, row.sheet, row.number, tag.id, title, values=diff, changes=changes, issues=issues,
-                           expected_version=tag.row_version))
-    return out, unchanged
-
-
-def _show_tag(ctx: Context, tag_type: TagType, key: str, value: Any) -> str:
-    if key != "attrs":
-        return _norm(value) or ""
-    parts = []
-    for spec in tag_type.attributes:
-        x = (value or {}).get(spec["name"])
-        if x in (None, ""):
-            continue
-        if spec.get("type") == "code":
-            x = ctx.lists.get(spec["code_list"], {}).get(str(x), x)
-        x = _norm(x)
-        parts.append(f"{spec['label']}：{x}")
-    return "；".join(parts)
-
-
-def _subject_key(ctx: Context, tag: Tag) -> str:
-    if tag.person_id is not None:
-        p = ctx.persons.get(tag.person_id) or ctx.session.get(Person, tag.person_id)
-        return p.id_number if p else str(tag.person_id)
-    h = ctx.households.get(tag.household_id) or ctx.session.get(Household, tag.household_id)
-    return h.number if h else str(tag.household_id)
-
-
-def _new_tag(ctx: Context, row: Row, tag_type: TagType | None, attrs: dict[str, Any], issues: list[Issue], at: Any,
-             new_persons: dict[str, RowPlan], new_households: dict[str, RowPlan], title: str) -> RowPlan:
-    v = row.values
-    subject = v.get("subject")
-    warnings: list[Issue] = []
-    if tag_type is None:
-        issues.append(at("tag_code", Issue("required", "标签不能为空")))
-    if v.get("valid_from") is None:
-        issues.append(at("valid_from", Issue("required", "开始日期不能为空")))
-    if v.get("valid_to") is not None:
-        issues.append(at("valid_to", Issue("new-tag-ended", "新增的标签不必填写结束日期")))
-    if not subject:
-        issues.append(at("subject", Issue("required", "对象不能为空")))
-    elif tag_type is not None:
-        if tag_type.subject == "person":
-            key = subject.upper()
-            person = ctx.person_by_id_number.get(key)
-            if (person is None or not ctx.in_village(person.area_code)) and key not in new_persons:
-                issues.append(at("subject", Issue("unknown-subject", f"身份证号 {subject} 不是本村人员",
-                                                  hint=f"{tag_type.name}是人员标签，对象填身份证号")))
-            elif person is not None and person.living_status != ALIVE:
-                issues.append(at("subject", Issue("subject-ended", f"{person.name}已死亡或迁出，不能再添加标签")))
-            elif person is not None and v.get("valid_from") is not None:
-                found = rules.tag_rules(ctx.session, tag_type, ctx.session.get(Person, person.id), v["valid_from"], None)
-                issues += [at(i.location.get("field", "subject"), i) for i in _errors(found)]
-                warnings += [at(i.location.get("field", "subject"), i) for i in found if i.severity == "warning"]
-        else:
-            household = ctx.household_by_number.get(subject)
-            if (household is None or not ctx.in_village(household.area_code)) and subject not in new_households:
-                issues.append(at("subject", Issue("unknown-subject", f"户号 {subject} 不是本村的户",
-                                                  hint=f"{tag_type.name}是户标签，对象填户号")))
-    clean: dict[str, Any] = {}
-    if tag_type is not None:
-        clean, found = check_attrs(ctx.session, tag_type, attrs)
-        issues += [at(f"{tag_type.code}.{i.location.get('field')}", i) for i in _errors(found)]
-    values = {"tag_code": tag_type.code if tag_type else None, "subject": subject.upper() if subject and tag_type and
-              tag_type.subject == "person" else subject, "valid_from": v.get("valid_from"), "attrs": clean,
-              "evidence": v.get("evidence")}
-    plan = RowPlan("tag", "invalid" if issues else "new", row.sheet, row.number, None, title, values=values, issues=issues,
-                   warnings=warnings)
-    if not issues:
-        plan.changes = [CellChange("valid_from", "开始日期", "", _norm(v.get("valid_from"))),
-                        CellChange("attrs", "属性", "", _show_tag(ctx, tag_type, "attrs", clean))]
-    return plan
 
 
 def missing(ctx: Context, parsed: Parsed) -> list[RowPlan]:
@@ -608,5 +303,5 @@ def missing(ctx: Context, parsed: Parsed) -> list[RowPlan]:
         if tid not in in_file[TAG_SHEET] and t is not None and (t.valid_to is None or t.valid_to > today()):
             tag_type = ctx.types.get(t.tag_code)
             out.append(RowPlan("tag", "missing", TAG_SHEET, None, tid,
-                               f"{tag_type.name if tag_type else t.tag_code} · {_subject_key(ctx, t)}"))
+                               f"{tag_type.name if tag_type else t.tag_code} · {subject_key(ctx, t)}"))
     return out

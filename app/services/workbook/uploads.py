@@ -28,16 +28,10 @@ from app.services.workbook.columns import (
     person_columns,
     tag_columns,
 )
+from app.services.workbook.context import ENDED_PERSON, Context
 from app.services.workbook.download import village_of
 from app.services.workbook.plan import Preview, RowPlan
-from app.services.workbook.preview import (
-    ENDED_PERSON,
-    Context,
-    households_plan,
-    missing,
-    persons_plan,
-    tags_plan,
-)
+from app.services.workbook.preview import households_plan, missing, persons_plan, tags_plan
 from app.services.workbook.reader import Parsed, read_workbook
 
 TAKE, KEEP = "take", "keep"  # a conflict's choice: the file's values, or the server's (nothing written)
