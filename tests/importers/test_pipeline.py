@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from datetime import date
+from pathlib import Path
 
 import pytest
 from legacy_ledgers import (
@@ -273,3 +277,22 @@ def test_household_ledger_of_a_household_tag() -> None:
     assert t[4].key == f"monitored:{ZHAO_MIN}" and t[4].values["attrs"] == {"kind": "3", "risk": "因灾"}
     assert codes(t[4]) == ["row-has-errors"] and t[4].values["valid_from"] == date(2024, 1, 15)
     assert t[5].key == "monitored:H009" and codes(t[5]) == ["row-has-errors"]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (to write a legacy .xls) is not installed")
+def test_legacy_xls_reads_like_the_xlsx(tmp_path: Path, persons: ParsedFile) -> None:
+    """The same ledger saved as Excel 97 (.xls, written by LibreOffice): the same records, merged cells included."""
+    src = tmp_path / "花名册.xlsx"
+    persons_workbook().save(src)
+    env = {**os.environ, "HOME": str(tmp_path)}
+    subprocess.run(["soffice", "--headless", "--convert-to", "xls", "--outdir", str(tmp_path), str(src)],
+                   check=True, capture_output=True, timeout=120, env=env)
+    xls = tmp_path / "花名册.xls"
+    assert xls.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    parsed = parse_file(xls, file_name="花名册.xls", code_lists=CL, today=TODAY)
+    assert parsed.issues == [] and parsed.rows_read == persons.rows_read and parsed.skipped == persons.skipped
+
+    def shape(p: ParsedFile) -> list[tuple]:
+        return [(r.entity, r.source.row, r.key, r.values, [i.code for i in r.issues]) for r in p.records]
+
+    assert shape(parsed) == shape(persons)
