@@ -203,8 +203,7 @@ class _Parser:
         tag_code = settings.tag
         tag_explicit = tag_code is not None
         if tag_code is None:
-            tag_code = detect_tag([sheet.name, *hdr.titles_of(grid, min(len(grid), 6))])
-            tag_explicit = tag_code is not None
+            tag_code, tag_explicit = detect_tag([sheet.name, *hdr.titles_of(grid, min(len(grid), 6))])
         band = hdr.find_header(window, sheet.merged, tag_code=tag_code, overrides=settings.columns, rows=settings.header_rows)
         if band is None:
             self.file_issue("no-header-sheet", f"工作表“{sheet.name}”没有找到可识别的表头，已跳过", "warning", sheet=sheet.name,

@@ -198,8 +198,10 @@ def resolve_header(label: str, *, tag_code: str | None = None, overrides: dict[s
     return None
 
 
-def detect_tag(texts: list[str]) -> str | None:
-    """A tag type named in a sheet name or title ("2023年低保对象花名册" -> dibao); longest name wins."""
+def detect_tag(texts: list[str]) -> tuple[str | None, bool]:
+    """The tag type a sheet name or title names ("2023年低保对象花名册" -> dibao; the longest name wins),
+    and whether it was named exactly (True: every row of the sheet is a record of that tag). A looser
+    word ("残疾人名册" -> disabled) only helps to read generic headers such as 类别/等级/证号."""
     best: tuple[int, str] | None = None
     for text in texts:
         t = header_key(text)
@@ -207,11 +209,11 @@ def detect_tag(texts: list[str]) -> str | None:
             name = header_key(tag.name)
             if name and name in t and (best is None or len(name) > best[0]):
                 best = (len(name), tag.code)
-    # common ledger words that are not the tag type's own name
-    if best is None:
-        joined = "".join(header_key(t) for t in texts)
-        for word, code in (("残疾人", "disabled"), ("残疾", "disabled"), ("特困供养", "tekun"), ("优抚", "veteran"),
-                           ("退役军人", "veteran"), ("防返贫监测", "monitored"), ("监测对象", "monitored")):
-            if word in joined and code in tag_types():
-                return code
-    return best[1] if best else None
+    if best is not None:
+        return best[1], True
+    joined = "".join(header_key(t) for t in texts)
+    for word, code in (("残疾", "disabled"), ("特困供养", "tekun"), ("优抚", "veteran"), ("退役军人", "veteran"),
+                       ("防返贫监测", "monitored"), ("监测对象", "monitored")):
+        if word in joined and code in tag_types():
+            return code, False
+    return None, False

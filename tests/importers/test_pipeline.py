@@ -296,3 +296,12 @@ def test_legacy_xls_reads_like_the_xlsx(tmp_path: Path, persons: ParsedFile) -> 
         return [(r.entity, r.source.row, r.key, r.values, [i.code for i in r.issues]) for r in p.records]
 
     assert shape(parsed) == shape(persons)
+
+
+def test_a_title_that_only_mentions_a_tag_word_adds_no_tags() -> None:
+    data = ("人口信息表（含残疾情况）\n姓名,身份证号\n" f"张伟,{ZHANG_WEI}\n").encode()
+    parsed = parse(data, name="人口.csv")
+    assert [r.entity for r in parsed.records] == ["person"] and parsed.records[0].ok
+    # an exact tag-type name in the title makes every row a record of that tag
+    parsed = parse(("党员花名册\n姓名,身份证号\n" f"张伟,{ZHANG_WEI}\n").encode(), name="名册.csv")
+    assert [(r.entity, r.key) for r in parsed.records] == [("person", ZHANG_WEI), ("tag", f"party_member:{ZHANG_WEI}")]
