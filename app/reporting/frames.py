@@ -1,8 +1,9 @@
 """Columnar snapshots of the base data on a date, kept between requests by data version.
 
 Reading is the expensive part of a report (performance-notes.md): the engine loads each table it
-needs once per (database, data version, date) with connectorx, falls back to SQLAlchemy Core when
-connectorx cannot read the URL, and keeps a few snapshots in memory. Every write opens a
+needs once per (database, data version, date) with connectorx on PostgreSQL, with SQLAlchemy Core on
+SQLite (see ``_connectorx_uri``) or when connectorx cannot read the URL, and keeps a few snapshots in
+memory. Every write opens a
 ``change_batch``, so its highest id is the data version: a new batch makes old snapshots stale.
 """
 
