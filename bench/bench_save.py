@@ -171,17 +171,21 @@ def form_values(html: str) -> dict[str, str]:
 def run_client(port: int, person_id: int, saves: int, warmup: int, think: float, start: threading.Barrier,
                out: list[float], errors: list[str]) -> None:
     client = Client(port)
-    try:
-        client.login()
-        path = f"/village/person/{person_id}/edit"
-        status, page = client.request("GET", path)
-        assert status == 200, f"edit page: {status}"
-        form = form_values(page)
-        version = int(form["row_version"])
-    except Exception as exc:  # noqa: BLE001 - reported, and the barrier must not hang
-        errors.append(f"setup {person_id}: {exc}")
-        start.abort()
-        return
+    path = f"/village/person/{person_id}/edit"
+    for attempt in range(5):  # the naive ways may refuse even a login now and then
+        try:
+            client.login()
+            status, page = client.request("GET", path)
+            assert status == 200, f"edit page: {status}"
+            form = form_values(page)
+            version = int(form["row_version"])
+            break
+        except Exception as exc:  # noqa: BLE001 - reported, and the barrier must not hang
+            if attempt == 4:
+                errors.append(f"setup {person_id}: {exc}")
+                start.abort()
+                return
+            time.sleep(0.5)
     start.wait()
     for i in range(warmup + saves):
         form.update(phone=f"1390{person_id % 10_000:04d}{i % 1000:03d}", row_version=str(version))
