@@ -80,11 +80,7 @@ def load_mapping(path: str | Path) -> Mapping:
 
 
 def parse_mapping(text: str, source: str = "映射文件") -> Mapping:
-    issues: list[Issue] = []
-
-    def issue(code: str, path: str, message: str, hint: str | None = None) -> None:
-        issues.append(Issue(code, message, {"file": source, "path": path}, "error", hint))
-
+    """A mapping file's text -> Mapping; raises ValidationFailed with every problem."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -92,6 +88,16 @@ def parse_mapping(text: str, source: str = "映射文件") -> Mapping:
         where = f"第{mark.line + 1}行" if mark is not None else ""
         raise ValidationFailed(Issue("mapping-yaml", f"映射文件不是有效的YAML{('（' + where + '）') if where else ''}："
                                      f"{getattr(exc, 'problem', None) or exc}", {"file": source})) from exc
+    return mapping_from_data(data, source)
+
+
+def mapping_from_data(data: Any, source: str = "映射") -> Mapping:
+    """The same checks for a mapping given as data (e.g. a form's JSON) instead of YAML text."""
+    issues: list[Issue] = []
+
+    def issue(code: str, path: str, message: str, hint: str | None = None) -> None:
+        issues.append(Issue(code, message, {"file": source, "path": path}, "error", hint))
+
     if data is None:
         data = {}
     if not isinstance(data, dict):

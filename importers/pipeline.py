@@ -18,9 +18,9 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from app.issues import Issue
+from app.issues import Issue, ValidationFailed
 from importers import header as hdr
-from importers.mapping import Mapping, SheetMapping
+from importers.mapping import Mapping, SheetMapping, mapping_from_data
 from importers.model import ParsedFile, Record, SourceRow
 from importers.normalise import MonthDate, Normaliser, check_id, plain_date, text_of
 from importers.read import Book, Sheet, col_letter, open_workbook
@@ -42,13 +42,18 @@ def parse_file(
     *,
     file_name: str,
     code_lists: dict[str, dict[str, str]],
-    mapping: Mapping | None = None,
+    mapping: Mapping | dict[str, Any] | None = None,
     max_bytes: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     today: date | None = None,
 ) -> ParsedFile:
     """Read one file into records; file-level problems go to ``ParsedFile.issues``, cell problems to
     ``Record.issues``. ``today`` (default: the real date) bounds dates ("not in the future")."""
+    if isinstance(mapping, dict):  # the mapping file's content as data (e.g. from a web form)
+        try:
+            mapping = mapping_from_data(mapping)
+        except ValidationFailed as exc:
+            return ParsedFile(file_name=file_name, sha256="", issues=exc.issues)
     too_big = _too_big(source, max_bytes, file_name)
     if too_big is not None:
         return ParsedFile(file_name=file_name, sha256="", issues=[too_big])

@@ -121,3 +121,15 @@ sheets:
     two = m.for_sheet("二组")
     assert two.columns == {"A": "household.head_name", "B": "person.id_number"} and two.tag == "tekun"
     assert m.for_sheet("一组").tag == "dibao" and m.for_sheet("说明").skip
+
+
+def test_mapping_as_data_is_checked_the_same_way() -> None:
+    from legacy_ledgers import ZHANG_WEI
+
+    data = f"名字,证件\n张伟,{ZHANG_WEI}\n".encode()
+    parsed = parse_file(data, file_name="m.csv", code_lists=CL, today=TODAY,
+                        mapping={"columns": {"名字": "person.name", "证件": "person.id_number"}})
+    assert [(r.entity, r.key) for r in parsed.records] == [("person", ZHANG_WEI)]
+    parsed = parse_file(data, file_name="m.csv", code_lists=CL, today=TODAY, mapping={"columns": {"证件": "person.idnumber"}})
+    assert parsed.records == [] and [(i.code, i.location["path"], i.hint) for i in parsed.issues] == [
+        ("unknown-field", "columns.证件", "是否想写“person.id_number”？")]
