@@ -30,6 +30,7 @@ from app.models import (
     Tag,
     TagType,
 )
+from app.models.base import utcnow
 from app.registry.schema import Indicator, ReportSpec, TagFilter, Where
 from app.reporting import evaluate, projections, rosters
 from app.reporting.frames import Snapshot
@@ -333,8 +334,6 @@ def _sort_key(entity: str, row: Any) -> tuple:
 
 
 def village_context(session: Session, village_code: str, on: date) -> projections.RunContext:
-    from app.models.base import utcnow
-
     area = session.get(Area, village_code)
     return projections.RunContext(area_code=village_code, area_name=area.name if area else village_code, on=on, period=None,
                                   code_lists=code_lists(session), generated_at=utcnow(), generated_by="采集任务",

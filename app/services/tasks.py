@@ -26,6 +26,7 @@ from app.models.base import utcnow
 from app.models.task import TASK_STATUSES
 from app.registry.loader import Registry, check_not_expired
 from app.registry.schema import ReportSpec
+from app.registry.vocabulary import REPORT_KINDS
 from app.reporting.frames import CACHE, data_version
 from app.services import history, households, persons, task_coverage, task_report
 from app.services.reports import require_run
@@ -176,8 +177,6 @@ def issue_task(session: Session, registry: Registry, actor: User, req: IssueRequ
 
 
 def _kind_label(kind: str) -> str:
-    from app.registry.vocabulary import REPORT_KINDS
-
     return REPORT_KINDS.get(kind, kind)
 
 
