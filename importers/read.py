@@ -179,8 +179,8 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> tuple
     n = 0
     has_doctype = has_formula = False
     tail = b""
+    sheet = info.filename.startswith("xl/worksheets/")
     with zf.open(info) as fh:
-        first = True
         while True:
             chunk = fh.read(1 << 20)
             if not chunk:
@@ -188,12 +188,12 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> tuple
             n += len(chunk)
             if n > budget or n > MAX_UNZIPPED_PART:
                 return n, False, False
-            if first:
-                has_doctype = b"<!DOCTYPE" in chunk[:4096] or b"<!ENTITY" in chunk[:4096]
-                first = False
-            if not has_formula and info.filename.startswith("xl/worksheets/"):
-                has_formula = b"<f>" in tail + chunk or b"<f " in tail + chunk
-                tail = chunk[-4:]
+            window = tail + chunk  # a marker may straddle two chunks
+            if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                return n, True, has_formula
+            if sheet and not has_formula:
+                has_formula = b"<f>" in window or b"<f " in window
+            tail = chunk[-12:]
     return n, has_doctype, has_formula
 
 

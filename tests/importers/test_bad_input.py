@@ -164,3 +164,27 @@ def test_csv_encodings_that_work(encoding: str) -> None:
 def test_no_header_anywhere() -> None:
     parsed = parse("甲,乙,丙\n1,2,3\n".encode(), "x.csv")
     assert parsed.records == [] and [i.code for i in parsed.issues] == ["no-header-sheet", "no-header"]
+
+
+def test_entity_declaration_hidden_after_a_long_comment_is_found() -> None:
+    import io
+    import zipfile
+
+    good = to_bytes(persons_workbook())
+    src = zipfile.ZipFile(io.BytesIO(good))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/sharedStrings.xml" or info.filename == "xl/worksheets/sheet1.xml":
+                body = data.split(b"?>", 1)[-1]
+                data = b'<?xml version="1.0"?><!--' + b"x" * 3_000_000 + b'--><!DOCTYPE a [<!ENTITY b "c">]>' + body
+            out.writestr(info, data)
+    assert only_issue(parse(buf.getvalue()))[0] == "xml-entities"
+
+
+def test_csv_with_a_runaway_quote_is_a_file_issue() -> None:
+    data = ("姓名,身份证号\n" f'张伟,{ZHANG_WEI}\n"李芳,' + "x" * 1_100_000 + "\n").encode()
+    parsed = parse(data, "坏.csv")
+    assert [i.code for i in parsed.issues] == ["csv-broken"] and not parsed.ok
+    assert parsed.issues[0].message.startswith("CSV文件格式有误") and "引号" in parsed.issues[0].hint
