@@ -305,3 +305,22 @@ def test_a_title_that_only_mentions_a_tag_word_adds_no_tags() -> None:
     # an exact tag-type name in the title makes every row a record of that tag
     parsed = parse(("党员花名册\n姓名,身份证号\n" f"张伟,{ZHANG_WEI}\n").encode(), name="名册.csv")
     assert [(r.entity, r.key) for r in parsed.records] == [("person", ZHANG_WEI), ("tag", f"party_member:{ZHANG_WEI}")]
+
+
+def test_cross_field_checks_per_row() -> None:
+    data = ("姓名,身份证号,性别,出生年月,人员状态,死亡日期\n"
+            f"张伟,{ZHANG_WEI},女,1968.03,,\n"          # 2: sex disagrees with the ID
+            f"李芳,{LI_FANG},女,1970.08,,\n"            # 3: 出生年月 disagrees with the ID's month
+            f"王军,{WANG_JUN},男,1955.12,死亡,\n"        # 4: dead without a date
+            f"赵敏,{ZHAO_MIN},女,,去世,1980-01-01\n"     # 5: died before birth
+            f"孙浩,{SUN_HAO},男,,,2027-01-01\n"          # 6: a date in the future
+            f"张强,{ZHANG_QIANG},男,1995.1,迁出,2020-05-01\n").encode()  # 7: fine
+    p = by_row(parse(data, name="核对.csv"), "person")
+    assert codes(p[2]) == ["id-sex-mismatch"] and p[2].issues[0].message == "性别“女”与身份证号码（第17位）表示的性别“男”不一致"
+    assert codes(p[3]) == ["id-birth-mismatch"] and p[3].issues[0].message == "出生年月1970年8月与身份证号码中的出生日期1970年7月9日不一致"
+    assert codes(p[4]) == ["status-date-required"]
+    assert codes(p[5]) == ["status-before-birth"]
+    assert codes(p[6]) == ["date-in-future"]
+    assert p[6].issues[0].location["field"] == "死亡或迁出日期"
+    assert p[7].ok and p[7].values["living_status"] == "3" and p[7].values["status_date"] == date(2020, 5, 1)
+    assert p[7].values["birth_date"] == date(1995, 1, 20)  # the ID's full date, not the ledger's month
