@@ -340,7 +340,7 @@ class _Parser:
         elif st.is_org:
             records.append(self.org_record(st, r, source, values, issues))
         # a row is imported whole or not at all
-        if any(not rec.ok for rec in records):
+        if any(rec.issues for rec in records) and any(not rec.ok for rec in records):
             for rec in records:
                 if rec.ok:
                     rec.issues.append(Issue("row-has-errors", "同一行的其他数据有错误，整行暂不导入",
