@@ -166,13 +166,16 @@ def _band(grid, merged, top: int, bottom: int, tag_code, overrides) -> HeaderBan
 
 def _is_numbering_row(row: list[Any], fields: dict[int, str]) -> bool:
     """A row like "1 2 3 4 …", "A B C …" or "（元）（人）" printed under a header."""
+    every = [t for t in (cell_text(v) for v in row) if t]
+    if every and all(t.startswith(("（", "(")) and t.endswith(("）", ")")) and len(t) <= 8 for t in every):
+        return True  # a unit row: （元）（人）（㎡）
     values = [cell_text(row[c]) for c in fields if c < len(row) and cell_text(row[c])]
     if len(values) < max(2, len(fields) // 2):
         return False
     if all(v.isdigit() and int(v) <= 200 for v in values):
         nums = [int(v) for v in values]
         return nums == sorted(nums) and len(set(nums)) == len(nums)
-    return all((len(v) == 1 and v.isascii() and v.isalpha()) or v.startswith(("（", "(")) for v in values)
+    return all(len(v) == 1 and v.isascii() and v.isalpha() for v in values)
 
 
 class RowClassifier:

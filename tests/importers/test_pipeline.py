@@ -324,3 +324,14 @@ def test_cross_field_checks_per_row() -> None:
     assert p[6].issues[0].location["field"] == "死亡或迁出日期"
     assert p[7].ok and p[7].values["living_status"] == "3" and p[7].values["status_date"] == date(2020, 5, 1)
     assert p[7].values["birth_date"] == date(1995, 1, 20)  # the ID's full date, not the ledger's month
+
+
+def test_unit_row_and_letter_row_under_the_header_are_skipped() -> None:
+    data = ("户号,户主姓名,户主身份证号,保障人数,月保障金\n,,,（人）,（元）\nA,B,C,D,E\n"
+            f"H001,张伟,{ZHANG_WEI},2,800\n").encode()
+    parsed = parse(data, name="低保.csv")
+    assert parsed.rows_read == 1 and parsed.skipped["header"] == 3
+    t = by_row(parsed, "tag")
+    assert t[4].key == "dibao:H001" and t[4].values["attrs"] == {"covered_persons": 2, "monthly_amount": 800}
+    assert codes(t[4]) == ["tag-attr-required"]  # 低保类别 is required and there is no such column
+    assert t[4].issues[0].message == "低保的低保类别不能为空"
