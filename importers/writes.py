@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from importers.apply import Applier
 
 ID_BLOCK = 1000
+FLUSH_ROWS = 50_000  # queued new rows per bulk insert: bounds the memory of the frames and COPY text
 
 
 def _pending(applier: Applier) -> dict[str, list[dict[str, Any]]]:
@@ -59,6 +60,8 @@ def reserve(applier: Applier, entity: str, key: str, values: dict[str, Any]) -> 
         applier.household_areas[new_id] = values["area_code"]
     else:
         applier.new_persons[key] = new_id
+    if len(_pending(applier)[entity]) >= FLUSH_ROWS:
+        flush(applier, entity)
     return new_id
 
 

@@ -163,3 +163,17 @@ def test_cross_field_rules_apply_to_new_persons(session: Session, county: County
     assert got == [(4, "new", []), (5, "rejected", ["second-head"]), (6, "rejected", ["spouse-under-age"]),
                    (7, "rejected", ["second-head"])]
     assert "孙三" in result.outcomes[2].issues[0].message and "赵一" in result.outcomes[4].issues[0].message
+
+
+def test_bulk_inserts_in_chunks(session: Session, county: County, monkeypatch: pytest.MonkeyPatch) -> None:
+    from importers import writes
+
+    monkeypatch.setattr(writes, "FLUSH_ROWS", 2)
+    base(session, county)
+    result = apply_parsed(session, county.cadre_a, parsed(ledger()), area_code=VILLAGE_A)
+    session.commit()
+    assert result.counts()["applied"] == 3
+    h100 = session.execute(select(Household.id).where(Household.number == "H-100")).scalar_one()
+    assert session.execute(select(func.count()).select_from(Person).where(Person.household_id == h100)).scalar_one() == 3
+    assert session.execute(select(func.count()).select_from(ChangeLog).where(ChangeLog.batch_id == result.change_batch_id,
+                                                                             ChangeLog.action == "create")).scalar_one() == 5
