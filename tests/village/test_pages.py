@@ -218,6 +218,7 @@ def test_add_and_end_a_tag_with_attributes(app: Flask, hand: HandCounty, login: 
     with get_db(app).session() as session:
         assert session.get(Tag, tag.id).valid_to == date(2025, 10, 1)
     history = text(c.get(f"/village/person/{p5}"))
+    assert "人员类别：" in history and "退役时间：2010-12-01" in history  # attributes by their labels
     assert "标签：退役军人" in history and '<th>结束日期</th><td class="old">（空）</td><td class="arrow">→</td><td class="new">2025-10-01</td>' in history
 
 
