@@ -8,11 +8,10 @@ import re
 from datetime import date
 
 import pytest
-from conftest import PASSWORD, build_county
 from flask import Flask
 from flask.testing import FlaskClient
 from hand_county import VILLAGE_A
-from ledger import pid
+from ledger import PASSWORD, build_county, pid
 from openpyxl import load_workbook
 from sqlalchemy import select
 from test_end_to_end import SUN, workbook

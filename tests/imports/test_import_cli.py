@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import build_county
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from hand_county import VILLAGE_A
-from ledger import parsed
+from ledger import build_county, parsed
 from openpyxl import load_workbook
 from sqlalchemy import select
 from test_apply import SUN, ZHAO, base, ledger
