@@ -24,7 +24,7 @@ from app.models.history import SOURCES
 from app.services import history, households, observations, persons, tags
 from app.services.codelists import code_lists
 from app.services.dashboard import area_info, township_dashboard
-from app.services.scope import require_read
+from app.services.scope import BASE_DATA_WRITERS, require_read
 from app.validators.idcard import check_id_number
 from app.views.auth import login_required
 from app.views.forms import Form, FormField, attribute_form, display, labelled_changes, model_form
@@ -53,6 +53,14 @@ def _session() -> Session:
 
 def _confirmed() -> bool:
     return request.form.get("confirm_warnings") == "1"
+
+
+def _version(name: str, default: int) -> int:
+    """The row version a form was loaded with (a tampered value counts as stale, never as a crash)."""
+    raw = request.form.get(name)
+    if raw is None or raw == "":
+        return default
+    return int(raw) if raw.isdigit() else -1
 
 
 def _date_arg(name: str, default: date | None = None) -> date | None:
@@ -262,7 +270,7 @@ def household_show(household_id: int) -> str:
 def household_edit(household_id: int) -> Response | tuple[str, int]:
     session = _session()
     h = households.get_household(session, g.user, household_id)
-    seen = int(request.form.get("row_version") or h.row_version)
+    seen = _version("row_version", h.row_version)
     form, eff = _household_form(h), _effective_form()
     sections = [(None, form), ("生效", eff)]
     page = {"title": f"修改户 {h.number}", "area": h.area_code, "sections": sections,
@@ -352,7 +360,7 @@ def person_show(person_id: int) -> str:
 def person_edit(person_id: int) -> Response | tuple[str, int]:
     session = _session()
     p = persons.get_person(session, g.user, person_id)
-    seen = int(request.form.get("row_version") or p.row_version)
+    seen = _version("row_version", p.row_version)
     form, eff = _person_form(p), _effective_form()
     sections = [(None, form), ("生效", eff)]
     page = {"title": f"修改 {p.name}", "area": p.area_code, "sections": sections,
@@ -387,7 +395,7 @@ def person_end(person_id: int) -> Response | tuple[str, int]:
     """死亡 / 迁出登记: date and reason (and 迁往地); the person's current tags end the same day."""
     session = _session()
     p = persons.get_person(session, g.user, person_id)
-    seen = int(request.form.get("row_version") or p.row_version)
+    seen = _version("row_version", p.row_version)
     reason = FormField("reason", "登记类型", "select", required=True, options=END_REASONS, value="death")
     form = Form([reason, *model_form(session, Person, include=["status_date", "moved_to"]).fields])
     form["status_date"].required = True
@@ -426,7 +434,7 @@ def person_move(person_id: int) -> Response | tuple[str, int]:
     """转户: into another household (by 户号), with the new relation to its head, from a date."""
     session = _session()
     p = persons.get_person(session, g.user, person_id)
-    seen = int(request.form.get("row_version") or p.row_version)
+    seen = _version("row_version", p.row_version)
     number = FormField("household_number", "迁入户的户号", "text", required=True, help="本村或辖区内另一户的户号")
     form = Form([number, *model_form(session, Person, include=["relation"]).fields])
     form["relation"].required = True
@@ -561,7 +569,7 @@ def observation_list(code: str) -> Response | tuple[str, int]:
         for row in rows:
             raw = (request.form.get(f"v-{row.item.code}") or "").strip()
             typed[row.item.code] = raw
-            seen = int(request.form.get(f"rv-{row.item.code}") or 0)
+            seen = _version(f"rv-{row.item.code}", 0)
             if raw == "" or (row.value is not None and raw == display(row.value) and seen == row.row_version):
                 continue
             try:
@@ -615,7 +623,7 @@ def _attrs_text(tag_type: Any, attrs: dict[str, Any]) -> str | None:
 
 def _labels() -> dict[str, Any]:
     lists = code_lists(_session())
-    return {"living_labels": lists.get("living_status", {}), "residence_labels": lists.get("residence_type", {}),
+    return {"can_write": g.user.role in BASE_DATA_WRITERS,"living_labels": lists.get("living_status", {}), "residence_labels": lists.get("residence_type", {}),
             "relation_labels": lists.get("relation", {}), "sex_labels": lists.get("sex", {})}
 
 

@@ -91,6 +91,15 @@ def test_scope_of_cadre_grid_worker_township_and_department(app: Flask, hand: Ha
     assert mca.get(url).status_code == 200
     response = mca.post(url, data={**form_values(text(mca.get(url))), "phone": "13000000000"})
     assert response.status_code == 403 and "只能查看" in text(response)
+    assert ">修改</a>" not in text(mca.get(f"/village/person/{hand.persons['p1']}"))
+    assert ">修改</a>" in text(cadre.get(f"/village/person/{hand.persons['p1']}"))
+
+
+def test_a_tampered_row_version_is_a_conflict_not_a_crash(hand: HandCounty, login: Login) -> None:
+    c = login("cadre_1")
+    url = f"/village/person/{hand.persons['p1']}/edit"
+    response = c.post(url, data={**form_values(text(c.get(url))), "row_version": "x1", "phone": "13000000009"})
+    assert response.status_code == 409 and "保存被拒绝" in text(response)
 
 
 def test_edit_shows_in_the_history_with_labels_source_and_effective_date(app: Flask, hand: HandCounty, login: Login) -> None:
