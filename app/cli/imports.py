@@ -105,7 +105,7 @@ def import_file(path: Path, mapping: Path | None, area_code: str | None, dry_run
             loaded = load_mapping(mapping)
         parsed = imports.parse(session, content, path.name, mapping=loaded, on_progress=_progress("读取"))
         batch, result = imports.run_import(session, actor, content, path.name, area_code=area, policy=policy, dry_run=dry_run,
-                                           parsed=parsed)
+                                           parsed=parsed, apply_progress=_progress("比对" if dry_run else "写入"))
         click.echo(f"{'预览（未写入）' if dry_run else '导入'} {path.name} → {area}：第 {batch.id} 次导入，"
                    f"{IMPORT_STATUSES[batch.status]}")
         _print_counts(batch.counts)

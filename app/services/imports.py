@@ -104,8 +104,11 @@ def run_import(
     mapping: dict[str, Any] | None = None,
     max_bytes: int | None = None,
     on_progress: Progress | None = None,
+    apply_progress: Progress | None = None,
 ) -> tuple[ImportBatch, ApplyResult]:
-    """Preview (``dry_run``, the default: nothing but the ImportBatch row is kept) or apply a file."""
+    """Preview (``dry_run``, the default: nothing but the ImportBatch row is kept) or apply a file.
+
+    ``on_progress`` follows the reading, ``apply_progress`` the comparing and writing (records done, total)."""
     check_target(session, actor, area_code)
     parsed = parsed or parse(session, content, file_name, mapping=mapping, max_bytes=max_bytes, on_progress=on_progress)
     digest = sha256(content)
@@ -115,14 +118,14 @@ def run_import(
                         policy=policy, status="previewed" if dry_run else "applied", actor_id=actor_id)
     try:
         if dry_run:
-            result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy)
+            result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, on_progress=apply_progress)
             session.rollback()  # a dry run writes nothing but its own record
             session.add(batch)
         else:
             session.add(batch)
             session.flush()
             result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, import_batch=batch,
-                                  on_progress=None)
+                                  on_progress=apply_progress)
             batch.change_batch_id = result.change_batch_id
             batch.applied_at = utcnow()
         _finish(batch, parsed, result, earlier)
