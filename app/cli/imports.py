@@ -20,7 +20,6 @@ from app.cli.common import fail_on_issues
 from app.db import get_db
 from app.issues import Issue, ValidationFailed
 from app.models import User
-from app.models.area import level_of
 from app.models.imports import IMPORT_KINDS, IMPORT_STATUSES, POLICIES
 from app.services import imports
 from importers import flowback
@@ -68,9 +67,10 @@ def _progress(label: str) -> Any:
     return step
 
 
-def _print_counts(counts: dict[str, Any]) -> None:
+def _print_counts(counts: dict[str, Any], preview: bool = False) -> None:
+    labels = {**ROW_LABELS, "applied": "将写入"} if preview else ROW_LABELS
     click.echo(f"  共 {counts.get('rows_read', counts.get('rows', 0))} 行：" +
-               "，".join(f"{label} {counts.get(k, 0)}" for k, label in ROW_LABELS.items()))
+               "，".join(f"{label} {counts.get(k, 0)}" for k, label in labels.items()))
     for entity, per in counts.get("records", {}).items():
         click.echo(f"  {ENTITY_LABELS.get(entity, entity)}：" + "，".join(f"{RECORD_LABELS[k]} {v}" for k, v in per.items() if v))
 
@@ -83,7 +83,8 @@ def import_group() -> None:
 @import_group.command("file")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="列映射文件（覆盖同义词识别）")
-@click.option("--area", "area_code", default=None, help="导入到的村（社区）区划代码；默认为账号所在村")
+@click.option("--area", "area_code", default=None,
+              help="导入到的村（社区）区划代码；默认为账号的区划（乡镇及以上时按文件中的“所在村”列）")
 @click.option("--dry-run", is_flag=True, help="只预览，不写入")
 @click.option("--policy", type=click.Choice(list(POLICIES)), default="queue", show_default=True,
               help="文件与系统数据不一致时：queue 进入冲突队列，file 以文件为准，db 以系统为准")
@@ -95,9 +96,7 @@ def import_file(path: Path, mapping: Path | None, area_code: str | None, dry_run
     content = path.read_bytes()
     with fail_on_issues(), get_db().session() as session:
         actor = _actor(session, username)
-        area = area_code or actor.area_code
-        if not area_code and level_of(area) < 5:
-            raise ValidationFailed(Issue("area-required", "请用 --area 指定导入到的村（社区）区划代码", {"field": "--area"}))
+        area = area_code or actor.area_code  # above village level, each row names its village (所在村)
         loaded = None
         if mapping is not None:
             from importers.mapping import load_mapping
@@ -108,7 +107,7 @@ def import_file(path: Path, mapping: Path | None, area_code: str | None, dry_run
                                            parsed=parsed, apply_progress=_progress("比对" if dry_run else "写入"))
         click.echo(f"{'预览（未写入）' if dry_run else '导入'} {path.name} → {area}：第 {batch.id} 次导入，"
                    f"{IMPORT_STATUSES[batch.status]}")
-        _print_counts(batch.counts)
+        _print_counts(batch.counts, preview=dry_run)
         for note in batch.summary.get("notes", []):
             click.echo(f"  注意：{note}")
         for issue in parsed.issues:
@@ -157,7 +156,7 @@ def import_show(import_id: int, username: str | None, limit: int) -> None:
         batch = imports.get_import(session, actor, import_id)
         click.echo(f"#{batch.id} {IMPORT_KINDS[batch.kind]} {batch.file_name}（sha256 {batch.sha256[:12]}…）"
                    f"{IMPORT_STATUSES[batch.status]}，导入到 {batch.area_code}，{POLICIES[batch.policy]}")
-        _print_counts(batch.counts)
+        _print_counts(batch.counts, preview=batch.status == "previewed")
         changes, total = imports.import_changes(session, actor, import_id, limit=limit)
         click.echo(f"修改记录 {total} 条" + (f"（列出前 {len(changes)} 条）" if total > len(changes) else "") + "：")
         for entry in changes:

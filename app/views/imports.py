@@ -19,7 +19,6 @@ from werkzeug.wrappers import Response
 from app.db import get_session
 from app.issues import Issue, IssueError, ValidationFailed
 from app.models import Area, User
-from app.models.area import level_of
 from app.models.imports import IMPORT_KINDS, IMPORT_STATUSES, POLICIES
 from app.services import imports
 from app.services.scope import BASE_DATA_WRITERS, scope_of
@@ -93,8 +92,6 @@ def upload() -> Response | tuple[str, int]:
     try:
         content, name = _upload()
         area_code = request.form.get("area", "").strip() or g.user.area_code
-        if level_of(area_code) < 5 and not request.form.get("area"):
-            raise ValidationFailed(Issue("area-required", "请选择导入到哪个村（社区）", {"field": "导入到"}))
         policy = request.form.get("policy", "queue")
         batch, _ = imports.run_import(session, g.user, content, name, area_code=area_code, policy=policy, dry_run=True,
                                       max_bytes=None)

@@ -44,7 +44,7 @@ def test_import_dry_run_then_apply(app: Flask, runner: FlaskCliRunner, county_ap
     ledger_file.write_bytes(b"ledger")
     out = runner.invoke(args=["import", str(ledger_file), "--user", "cadre_a", "--dry-run"])
     assert out.exit_code == 0, out.output
-    assert "预览（未写入）" in out.output and "写入 3，未变 0，冲突待处理 1，拒绝 4" in out.output
+    assert "预览（未写入）" in out.output and "将写入 3，未变 0，冲突待处理 1，拒绝 4" in out.output
     assert "id-in-other-area" in out.output
     with get_db(app).session() as session:
         assert session.execute(select(Person).where(Person.id_number == SUN)).first() is None

@@ -137,3 +137,4 @@ def test_landing_pages_link_the_import_pages(client: FlaskClient, county_app) ->
     client.post("/logout")
     login(client, "town_1")
     assert "/imports/" in client.get("/").text
+    assert "按文件中的“所在村”列（青石镇）" in client.get("/imports/").text
