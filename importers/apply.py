@@ -26,7 +26,18 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from app.issues import Issue, IssueError, ValidationFailed
-from app.models import Area, ChangeBatch, Household, ImportBatch, ImportConflict, Person, Tag, TagType, User
+from app.models import (
+    Area,
+    ChangeBatch,
+    ChangeLog,
+    Household,
+    ImportBatch,
+    ImportConflict,
+    Person,
+    Tag,
+    TagType,
+    User,
+)
 from app.models.area import level_of, scope_prefix
 from app.models.base import utcnow
 from app.services import history, rules
@@ -628,6 +639,10 @@ def apply_parsed(
     applier = Applier(session, actor, area_code, policy, batch, import_batch, on_progress)
     outcomes = applier.run(parsed.records)
     session.flush()
+    if session.execute(select(ChangeLog.id).where(ChangeLog.batch_id == batch.id).limit(1)).first() is None:
+        session.delete(batch)  # nothing changed: no empty batch moves the data version forward
+        session.flush()
+        return ApplyResult(outcomes, parsed.issues, parsed.rows_read, None)
     return ApplyResult(outcomes, parsed.issues, parsed.rows_read, batch.id)
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from test_apply import ZHAO, base, ledger
 
 from app.issues import Conflict
-from app.models import ChangeLog, Household, ImportBatch, ImportConflict, Person, Tag
+from app.models import ChangeBatch, ChangeLog, Household, ImportBatch, ImportConflict, Person, Tag
 from app.services import imports
 from app.services import persons as person_service
 from app.services import tags as tag_service
@@ -77,8 +77,10 @@ def test_same_file_twice_changes_nothing(session: Session, county: County, reade
     base(session, county)
     first, _ = imports.run_import(session, county.cadre_a, CONTENT, "台账.xlsx", area_code=VILLAGE_A, dry_run=False)
     logs = count(session, ChangeLog)
+    batches = count(session, ChangeBatch)
     second, result = imports.run_import(session, county.cadre_a, CONTENT, "台账.xlsx", area_code=VILLAGE_A, dry_run=False)
     assert count(session, ChangeLog) == logs
+    assert count(session, ChangeBatch) == batches and second.change_batch_id is None  # not even an empty batch
     assert (second.counts["applied"], second.counts["conflict"], second.counts["rejected"]) == (0, 1, 4)
     assert second.counts["unchanged"] == 3
     assert "已于" in second.summary["notes"][0] and f"第 {first.id} 次导入" in second.summary["notes"][0]
