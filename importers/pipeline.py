@@ -128,20 +128,19 @@ class _Sheet:
         self.formula_rows: dict[int, list[int]] = {}
         for r, c in sheet.formula_no_value:
             self.formula_rows.setdefault(r, []).append(c)
-        # merged ranges in the data area: (row, col) -> top-left, for mapped columns
-        self.cover: dict[tuple[int, int], tuple[int, int]] = {}
-        self.cover_rows: set[int] = set()
+        # merged ranges in the data area: a range's top-left value, then per row the labelled cells it covers
+        self.merge_tops: dict[int, list[int]] = {}  # row -> columns where a range starts
+        self.cover: dict[int, list[tuple[str, tuple[int, int]]]] = {}  # row -> [(label, top-left)]
         self.merged_values: dict[tuple[int, int], Any] = {}
         data_top = band.bottom + 1
-        mapped_cols = set(band.labels)
         for r0, c0, r1, c1 in sheet.merged:
-            if r1 < data_top or r0 < data_top or (r0 == r1 and c0 == c1):
+            if r0 < data_top or (r0 == r1 and c0 == c1):
                 continue
-            for c in range(c0, c1 + 1):
-                if c in mapped_cols:
-                    for r in range(r0, r1 + 1):
-                        self.cover[(r, c)] = (r0, c0)
-                        self.cover_rows.add(r)
+            covered = [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1) if c in band.labels and (r, c) != (r0, c0)]
+            if covered:
+                self.merge_tops.setdefault(r0, []).append(c0)
+                for r, c in covered:
+                    self.cover.setdefault(r, []).append((band.labels[c], (r0, c0)))
 
 
 class _Parser(RecordBuilder):
@@ -274,21 +273,15 @@ class _Parser(RecordBuilder):
 
     def read_row(self, st: _Sheet, r: int, row: list[Any]) -> None:
         width = len(row)
-        cover = st.cover
-        if st.getter is not None and width >= st.min_width and not (cover and r in st.cover_rows):
+        if st.getter is not None and width >= st.min_width:
             raw: dict[str, Any] = {label: (None if v == "" else v) for label, v in zip(st.label_list, st.getter(row), strict=True)}
         else:
-            raw = {}
-            for c, label, _f in st.columns:
-                v = row[c] if c < width else None
-                if cover:
-                    top = cover.get((r, c))
-                    if top is not None:
-                        if top[0] == r and top[1] == c:
-                            st.merged_values[top] = v
-                        else:
-                            v = st.merged_values.get(top, v)
-                raw[label] = None if v == "" else v
+            raw = {label: (None if c >= width or row[c] == "" else row[c]) for c, label, _f in st.columns}
+        if st.cover:
+            for c in st.merge_tops.get(r, ()):
+                st.merged_values[(r, c)] = None if c >= width or row[c] == "" else row[c]
+            for label, top in st.cover.get(r, ()):
+                raw[label] = st.merged_values.get(top)
         cells: dict[str, Any] = {f: v for label, f in st.mapped_labels if (v := raw[label]) is not None}
         self.fill_block(st, cells, raw)
         source = SourceRow(st.sheet.name, r + 1, raw, st.letters)  # columns shared by the sheet's rows: do not mutate
