@@ -25,7 +25,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from app.issues import Issue, NotFound, ValidationFailed
-from app.models import FlowbackAlert, Household, ImportBatch, ImportFile, Person, Tag, TagType, User
+from app.models import FlowbackAlert, ImportBatch, ImportFile, Person, Tag, User
 from app.models.base import utcnow
 from app.services import history
 from app.services import persons as person_service
@@ -351,11 +351,3 @@ def dismiss(session: Session, actor: User, alert_id: int, reason: str) -> Flowba
     alert.status, alert.resolved_by, alert.resolved_at, alert.reason = "dismissed", actor.id, utcnow(), reason[:500]
     session.commit()
     return alert
-
-
-def tag_type_names(session: Session) -> dict[str, str]:
-    return {t.code: t.name for t in session.execute(select(TagType)).scalars()}
-
-
-def household_numbers(session: Session, ids: list[int]) -> dict[int, str]:
-    return dict(session.execute(select(Household.id, Household.number).where(Household.id.in_(ids))).all()) if ids else {}

@@ -25,7 +25,6 @@ from app.models import (
     ImportBatch,
     ImportConflict,
     ImportFile,
-    Person,
     Tag,
     TagType,
     User,
@@ -349,9 +348,3 @@ def open_conflict_ids(session: Session, actor: User, import_id: int) -> list[int
     return list(session.execute(select(ImportConflict.id).where(
         ImportConflict.import_id == import_id, ImportConflict.status == "open",
         scope_of(actor).clause(ImportConflict.area_code)).order_by(ImportConflict.id)).scalars())
-
-
-def person_names(session: Session, ids: list[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())
