@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import operator
+import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from itertools import chain, islice
@@ -29,6 +30,7 @@ from importers.synonyms import HOUSEHOLD_FIELDS, detect_tag, fields, tag_types
 
 BLANK_RUN_STOP = 1000  # this many blank rows in a row end a sheet (formatted-but-empty tails)
 PROGRESS_EVERY = 5000
+_VILLAGE_SHEET = re.compile(r"[^\s\d]{1,20}(?:村|社区|居委会|村委会)")
 
 
 def parse_file(
@@ -267,6 +269,10 @@ class _Parser(RecordBuilder):
                 bad = True
             else:
                 out[name] = value
+        # one sheet per village: a sheet named like a village names the village of its rows
+        if ("area.code" not in st.by_field and "area.name" not in st.by_field and "area.code" not in out
+                and "area.name" not in out and _VILLAGE_SHEET.fullmatch(st.sheet.name.strip())):
+            out["area.name"] = st.sheet.name.strip()
         return None if bad else out
 
     # -- row -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
 from legacy_ledgers import (
     CHEN_NUM,
@@ -335,3 +336,19 @@ def test_unit_row_and_letter_row_under_the_header_are_skipped() -> None:
     assert t[4].key == "dibao:H001" and t[4].values["attrs"] == {"covered_persons": 2, "monthly_amount": 800}
     assert codes(t[4]) == ["tag-attr-required"]  # 低保类别 is required and there is no such column
     assert t[4].issues[0].message == "低保的低保类别不能为空"
+
+
+def test_one_sheet_per_village_names_the_village_of_its_rows() -> None:
+    wb = openpyxl.Workbook()
+    east = wb.active
+    east.title = "东湖村"
+    east.append(["姓名", "身份证号"])
+    east.append(["张伟", ZHANG_WEI])
+    west = wb.create_sheet("西湖村")
+    west.append(["姓名", "身份证号", "所在村"])
+    west.append(["王军", WANG_JUN, "南湖村"])  # a village column wins over the sheet name
+    other = wb.create_sheet("一组")
+    other.append(["姓名", "身份证号"])
+    other.append(["李芳", LI_FANG])
+    p = {r.key: r.values.get("area_name") for r in parse(to_bytes(wb)).records}
+    assert p == {ZHANG_WEI: "东湖村", WANG_JUN: "南湖村", LI_FANG: None}
