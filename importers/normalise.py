@@ -29,7 +29,7 @@ _CJK_GAP = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 _CACHE_MAX_LEN = 64
 _CACHED_KINDS = frozenset(("code", "date", "number", "int"))
 # anything clean_text / clean_name would change: whitespace, control and zero-width characters, full-width ASCII
-_DIRTY = re.compile(r"[\x00-\x1f\x7f-\x9f\s\uff01-\uff5e\u200b-\u200d\u2060\ufeff]")
+DIRTY_TEXT = _DIRTY = re.compile(r"[\x00-\x1f\x7f-\x9f\s\uff01-\uff5e\u200b-\u200d\u2060\ufeff]")
 _EXCEL_EPOCH = date(1899, 12, 30)
 _MIN_DATE = date(1900, 1, 1)
 _MAX_SERIAL = 2958465  # 9999-12-31

@@ -23,7 +23,7 @@ from app.issues import Issue, ValidationFailed
 from importers import header as hdr
 from importers.mapping import Mapping, SheetMapping, mapping_from_data
 from importers.model import ParsedFile, Record, SourceRow
-from importers.normalise import Normaliser
+from importers.normalise import DIRTY_TEXT, Normaliser
 from importers.read import Book, Sheet, col_letter, open_workbook
 from importers.records import HOUSEHOLD_VALUE_FIELDS, PERSON_VALUE_FIELDS, RecordBuilder, same_value
 from importers.synonyms import HOUSEHOLD_FIELDS, detect_tag, fields, tag_types
@@ -213,7 +213,8 @@ class _Parser(RecordBuilder):
             if len(codes) == 1:
                 tag_code = codes.pop()
         st = _Sheet(sheet, band, settings, tag_code, tag_explicit)
-        st.plan = [(label, f, self.specs[f], self.norm.cache_for(self.specs[f])) for label, f in st.mapped_labels]
+        st.plan = [(label, f, spec, self.norm.cache_for(spec), (spec.max_length or 10**6) if spec.kind in ("name", "text") else 0)
+                   for label, f in st.mapped_labels for spec in [self.specs[f]]]
         if not (st.is_person or st.is_org or st.is_household):
             self.file_issue("no-entity", f"工作表“{sheet.name}”的表头中没有身份证号、姓名、户号或单位名称列，无法导入，已跳过",
                             "warning", sheet=sheet.name, hint="已识别的列：" + "、".join(band.labels[c] for c in band.fields))
@@ -302,18 +303,22 @@ class _Parser(RecordBuilder):
                         st, r, f, Issue("formula-no-value", "该单元格是公式，但文件中没有保存计算结果", {}, "error",
                                         "请在Excel中打开文件、重新计算（F9）并保存后再导入，或把公式改为数值")))
         cell = self.norm.cell
-        for label, f, spec, cache in st.plan:
+        dirty = DIRTY_TEXT.search
+        for label, f, spec, cache, limit in st.plan:
             v = raw[label]
             if v is None or f not in cells:  # blank, or a formula without a value
                 continue
-            if cache is None:
-                if spec.kind == "idcard":
-                    values[f] = v  # checked with birth date and sex below
-                    continue
-                value, issue = cell(spec, v)
-            else:
+            if cache is not None:
                 hit = cache.get(v if v.__class__ is str else (v.__class__, v))
                 value, issue = hit if hit is not None else cell(spec, v)
+            elif limit and v.__class__ is str and len(v) <= limit and not dirty(v):
+                values[f] = v  # clean text: nothing to normalise
+                continue
+            elif spec.kind == "idcard":
+                values[f] = v  # checked with birth date and sex below
+                continue
+            else:
+                value, issue = cell(spec, v)
             if issue is not None:
                 issues.setdefault(spec.entity, []).append(self.cell_issue(st, r, f, issue))
             if value is not None:
