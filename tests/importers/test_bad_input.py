@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from legacy_ledgers import (
     LI_FANG,
     TODAY,
@@ -188,3 +190,30 @@ def test_csv_with_a_runaway_quote_is_a_file_issue() -> None:
     parsed = parse(data, "坏.csv")
     assert [i.code for i in parsed.issues] == ["csv-broken"] and not parsed.ok
     assert parsed.issues[0].message.startswith("CSV文件格式有误") and "引号" in parsed.issues[0].hint
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=3000))
+def test_parse_file_never_raises_on_random_bytes(data: bytes) -> None:
+    parsed = parse(data, "随机.xlsx")
+    assert isinstance(parsed, ParsedFile)
+    assert parsed.records or parsed.issues or parsed.rows_read == 0
+
+
+_cell = st.one_of(st.text(max_size=25), st.sampled_from(["姓名", "身份证号", "户号", "性别", "出生日期", "与户主关系", "合计", ""]),
+                  st.integers(min_value=-10**19, max_value=10**19).map(str))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_cell, min_size=1, max_size=7), min_size=1, max_size=12))
+def test_parse_file_never_raises_on_random_csv_grids(grid: list[list[str]]) -> None:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf).writerows(grid)
+    parsed = parse(buf.getvalue().encode("utf-8"), "随机.csv")
+    assert isinstance(parsed, ParsedFile)
+    for rec in parsed.records:
+        assert rec.ok or any(i.severity == "error" for i in rec.issues)
+        assert all(i.message and i.code for i in rec.issues)
