@@ -10,6 +10,8 @@ while the request runs. The upload size is capped by YBT_MAX_UPLOAD_MB (Flask's 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
@@ -21,9 +23,12 @@ from app.issues import Issue, IssueError, ValidationFailed
 from app.models import Area, User
 from app.models.imports import IMPORT_KINDS, IMPORT_STATUSES, POLICIES
 from app.services import imports
+from app.services.codelists import code_lists
+from app.services.fields import label as field_label
 from app.services.scope import BASE_DATA_WRITERS, scope_of
 from app.views.auth import login_required
 from importers import flowback
+from importers.apply import MODELS
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -105,6 +110,33 @@ def upload() -> Response | tuple[str, int]:
     return redirect(url_for("imports.show", import_id=batch.id))
 
 
+EXTRA_LABELS = {"household_number": "户号", "area_name": "所在村", "tag_code": "标签", "head_name": "户主姓名",
+                "head_id_number": "户主身份证号", "valid_to": "结束日期"}
+
+
+def _field_texts() -> tuple[Callable[[str, str], str], Callable[[str, str, Any], Any]]:
+    """Chinese field labels and code-list labels for the preview's old → new values."""
+    lists = code_lists(get_session())
+
+    def flabel(entity: str, name: str) -> str:
+        model = MODELS.get(entity)
+        if model is not None and name in model.__table__.c:
+            return field_label(model, name)
+        if entity == "tag" and name == "valid_from":
+            return "开始日期"
+        return EXTRA_LABELS.get(name, name)
+
+    def fvalue(entity: str, name: str, value: Any) -> Any:
+        model = MODELS.get(entity)
+        if value is None or model is None or name not in model.__table__.c:
+            return value
+        code_list = model.__table__.c[name].info.get("code_list")
+        label = lists.get(code_list, {}).get(str(value)) if code_list else None
+        return f"{label}（{value}）" if label else value
+
+    return flabel, fvalue
+
+
 @bp.get("/<int:import_id>")
 @login_required
 def show(import_id: int) -> str:
@@ -114,7 +146,9 @@ def show(import_id: int) -> str:
         return redirect(url_for("imports.flowback_page", **{"import": batch.id}))  # type: ignore[return-value]
     changes, total = imports.import_changes(session, g.user, import_id, limit=CHANGE_ROWS)
     area = session.get(Area, batch.area_code) if batch.area_code else None
+    flabel, fvalue = _field_texts()
     return render_template("imports/show.html", batch=batch, area=area, policies=POLICIES, statuses=IMPORT_STATUSES,
+                           flabel=flabel, fvalue=fvalue,
                            changes=changes, changes_total=total, users=_users({batch.actor_id}),
                            conflicts=imports.conflicts(session, g.user, import_id=import_id, status="open", limit=20),
                            can_apply=batch.status == "previewed" and g.user.role in BASE_DATA_WRITERS)
