@@ -9,7 +9,7 @@ re-import). Offending cells are filled red and carry a comment with the reason.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +31,7 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])  # characters openpyxl refuses
 _SKIP_CODES = {"row-has-errors"}
 _MAX_SHEET_TITLE = 31
+MAX_COMMENTS = 5000  # cell comments per workbook (each costs ~0.3 ms to write); fills are not capped
 
 
 def write_rejects(parsed: ParsedFile, records: list[Record], target: str | Path | IO[bytes]) -> None:
@@ -44,6 +45,7 @@ def write_rejects(parsed: ParsedFile, records: list[Record], target: str | Path 
         ws = wb.create_sheet("无被拒行")
         ws.append(["没有被拒绝的行"])
     used: set[str] = set()
+    comments = [MAX_COMMENTS]
     for sheet, items in by_sheet.items():
         ws = wb.create_sheet(_title(sheet, used))
         headers = _headers(parsed, sheet, items)
@@ -61,9 +63,7 @@ def write_rejects(parsed: ParsedFile, records: list[Record], target: str | Path 
                 h = letter_to_header.get(issue.location.get("column", ""))
                 if h is not None:
                     cell_issues.setdefault(h, []).append(issue)
-            cells = []
-            for h in headers:
-                cells.append(_cell(ws, raw.get(h), cell_issues.get(h)))
+            cells = [_cell(ws, raw.get(h), cell_issues.get(h), comments) for h in headers]
             reason = WriteOnlyCell(ws, value=_text("\n".join(dict.fromkeys(reasons))))
             reason.alignment = _WRAP
             reason.data_type = "s"
@@ -117,22 +117,28 @@ def _head(ws: Any, text: str) -> WriteOnlyCell:
     return cell
 
 
-def _cell(ws: Any, value: Any, issues: list[Issue] | None) -> WriteOnlyCell:
+def _cell(ws: Any, value: Any, issues: list[Issue] | None, budget: list[int]) -> Any:
+    """A plain value where openpyxl writes it right (fast), a styled cell where it must be styled or kept as text."""
+    if isinstance(value, datetime) and value.time() == time():
+        value = value.date()
     if isinstance(value, str):
-        cell = WriteOnlyCell(ws, value=_text(value))
-        cell.data_type = "s"  # a value starting with "=" stays text, never becomes a formula
-    elif isinstance(value, (datetime, date)):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "yyyy-mm-dd"
-    elif value is None or isinstance(value, (int, float, bool)):
-        cell = WriteOnlyCell(ws, value=value)
+        value = _text(value)
+        plain = not value.startswith("=")  # "=…" would become a formula: it must stay text
     else:
-        cell = WriteOnlyCell(ws, value=_text(str(value)))
+        plain = value is None or isinstance(value, (int, float, bool, date))
+        if not plain:
+            value = _text(str(value))
+    if plain and not issues:
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
         cell.data_type = "s"
     if issues:
         errors = any(i.severity == "error" for i in issues)
         cell.fill = _BAD_FILL if errors else _WARN_FILL
-        cell.comment = Comment(_text("\n".join(dict.fromkeys(_reason(i) for i in issues)))[:2000], "一表通")
+        if budget[0] > 0:  # comments are slow to write; past the cap the reasons column says it all
+            budget[0] -= 1
+            cell.comment = Comment(_text("\n".join(dict.fromkeys(_reason(i) for i in issues)))[:2000], "一表通")
     return cell
 
 

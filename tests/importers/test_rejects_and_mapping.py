@@ -133,3 +133,16 @@ def test_mapping_as_data_is_checked_the_same_way() -> None:
     parsed = parse_file(data, file_name="m.csv", code_lists=CL, today=TODAY, mapping={"columns": {"证件": "person.idnumber"}})
     assert parsed.records == [] and [(i.code, i.location["path"], i.hint) for i in parsed.issues] == [
         ("unknown-field", "columns.证件", "是否想写“person.id_number”？")]
+
+
+def test_comments_are_capped_fills_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importers.rejects as rejects
+
+    monkeypatch.setattr(rejects, "MAX_COMMENTS", 1)
+    parsed = parse("姓名,身份证号\n张三,123\n李四,456\n".encode(), "x.csv")
+    buf = io.BytesIO()
+    write_rejects(parsed, [r for r in parsed.records if not r.ok], buf)
+    ws = openpyxl.load_workbook(io.BytesIO(buf.getvalue()))["x"]
+    assert ws["B2"].comment is not None and ws["B3"].comment is None
+    assert ws["B2"].fill.fgColor.rgb == ws["B3"].fill.fgColor.rgb == "00FFC7CE"
+    assert "18位" in ws["C3"].value  # the reason is still in the reasons column
