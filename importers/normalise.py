@@ -294,7 +294,7 @@ class Normaliser:
                 if len(cache) < 50_000 and (value.__class__ is not str or len(value) <= _CACHE_MAX_LEN):
                     cache[key] = hit
             return hit
-        if spec.kind in ("name", "text") and value.__class__ is str and not _DIRTY.search(value):
+        if spec.kind in ("name", "text", "key") and value.__class__ is str and not _DIRTY.search(value):
             if spec.max_length and len(value) > spec.max_length:
                 return self._cell(spec, value)
             return value, None
@@ -311,6 +311,14 @@ class Normaliser:
     def _text(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
         s = clean_text(value)
         return self._length(spec, s)
+
+    def _key(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
+        """A number-like key (户号, 区划代码): like text, but a number too long for Excel is refused."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and (
+                not math.isfinite(value) or abs(value) >= 1e15 or (isinstance(value, float) and not value.is_integer())):
+            return None, _issue("key-numeric-damaged", f"{spec.label}“{text_of(value)}”以数字格式保存，Excel只保留15位有效数字，可能已丢失末位，"
+                                "无法还原", "请把该列设为“文本”格式后重新录入")
+        return self._text(spec, value)
 
     def _name(self, spec: FieldSpec, value: Any) -> tuple[Any, Issue | None]:
         return self._length(spec, clean_name(value))

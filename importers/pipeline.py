@@ -213,7 +213,7 @@ class _Parser(RecordBuilder):
             if len(codes) == 1:
                 tag_code = codes.pop()
         st = _Sheet(sheet, band, settings, tag_code, tag_explicit)
-        st.plan = [(label, f, spec, self.norm.cache_for(spec), (spec.max_length or 10**6) if spec.kind in ("name", "text") else 0)
+        st.plan = [(label, f, spec, self.norm.cache_for(spec), (spec.max_length or 10**6) if spec.kind in ("name", "text", "key") else 0)
                    for label, f in st.mapped_labels for spec in [self.specs[f]]]
         if not (st.is_person or st.is_org or st.is_household):
             self.file_issue("no-entity", f"工作表“{sheet.name}”的表头中没有身份证号、姓名、户号或单位名称列，无法导入，已跳过",

@@ -25,7 +25,7 @@ IGNORE = "ignore"
 class FieldSpec:
     name: str  # canonical field, e.g. "person.name"
     label: str  # Chinese label shown in messages
-    kind: str  # normaliser kind: text, name, idcard, date, code, phone, number, int, uscc
+    kind: str  # normaliser kind: text, key, name, idcard, date, code, phone, number, int, uscc
     code_list: str | None = None
     max_length: int | None = None
     required: bool = False
@@ -54,12 +54,12 @@ _BASE: tuple[FieldSpec, ...] = (
     FieldSpec("person.status_date", "死亡或迁出日期", "date"),
     FieldSpec("person.moved_to", "迁往地", "text", max_length=200),
     FieldSpec("person.phone", "联系电话", "phone"),
-    FieldSpec("household.number", "户号", "text", max_length=30),
+    FieldSpec("household.number", "户号", "key", max_length=30),
     FieldSpec("household.head_name", "户主姓名", "name", max_length=50),
     FieldSpec("household.head_id_number", "户主公民身份号码", "idcard"),
     FieldSpec("household.address", "住址", "text", max_length=200),
     FieldSpec("household.kind", "户别", "code", "household_type"),
-    FieldSpec("area.code", "行政区划代码", "text", max_length=15),
+    FieldSpec("area.code", "行政区划代码", "key", max_length=15),
     FieldSpec("area.name", "所在村", "text", max_length=100),
     FieldSpec("organisation.uscc", "统一社会信用代码", "uscc"),
     FieldSpec("organisation.name", "单位名称", "text", max_length=200),

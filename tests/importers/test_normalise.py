@@ -126,6 +126,13 @@ def test_numbers(value, number) -> None:
     assert ok("dibao.monthly_amount", value) == number
 
 
+def test_keys_stored_as_numbers() -> None:
+    assert ok("household.number", 330102001001.0) == "330102001001"
+    assert ok("household.number", "H 001") == "H 001"
+    assert bad("household.number", 3.30102198001011e17).code == "key-numeric-damaged"
+    assert ok("area.code", 339901100201001) == "339901100201001"
+
+
 def test_names_and_text() -> None:
     assert ok("person.name", "张  三") == "张三"
     assert ok("person.name", "\u3000李\u200b四\t") == "李四"
