@@ -35,6 +35,7 @@ _MIN_DATE = date(1900, 1, 1)
 _MAX_SERIAL = 2958465  # 9999-12-31
 
 _DATE_FULL = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_DATE_FAST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _DATE_MONTH = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:份)?")
 _DATE_MONTH_COMPACT = re.compile(r"(\d{4})(\d{2})")
@@ -114,11 +115,21 @@ def parse_date(value: Any, today: date) -> tuple[date | None, Issue | None]:
         if d is None:
             return None, _issue("date-invalid", f"“{text_of(value)}”不是有效日期", "日期可写作 2020-01-05、2020/1/5、2020.1.5、2020年1月5日 或 20200105")
     else:
+        m = _DATE_FAST.fullmatch(value) if value.__class__ is str else None
+        if m is not None:  # the common written forms, without cleaning first
+            d = _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            if d is None:
+                return None, _issue("date-invalid", f"“{value}”不是有效日期", "日期可写作 2020-01-05、2020/1/5、2020.1.5、2020年1月5日 或 20200105")
+            return _bounded(d, today)
         s = clean_text(value).replace(" ", "") if len(str(value)) < 200 else str(value)
         d = _date_from_text(s)
         if d is None:
             shown = s if len(s) <= 30 else s[:30] + "…"
             return None, _issue("date-invalid", f"“{shown}”不是有效日期", "日期可写作 2020-01-05、2020/1/5、2020.1.5、2020年1月5日 或 20200105")
+    return _bounded(d, today)
+
+
+def _bounded(d: date, today: date) -> tuple[date | None, Issue | None]:
     if d < _MIN_DATE:
         return None, _issue("date-too-early", f"日期{_cn(d)}早于1900年，不合理")
     if d > today:
