@@ -24,10 +24,17 @@ SOURCE_COMMENT_OLD = 'web | import | api | seed | task | cli | system'
 SOURCE_COMMENT = 'web | excel | import | flowback | api | seed | task | cli | system'
 
 
+def _set_source_comment(comment: str, existing: str) -> None:
+    # SQLite keeps no column comments, and batch mode would rebuild change_batch — which a populated
+    # database with foreign keys on refuses to drop. Only servers that store comments get the change.
+    if op.get_bind().dialect.name == 'sqlite':
+        return
+    op.alter_column('change_batch', 'source', existing_type=sa.String(length=10), existing_nullable=False,
+                    comment=comment, existing_comment=existing)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('change_batch', schema=None) as batch_op:
-        batch_op.alter_column('source', existing_type=sa.String(length=10), existing_nullable=False,
-                              comment=SOURCE_COMMENT, existing_comment=SOURCE_COMMENT_OLD)
+    _set_source_comment(SOURCE_COMMENT, SOURCE_COMMENT_OLD)
 
     op.create_table('collection_task',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -105,6 +112,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_collection_task_created_at'))
 
     op.drop_table('collection_task')
-    with op.batch_alter_table('change_batch', schema=None) as batch_op:
-        batch_op.alter_column('source', existing_type=sa.String(length=10), existing_nullable=False,
-                              comment=SOURCE_COMMENT_OLD, existing_comment=SOURCE_COMMENT)
+    _set_source_comment(SOURCE_COMMENT_OLD, SOURCE_COMMENT)
