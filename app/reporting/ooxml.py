@@ -207,6 +207,19 @@ def app_properties() -> str:
     )
 
 
+class SharedStrings:
+    """The shared-string table: raw string -> index (cleaned and escaped only when written)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def __call__(self, value: str) -> int:
+        idx = self.index.get(value)
+        if idx is None:
+            idx = self.index[value] = len(self.index)
+        return idx
+
+
 def shared_strings(strings: dict[str, int]) -> str:
     body = "".join(f"<si>{t_element(s)}</si>" for s in strings)
     return f'{XML_HEAD}<sst xmlns="{NS_MAIN}" uniqueCount="{len(strings)}">{body}</sst>'

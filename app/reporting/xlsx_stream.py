@@ -31,18 +31,6 @@ EXCEL_EPOCH_ORDINAL = dt.date(1899, 12, 30).toordinal()  # serial 0 in the 1900 
 FIRST_PLAIN_DATE = dt.date(1900, 3, 1)  # from here on serials need no 1900 leap-year correction
 
 
-class _Strings:
-    """The shared-string table: raw string -> index (cleaned and escaped only when written)."""
-
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
-
-    def __call__(self, value: str) -> int:
-        idx = self.index.get(value)
-        if idx is None:
-            idx = self.index[value] = len(self.index)
-        return idx
-
 
 def _ref(first: tuple[int, int], last: tuple[int, int]) -> str:
     start = f"{get_column_letter(first[1])}{first[0]}"
@@ -59,7 +47,7 @@ def _placed_rows(
     rows: Iterable[int],
     heights: dict[int, float],
     xf: Callable[[styles.StyleSpec], int],
-    sst: _Strings,
+    sst: ooxml.SharedStrings,
 ) -> str:
     """The non-body rows in ``rows`` (title, info lines, header, 栏次, notes, footer) as XML."""
     by_row: dict[int, list[Placed]] = {}
@@ -121,7 +109,7 @@ def _sheet_tail(merges: list[Merge], paper_size: int) -> str:
 
 
 def _body(
-    layout: SheetLayout, xf: Callable[[styles.StyleSpec], int], sst: _Strings, emit: Callable[[str], None]
+    layout: SheetLayout, xf: Callable[[styles.StyleSpec], int], sst: ooxml.SharedStrings, emit: Callable[[str], None]
 ) -> None:
     """Stream the body rows: the hot loop, kept free of per-cell function calls where it can be."""
     columns = layout.sheet.columns
@@ -174,7 +162,7 @@ def _body(
     emit("".join(chunk))
 
 
-def _generic(ref: str, s: str, kind: str, value: object, sst: _Strings) -> str:
+def _generic(ref: str, s: str, kind: str, value: object, sst: ooxml.SharedStrings) -> str:
     cell = to_cell(kind, value)
     if cell is None:
         return f'<c r="{ref}" s="{s}"/>'
@@ -191,7 +179,7 @@ def _write_sheet(
     part: str,
     layout: SheetLayout,
     st: ooxml.StyleTable,
-    sst: _Strings,
+    sst: ooxml.SharedStrings,
     paper_size: int,
     selected: bool,
 ) -> None:
@@ -210,7 +198,7 @@ def _write_sheet(
         emit(_sheet_tail([*layout.merges, *layout.body_merges], paper_size))
 
 
-def _meta_xml(report: Report, st: ooxml.StyleTable, sst: _Strings) -> str:
+def _meta_xml(report: Report, st: ooxml.StyleTable, sst: ooxml.SharedStrings) -> str:
     s = st.xf(styles.META)
     rows = "".join(
         f'<row r="{r}"><c r="A{r}" s="{s}" t="s"><v>{sst(k)}</v></c><c r="B{r}" s="{s}" t="s"><v>{sst(v)}</v></c></row>'
@@ -226,7 +214,7 @@ def _meta_xml(report: Report, st: ooxml.StyleTable, sst: _Strings) -> str:
 
 def write(report: Report, layouts: list[SheetLayout], target: str | IO[bytes]) -> None:
     """Render the planned sheets straight into an xlsx package at ``target``."""
-    st, sst = ooxml.StyleTable(), _Strings()
+    st, sst = ooxml.StyleTable(), ooxml.SharedStrings()
     for spec in styles.FIXED_STYLES:
         st.xf(spec)
     names = [(layout.sheet.name, False) for layout in layouts] + [(META_SHEET, True)]

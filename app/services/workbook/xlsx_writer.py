@@ -89,18 +89,8 @@ class Sheet:
     validation_rows: int = 0  # how far down the dropdowns reach (new rows included)
 
 
-class _Strings:
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
 
-    def __call__(self, value: str) -> int:
-        idx = self.index.get(value)
-        if idx is None:
-            idx = self.index[value] = len(self.index)
-        return idx
-
-
-def _sheet_xml(sheet: Sheet, sst: _Strings, active: bool) -> Iterable[str]:
+def _sheet_xml(sheet: Sheet, sst: ooxml.SharedStrings, active: bool) -> Iterable[str]:
     letters = [get_column_letter(i + 1) for i in range(len(sheet.widths))]
     selected = ' tabSelected="1"' if active else ""
     views = f'<sheetView workbookViewId="0"{selected}>'
@@ -190,7 +180,7 @@ def _workbook_xml(sheets: list[Sheet]) -> str:
 
 def write(sheets: list[Sheet], target: str | IO[bytes], props: dict[str, str], when: dt.datetime) -> None:
     """Write the workbook; the first sheet is the active one."""
-    sst = _Strings()
+    sst = ooxml.SharedStrings()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
         for i, sheet in enumerate(sheets, start=1):
             with zf.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as out:
