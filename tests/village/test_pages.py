@@ -18,7 +18,7 @@ from app.db import get_db
 from app.models import ChangeLog, Observation, Person, Tag
 from app.services import persons
 from app.validators.idcard import make_id_number
-from app.views import village
+from app.views.village import areas as village_areas
 
 Login = Callable[[str], FlaskClient]
 TODAY = persons.today()
@@ -66,7 +66,7 @@ def test_lists_search_and_filter(login: Login) -> None:
 def test_living_status_filter_and_pages(login: Login, monkeypatch: pytest.MonkeyPatch) -> None:
     c = login("admin")
     assert names(text(c.get(f"/village/{V3}/persons?living=2"))) == ["丙二"]
-    monkeypatch.setattr(village, "PER_PAGE", 2)
+    monkeypatch.setattr(village_areas, "PER_PAGE", 2)
     first, last = text(c.get(f"/village/{V1}/persons")), text(c.get(f"/village/{V1}/persons?page=4"))
     assert names(first) == ["甲一", "甲二"] and "第 1 / 4 页，共 7 条" in first
     assert names(last) == ["甲七"] and "上一页" in last and "下一页" not in last
