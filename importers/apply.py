@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -48,105 +46,18 @@ from app.services.fields import label as field_label
 from app.services.scope import require_write, scope_of
 from importers import writes
 from importers.model import ParsedFile, Record
+from importers.outcomes import (
+    ENTITY_LABELS,
+    MODELS,
+    POLICIES,
+    ApplyResult,
+    Outcome,
+    is_blank,
+    plain_value,
+)
 
-POLICIES = ("queue", "file", "db")
-OUTCOMES = ("new", "changed", "unchanged", "conflict", "rejected")
-ROW_OUTCOMES = ("applied", "unchanged", "conflict", "rejected")
 CHUNK = 500
-ENTITY_LABELS = {"person": "人员", "household": "户", "tag": "标签", "organisation": "单位"}
-MODELS = {"person": Person, "household": Household}
 END_STATUSES = {"2": "death", "3": "moved_out"}
-
-
-@dataclass
-class Outcome:
-    """What happened (or would happen) to one record."""
-
-    record: Record
-    status: str = "unchanged"
-    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # applied: field -> (old, new)
-    conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # queued or ignored: (db, file)
-    issues: list[Issue] = field(default_factory=list)
-    entity_id: int | None = None
-    note: str = ""
-
-    def reject(self, issue: Issue) -> Outcome:
-        self.status = "rejected"
-        src = self.record.source
-        self.issues.append(issue.at(sheet=src.sheet, row=src.row) if "row" not in issue.location else issue)
-        return self
-
-
-@dataclass
-class ApplyResult:
-    outcomes: list[Outcome]
-    file_issues: list[Issue]
-    rows_read: int
-    change_batch_id: int | None = None
-
-    def row_status(self) -> dict[tuple[str, int], str]:
-        """Every input row's outcome: rejected if any of its records is, then conflict, applied, unchanged."""
-        rank = {"rejected": 3, "conflict": 2, "applied": 1, "unchanged": 0}
-        rows: dict[tuple[str, int], str] = {}
-        for o in self.outcomes:
-            key = (o.record.source.sheet, o.record.source.row)
-            status = {"new": "applied", "changed": "applied"}.get(o.status, o.status)
-            if rank[status] > rank.get(rows.get(key, "unchanged"), 0) or key not in rows:
-                rows[key] = status if key not in rows or rank[status] > rank[rows[key]] else rows[key]
-        return rows
-
-    def counts(self) -> dict[str, Any]:
-        rows = self.row_status()
-        out: dict[str, Any] = {"rows": len(rows), **{k: 0 for k in ROW_OUTCOMES}}
-        for status in rows.values():
-            out[status] += 1
-        records: dict[str, dict[str, int]] = {}
-        for o in self.outcomes:
-            per = records.setdefault(o.record.entity, {k: 0 for k in OUTCOMES})
-            per[o.status] += 1
-        out["records"] = records
-        out["conflict_fields"] = sum(len(o.conflicts) for o in self.outcomes if o.status == "conflict")
-        return out
-
-    def samples(self, per_kind: int = 20) -> dict[str, list[dict[str, Any]]]:
-        """A few outcomes of each kind, as plain data for the preview page and the CLI."""
-        out: dict[str, list[dict[str, Any]]] = {k: [] for k in OUTCOMES}
-        for o in self.outcomes:
-            bucket = out[o.status]
-            if len(bucket) < per_kind and (o.status != "unchanged" or len(bucket) < 5):
-                bucket.append(describe(o))
-        return out
-
-
-def describe(o: Outcome) -> dict[str, Any]:
-    r = o.record
-    return {
-        "entity": r.entity, "entity_label": ENTITY_LABELS[r.entity], "key": r.key,
-        "name": r.values.get("name") or r.values.get("number") or r.values.get("code") or "",
-        "sheet": r.source.sheet, "row": r.source.row,
-        "changes": {f: [_plain(a), _plain(b)] for f, (a, b) in o.changes.items()} if o.status != "new" or r.entity == "tag"
-        else {f: [None, _plain(v)] for f, v in r.values.items() if not _blank(v) and f not in ("id_number", "number")},
-        "conflicts": {f: [_plain(a), _plain(b)] for f, (a, b) in o.conflicts.items()},
-        "issues": [{"code": i.code, "where": i.where, "message": i.message, "column": i.location.get("column"),
-                    "field": i.location.get("field")} for i in o.issues],
-        "note": o.note,
-    }
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def _from_plain(model: type | None, name: str, value: Any) -> Any:
-    """A JSON-stored value back to the column's Python type (dates)."""
-    if (model is not None and isinstance(value, str) and name in model.__table__.c
-            and model.__table__.c[name].type.python_type is date):
-        return date.fromisoformat(value)
-    return value
-
-
-def _blank(value: Any) -> bool:
-    return value is None or value == "" or (value.__class__ is str and value.isspace())
 
 
 class Applier:
@@ -181,7 +92,7 @@ class Applier:
                              | {r.key.split(":", 1)[1] for r in records if r.entity == "tag" and ":" in r.key})
         household_keys = sorted({r.key for r in records if r.entity == "household"}
                                 | {str(r.values["household_number"]) for r in records
-                                   if r.entity == "person" and not _blank(r.values.get("household_number"))}
+                                   if r.entity == "person" and not is_blank(r.values.get("household_number"))}
                                 | {r.key.split(":", 1)[1] for r in records if r.entity == "tag" and ":" in r.key})
         for chunk in _chunks(person_keys):
             for p in self.session.execute(select(Person).where(Person.id_number.in_(chunk))).scalars():
@@ -203,14 +114,14 @@ class Applier:
 
     def _find_area(self, record: Record) -> tuple[str | None, Issue | None]:
         own = record.values.get("area_code")
-        if _blank(own) and not _blank(record.values.get("area_name")):
+        if is_blank(own) and not is_blank(record.values.get("area_name")):
             named = self._area_by_name(str(record.values["area_name"]))
             if len(named) != 1:
                 why = "找不到" if not named else "有多个同名村"
                 return None, Issue("unknown-area-name", f"本次导入范围内{why}“{record.values['area_name']}”", {"field": "所在村"},
                                    hint="可改填12位区划代码")
             own = named[0]
-        if not _blank(own):
+        if not is_blank(own):
             if not self._in_target(str(own)):
                 return None, Issue("outside-target-area", f"该行所属区划 {own} 不在本次导入的范围（{self._area_label(self.area_code)}）内",
                                    {"field": "所在村（网格）"})
@@ -309,7 +220,7 @@ class Applier:
         """The same key again in the file: harmless when it says nothing new (a household's member
         rows repeat the household); a contradiction rejects this row and names the first."""
         r = out.record
-        differing = [f for f, v in r.values.items() if not _blank(v) and not _blank(first.values.get(f)) and first.values.get(f) != v]
+        differing = [f for f, v in r.values.items() if not is_blank(v) and not is_blank(first.values.get(f)) and first.values.get(f) != v]
         if (r.entity, r.key) in self.rejected_keys and r.entity != "household":
             return out.reject(Issue("duplicate-in-file", f"{ENTITY_LABELS[r.entity]} {r.key} 在第{first.source.row}行已出现且被拒绝", {}))
         if differing or r.entity == "person":
@@ -329,12 +240,12 @@ class Applier:
         fill: dict[str, Any] = {}
         disagree: dict[str, tuple[Any, Any]] = {}
         for name, new in values.items():
-            if _blank(new) or name not in type(row).__table__.c:
+            if is_blank(new) or name not in type(row).__table__.c:
                 continue
             old = getattr(row, name)
             if old == new:
                 continue
-            if _blank(old):
+            if is_blank(old):
                 fill[name] = new
             else:
                 disagree[name] = (old, new)
@@ -360,7 +271,7 @@ class Applier:
             ImportConflict.field.in_(list(disagree)),
         )).scalars():
             old, new = disagree[c.field]
-            if c.db_value == _plain(old) and c.file_value == _plain(new):
+            if c.db_value == plain_value(old) and c.file_value == plain_value(new):
                 kept.add(c.field)
         return kept
 
@@ -376,18 +287,18 @@ class Applier:
                 ImportConflict.entity == entity, ImportConflict.entity_id == entity_id, ImportConflict.field == name,
                 ImportConflict.status == "open",
             )).scalars().all()
-            if _plain(new) in open_values:  # already waiting in the queue from an earlier import
+            if plain_value(new) in open_values:  # already waiting in the queue from an earlier import
                 continue
             self.session.add(ImportConflict(
                 import_id=self.import_batch.id, entity=entity, entity_id=entity_id, record_key=out.record.key, label=label,
-                area_code=area_code, field=name, db_value=_plain(old), file_value=_plain(new), sheet=src.sheet, row=src.row,
+                area_code=area_code, field=name, db_value=plain_value(old), file_value=plain_value(new), sheet=src.sheet, row=src.row,
             ))
 
     # -------------------------------------------------------------- households
 
     def _household(self, out: Outcome) -> None:
         r = out.record
-        values = {k: v for k, v in r.values.items() if k != "area_name" and (k != "area_code" or not _blank(v))}
+        values = {k: v for k, v in r.values.items() if k != "area_name" and (k != "area_code" or not is_blank(v))}
         values.setdefault("number", r.key)
         existing = self.households.get(r.key)
         if existing is None:
@@ -418,7 +329,7 @@ class Applier:
         self._queue(out, "household", existing.id, r.key, existing.area_code)
 
     def _household_id(self, number: Any) -> tuple[int | None, Issue | None]:
-        if _blank(number):
+        if is_blank(number):
             return None, None
         number = str(number)
         if ("household", number) in self.rejected_keys:
@@ -439,7 +350,7 @@ class Applier:
     def _person(self, out: Outcome) -> None:
         r = out.record
         values = {k: v for k, v in r.values.items()
-                  if k not in ("household_number", "area_name") and (k != "area_code" or not _blank(v))}
+                  if k not in ("household_number", "area_name") and (k != "area_code" or not is_blank(v))}
         values.setdefault("id_number", r.key)
         household_id, issue = self._household_id(r.values.get("household_number"))
         if issue:
@@ -545,7 +456,7 @@ class Applier:
                 out.reject(Issue("unknown-subject", f"标签所属{ENTITY_LABELS[entity]} {subject_key} 在系统和本文件中都不存在", {}))
                 return
             subject_id = subject.id
-        attrs = {k: v for k, v in (r.values.get("attrs") or {}).items() if not _blank(v)}
+        attrs = {k: v for k, v in (r.values.get("attrs") or {}).items() if not is_blank(v)}
         valid_from = r.values.get("valid_from") or self.today
         valid_to = r.values.get("valid_to")
         column = Tag.person_id if entity == "person" else Tag.household_id
@@ -644,8 +555,3 @@ def apply_parsed(
         session.flush()
         return ApplyResult(outcomes, parsed.issues, parsed.rows_read, None)
     return ApplyResult(outcomes, parsed.issues, parsed.rows_read, batch.id)
-
-
-def value_for(entity: str, name: str, value: Any) -> Any:
-    """A conflict's stored (JSON) value as the column's Python value."""
-    return _from_plain(MODELS.get(entity), name, value)

@@ -82,10 +82,6 @@ def _schema(tbl: Table, names: list[str]) -> dict[str, Any]:
     return out
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
-
-
 def flush(applier: Applier, entity: str) -> int:
     """Insert the queued new rows of one entity, then their ``create`` change-log entries."""
     rows = _pending(applier)[entity]

@@ -37,8 +37,9 @@ from app.services import tags as tag_service
 from app.services.codelists import code_lists
 from app.services.fields import label as field_label
 from app.services.scope import require_read, require_write, scope_of
-from importers.apply import MODELS, ApplyResult, apply_parsed, check_target, value_for
+from importers.apply import apply_parsed, check_target
 from importers.model import ParsedFile, Record
+from importers.outcomes import MODELS, ApplyResult, value_for
 from importers.rejects import write_rejects
 
 Progress = Callable[[int, int], None]

@@ -28,7 +28,7 @@ from app.services.fields import label as field_label
 from app.services.scope import BASE_DATA_WRITERS, scope_of
 from app.views.auth import login_required
 from importers import flowback
-from importers.apply import MODELS
+from importers.outcomes import MODELS
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 

@@ -1,0 +1,116 @@
+"""What happened to each record of an import: outcomes, per-row status and counts, plain-data samples.
+
+Shared by the apply layer, the bulk writer, the import service and the pages; no database access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from app.issues import Issue
+from app.models import Household, Person
+from importers.model import Record
+
+POLICIES = ("queue", "file", "db")
+OUTCOMES = ("new", "changed", "unchanged", "conflict", "rejected")
+ROW_OUTCOMES = ("applied", "unchanged", "conflict", "rejected")
+ENTITY_LABELS = {"person": "人员", "household": "户", "tag": "标签", "organisation": "单位"}
+MODELS = {"person": Person, "household": Household}
+
+
+@dataclass
+class Outcome:
+    """What happened (or would happen) to one record."""
+
+    record: Record
+    status: str = "unchanged"
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # applied: field -> (old, new)
+    conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # queued or ignored: (db, file)
+    issues: list[Issue] = field(default_factory=list)
+    entity_id: int | None = None
+    note: str = ""
+
+    def reject(self, issue: Issue) -> Outcome:
+        self.status = "rejected"
+        src = self.record.source
+        self.issues.append(issue.at(sheet=src.sheet, row=src.row) if "row" not in issue.location else issue)
+        return self
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome]
+    file_issues: list[Issue]
+    rows_read: int
+    change_batch_id: int | None = None
+
+    def row_status(self) -> dict[tuple[str, int], str]:
+        """Every input row's outcome: rejected if any of its records is, then conflict, applied, unchanged."""
+        rank = {"rejected": 3, "conflict": 2, "applied": 1, "unchanged": 0}
+        rows: dict[tuple[str, int], str] = {}
+        for o in self.outcomes:
+            key = (o.record.source.sheet, o.record.source.row)
+            status = {"new": "applied", "changed": "applied"}.get(o.status, o.status)
+            if key not in rows or rank[status] > rank[rows[key]]:
+                rows[key] = status
+        return rows
+
+    def counts(self) -> dict[str, Any]:
+        rows = self.row_status()
+        out: dict[str, Any] = {"rows": len(rows), **{k: 0 for k in ROW_OUTCOMES}}
+        for status in rows.values():
+            out[status] += 1
+        records: dict[str, dict[str, int]] = {}
+        for o in self.outcomes:
+            per = records.setdefault(o.record.entity, {k: 0 for k in OUTCOMES})
+            per[o.status] += 1
+        out["records"] = records
+        out["conflict_fields"] = sum(len(o.conflicts) for o in self.outcomes if o.status == "conflict")
+        return out
+
+    def samples(self, per_kind: int = 20) -> dict[str, list[dict[str, Any]]]:
+        """A few outcomes of each kind, as plain data for the preview page and the CLI."""
+        out: dict[str, list[dict[str, Any]]] = {k: [] for k in OUTCOMES}
+        for o in self.outcomes:
+            bucket = out[o.status]
+            if len(bucket) < per_kind and (o.status != "unchanged" or len(bucket) < 5):
+                bucket.append(describe(o))
+        return out
+
+
+def describe(o: Outcome) -> dict[str, Any]:
+    r = o.record
+    return {
+        "entity": r.entity, "entity_label": ENTITY_LABELS[r.entity], "key": r.key,
+        "name": r.values.get("name") or r.values.get("number") or r.values.get("code") or "",
+        "sheet": r.source.sheet, "row": r.source.row,
+        "changes": {f: [plain_value(a), plain_value(b)] for f, (a, b) in o.changes.items()} if o.status != "new" or r.entity == "tag"
+        else {f: [None, plain_value(v)] for f, v in r.values.items() if not is_blank(v) and f not in ("id_number", "number")},
+        "conflicts": {f: [plain_value(a), plain_value(b)] for f, (a, b) in o.conflicts.items()},
+        "issues": [{"code": i.code, "where": i.where, "message": i.message, "column": i.location.get("column"),
+                    "field": i.location.get("field")} for i in o.issues],
+        "note": o.note,
+    }
+
+
+def plain_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def from_plain(model: type | None, name: str, value: Any) -> Any:
+    """A JSON-stored value back to the column's Python type (dates)."""
+    if (model is not None and isinstance(value, str) and name in model.__table__.c
+            and model.__table__.c[name].type.python_type is date):
+        return date.fromisoformat(value)
+    return value
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or value == "" or (value.__class__ is str and value.isspace())
+
+
+def value_for(entity: str, name: str, value: Any) -> Any:
+    """A conflict's stored (JSON) value as the column's Python value."""
+    return from_plain(MODELS.get(entity), name, value)
