@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from sqlmodel import Session
 from werkzeug.wrappers import Response
 
 from app.db import get_db, get_session
@@ -226,46 +228,37 @@ def save(task_id: int, code: str, entity: str, record_id: int) -> Response | tup
 @bp.post("/<int:task_id>/villages/<code>/submit")
 @login_required
 def submit(task_id: int, code: str) -> Response | tuple[str, int]:
-    session = get_session()
-    task = tasks.get_task(session, g.user, task_id)
-    try:
-        tasks.submit(get_db(), session, _registry(), g.user, task, code, request.form.get("note", ""))
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        return _village_page(task_id, code, issues=_labelled(exc.issues)), exc.status
-    flash("已确认并提交，等待乡镇（街道）审核。", "success")
-    return redirect(url_for("tasks.village", task_id=task_id, code=code))
+    return _transition(task_id, code, lambda s, t: tasks.submit(get_db(), s, _registry(), g.user, t, code, request.form.get("note", "")),
+                       lambda s: "已确认并提交，等待乡镇（街道）审核。", lambda: url_for("tasks.village", task_id=task_id, code=code))
 
 
 @bp.post("/<int:task_id>/villages/<code>/approve")
 @login_required
 def approve(task_id: int, code: str) -> Response | tuple[str, int]:
-    session = get_session()
-    task = tasks.get_task(session, g.user, task_id)
-    try:
-        tasks.approve(session, g.user, task, code, request.form.get("comment", ""))
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        return _village_page(task_id, code, issues=_labelled(exc.issues)), exc.status
-    flash(f"{tasks.area_names(session, [code]).get(code, code)}：审核通过，已确认。", "success")
-    return redirect(_back(task_id, code))
+    return _transition(task_id, code, lambda s, t: tasks.approve(s, g.user, t, code, request.form.get("comment", "")),
+                       lambda s: f"{tasks.area_names(s, [code]).get(code, code)}：审核通过，已确认。", lambda: _back(task_id, code))
 
 
 @bp.post("/<int:task_id>/villages/<code>/return")
 @login_required
 def return_(task_id: int, code: str) -> Response | tuple[str, int]:
+    return _transition(task_id, code, lambda s, t: tasks.return_village(s, g.user, t, code, request.form.get("comment", "")),
+                       lambda s: f"{tasks.area_names(s, [code]).get(code, code)}：已退回。", lambda: _back(task_id, code))
+
+
+def _transition(task_id: int, code: str, act: Callable[[Session, CollectionTask], object], done: Callable[[Session], str],
+                target: Callable[[], str]) -> Response | tuple[str, int]:
+    """One status change of a village: committed and confirmed by a flash, or the page again with the issues."""
     session = get_session()
     task = tasks.get_task(session, g.user, task_id)
     try:
-        tasks.return_village(session, g.user, task, code, request.form.get("comment", ""))
+        act(session, task)
         session.commit()
     except IssueError as exc:
         session.rollback()
         return _village_page(task_id, code, issues=_labelled(exc.issues)), exc.status
-    flash(f"{tasks.area_names(session, [code]).get(code, code)}：已退回。", "success")
-    return redirect(_back(task_id, code))
+    flash(done(session), "success")
+    return redirect(target())
 
 
 def _back(task_id: int, code: str) -> str:
