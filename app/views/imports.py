@@ -210,7 +210,8 @@ def resolve() -> Response:
     session = get_session()
     decision = request.form.get("decision", "")
     if request.form.get("all_of"):
-        ids = imports.open_conflict_ids(session, g.user, int(request.form["all_of"]))
+        all_of = request.form.get("all_of", type=int)  # a tampered value selects nothing, never a crash
+        ids = imports.open_conflict_ids(session, g.user, all_of) if all_of is not None else []
     else:
         ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
     back = request.form.get("import")

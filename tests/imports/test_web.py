@@ -82,6 +82,10 @@ def test_conflict_queue_and_rejects(app: Flask, client: FlaskClient, county_app)
     assert "李四" in queue and "李肆" in queue and "保留系统值" in queue
     with get_db(app).session() as session:
         conflict = session.execute(select(ImportConflict)).scalar_one()
+    tampered = client.post("/imports/conflicts", data={"all_of": "x1", "decision": "take", "import": second})
+    assert tampered.status_code == 302  # a tampered form selects nothing: no error page, nothing changed
+    with get_db(app).session() as session:
+        assert session.get(ImportConflict, conflict.id).status == "open"
     client.post("/imports/conflicts", data={"id": conflict.id, "decision": "take", "import": second})
     with get_db(app).session() as session:
         assert session.get(ImportConflict, conflict.id).status == "taken"
