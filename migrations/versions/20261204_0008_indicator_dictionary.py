@@ -1,0 +1,24 @@
+"""indicator dictionary
+
+Reserved for issue 10: indicators as data (versioned), tag types and observation items as data.
+Revisions are reserved in order so that parallel work keeps one alembic head; a revision that turns
+out to need no schema change stays a no-op.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-04 14:10:00
+"""
+from collections.abc import Sequence
+
+revision: str = '0008'
+down_revision: str | None = '0007'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

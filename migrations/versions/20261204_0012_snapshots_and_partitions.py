@@ -1,0 +1,24 @@
+"""snapshots and partitions
+
+Reserved for issue 12: persisted snapshots, county partitioning.
+Revisions are reserved in order so that parallel work keeps one alembic head; a revision that turns
+out to need no schema change stays a no-op.
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-04 14:10:00
+"""
+from collections.abc import Sequence
+
+revision: str = '0012'
+down_revision: str | None = '0011'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
