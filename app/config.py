@@ -30,6 +30,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("YBT_ENV", str, "development", "development | production"),
     Option("YBT_MAX_UPLOAD_MB", int, 50, "Largest accepted upload, in megabytes"),
     Option("YBT_REGISTRY_DIR", str, None, "Folder of indicator and report files (default: forms_registry/)"),
+    Option("YBT_TIMEZONE", str, "Asia/Shanghai", "IANA time zone of \"today\" and of the times shown (app/clock.py)"),
     Option("YBT_COUNTY_CODE", str, None, "12-digit code of the county this installation serves (default: the only county)"),
 )
 
