@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup
 
 from app.cli import areas, db, export, reports, seed, users
 from app.cli.imports import flowback_group, import_group
+from app.cli.indicators import indicator_group
 
 COMMANDS: tuple[click.Command, ...] = (
     db.db_group,
@@ -21,6 +22,7 @@ COMMANDS: tuple[click.Command, ...] = (
     reports.report_group,
     reports.registry_group,
     import_group, flowback_group,
+    indicator_group,
 )
 
 
