@@ -73,8 +73,7 @@ class _Dumper(yaml.SafeDumper):
 
 def _mapping(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
     # leaf columns and small mappings on one line ({label: 户数, indicator: HH_DIBAO}), the rest in blocks
-    flow = not any(isinstance(v, dict | list) for v in data.values()) and len(data) <= 4 and "label" in data or (
-        set(data) <= {"level", "subtotals", "total", "show_code"})
+    flow = ("label" in data and "children" not in data) or set(data) <= {"level", "subtotals", "total", "show_code"}
     return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=flow)
 
 
