@@ -124,12 +124,20 @@ def _rolled(
 ) -> dict[str, dict[str, float]]:
     """Indicator values summed over every village whose code starts with each code's prefix."""
     frame = values.with_columns(pl.col("village").str.slice(0, key_len).alias("__key"))
-    sums = frame.group_by("__key").agg([pl.col(i.code).sum() for i in indicators])
+    periodic = {i.code for i in indicators if i.compute.subject == "observations"}
+    # a sum over villages none of which reported an observation is "no data", not 0
+    sums = frame.group_by("__key").agg([
+        pl.when(pl.col(i.code).is_not_null().any()).then(pl.col(i.code).sum()).otherwise(None).alias(i.code)
+        if i.code in periodic else pl.col(i.code).sum() for i in indicators])
     by_key = {r["__key"]: r for r in sums.iter_rows(named=True)}
     return {
-        code: {i.code: (by_key.get(code[:key_len]) or {}).get(i.code, 0) or 0 for i in indicators}
+        code: {i.code: _or_zero((by_key.get(code[:key_len]) or {}).get(i.code), i.code in periodic) for i in indicators}
         for code in codes
     }
+
+
+def _or_zero(value: Any, periodic: bool) -> Any:
+    return value if periodic else (value or 0)
 
 
 NO_VALUE = "—"  # a division by zero, or a comparison without a base
@@ -200,7 +208,7 @@ def area_summary(
         end = previous_end(ctx.on, spec.frequency, kind)
         other = evaluate.village_values(snap.store.snapshot(end), used, spec.age_date, _shifted(ctx.period, end))
         other = other.rename({i.code: f"{i.code}@{kind}" for i in used})
-        values = values.join(other, on="village", how="full", coalesce=True).fill_null(0)
+        values = values.join(other, on="village", how="full", coalesce=True)
         used = [*used, *(replace(i, code=f"{i.code}@{kind}") for i in indicators.values() if i.code in codes)]
     level = AREA_LEVELS[spec.rows.level]
     areas = _areas_in_scope(snap, ctx, level)

@@ -211,3 +211,28 @@ def test_derived_and_comparison_errors_are_chinese_with_paths(app, session, hand
     assert ("columns[0].children[5].compare", "未知的对比期“yesterday”") in messages
     with pytest.raises(ValidationFailed):
         reports.publish(session, registry, hand.admin, bad)
+
+
+def test_no_data_is_not_zero(app, session, hand: HandCounty) -> None:
+    text = """
+id: test_no_data
+version: 1
+title: "{area}集体经济"
+department: moa
+frequency: yearly
+kind: area_summary
+rows: {level: village, subtotals: true, total: top}
+columns:
+  - {label: 上年经营性收入（万元）, indicator: OBS_COLLECTIVE_INCOME_PREV}
+  - {label: 户均（万元）, derived: {per_capita: [OBS_COLLECTIVE_INCOME_PREV, HH_REGISTERED]}, decimals: 2}
+"""
+    got = summary(_run(app, session, text, on=date(2025, 6, 30)))
+    # collective_income 2024: 甲村 156000 元 = 15.6 万元, 丙村 82500 = 8.25; 乙村 reported nothing → blank, not 0.
+    # 户籍户数 (status 1) on 2025-06-30: 甲村 H1 H2 H3 = 3 → 15.6 / 3 = 5.2 万元 a household
+    assert got["甲村"] == [pytest.approx(15.6), 5.2]
+    assert got["乙村"] == [None, "—"]
+    assert got["青石镇小计"][0] == pytest.approx(15.6) and got["丙村"][0] == pytest.approx(8.25)
+    assert got["合计"][0] == pytest.approx(23.85)
+    # 2023: nobody reported anything for 2022 — every cell is "no data", the total too
+    empty = summary(_run(app, session, text, on=date(2023, 6, 30)))
+    assert {name: row[0] for name, row in empty.items()} == dict.fromkeys(empty, None)
