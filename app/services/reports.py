@@ -4,6 +4,7 @@ publishing new projection versions from the browser."""
 from __future__ import annotations
 
 import calendar
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -75,10 +76,22 @@ def registry_for(app: Flask, session: Session) -> Registry:
     if cached is None or cached[0] != newest:
         published = [(f"已发布 {d.report_id}@{d.version}", d.source)
                      for d in session.execute(select(ReportDefinition).order_by(ReportDefinition.id)).scalars()]
-        cached = (newest, load_registry(app.extensions["ybt.registry_dir"], published=published,
-                                        published_indicators=indicators.published_rows(session)))
+        registry = load_registry(app.extensions["ybt.registry_dir"], published=published,
+                                 published_indicators=indicators.published_rows(session))
+        for d in session.execute(select(ReportDefinition.report_id, ReportDefinition.version,
+                                        ReportDefinition.indicator_versions)):
+            registry.pins[f"{d.report_id}@{d.version}"] = _pins(d.indicator_versions)
+        cached = (newest, registry)
         app.extensions["ybt.registry"] = cached
     return cached[1]
+
+
+def _pins(text: str | None) -> dict[str, int]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return {str(k): int(v) for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}
 
 
 def visible_reports(registry: Registry, actor: User) -> list[ReportSpec]:
@@ -115,7 +128,9 @@ def publish(session: Session, registry: Registry, actor: User, text: str, note: 
     if existing and spec.version < max(existing):
         raise ValidationFailed(Issue("version-too-low", f"新版本号应大于现有最高版本 {max(existing)}", {"path": "version"},
                                      hint=f"请把 version 改为 {max(existing) + 1}"))
-    session.add(ReportDefinition(report_id=spec.id, version=spec.version, source=text, published_by=actor.id, note=note))
+    pins = {code: registry.indicators[code].version for code in spec.indicator_codes() if code in registry.indicators}
+    session.add(ReportDefinition(report_id=spec.id, version=spec.version, source=text, published_by=actor.id, note=note,
+                                 indicator_versions=json.dumps(pins, ensure_ascii=False, sort_keys=True)))
     session.flush()
     return spec
 
@@ -173,7 +188,7 @@ def build_from_spec(db: Database, session: Session, registry: Registry, actor: U
     )
     version = data_version(db.engine)
     snap = CACHE.get(db.engine, on, version)
-    indicators = registry.indicators
+    indicators = registry.indicators_for(spec)
     if spec.kind == "area_summary":
         return projections.area_summary(spec, snap, ctx, indicators)
     if spec.kind == "indicator_rows":

@@ -236,3 +236,25 @@ columns:
     # 2023: nobody reported anything for 2022 — every cell is "no data", the total too
     empty = summary(_run(app, session, text, on=date(2023, 6, 30)))
     assert {name: row[0] for name, row in empty.items()} == dict.fromkeys(empty, None)
+
+
+def test_a_published_report_keeps_the_indicator_versions_it_was_published_with(app, session, hand: HandCounty) -> None:
+    _publish(app, session)  # P_TEKUN_60 v1: 特困, 60 and over → p7 (95)
+    text = SUMMARY.replace("id: test_vocab_summary", "id: test_pinned")
+    reports.publish(session, reports.registry_for(app, session), hand.admin, text)
+    session.commit()
+    # version 2 of the indicator: 96 and over → nobody (p7 is 95)
+    v2 = NEW_INDICATORS.split("- code: HH_DIBAO_NEW")[0].replace("gte: 60", "gte: 96")
+    _publish(app, session, v2)
+
+    def tekun_60(version: int) -> int:
+        registry = reports.registry_for(app, session)
+        report = reports.build_report(get_db(app), session, registry, None,
+                                      reports.RunRequest("test_pinned", version, on=date(2025, 6, 30)))
+        return summary(report)["合计"][8]
+
+    assert tekun_60(1) == 1  # still computed with version 1 of P_TEKUN_60
+    reports.publish(session, reports.registry_for(app, session), hand.admin, text.replace("version: 1", "version: 2"))
+    session.commit()
+    assert tekun_60(2) == 0  # the new report version pins version 2
+    assert tekun_60(1) == 1
