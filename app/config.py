@@ -52,7 +52,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill ``app.config`` from the declared options and check them."""
     app.config.from_pyfile("config.py", silent=True)
     for option in OPTIONS:
-        value = app.config.get(option.name, option.default)
+        # Flask pre-fills some keys with None (SECRET_KEY): None means "not configured", so the default applies
+        value = app.config.get(option.name)
+        if value is None:
+            value = option.default
         env = os.environ.get(option.name) or os.environ.get(f"YBT_{option.name}")
         if env is not None:
             value = env
@@ -66,7 +69,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["YBT_MAX_UPLOAD_MB"]) * 1024 * 1024
 
     production = app.config["YBT_ENV"] != "development" and not app.config.get("TESTING")
-    if production and str(app.config["SECRET_KEY"]).strip().lower() in PLACEHOLDER_SECRETS:
+    if production and str(app.config["SECRET_KEY"] or "").strip().lower() in PLACEHOLDER_SECRETS:
         raise ConfigError(
             "SECRET_KEY is a placeholder; set a long random value in the environment "
             "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
