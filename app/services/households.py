@@ -129,7 +129,7 @@ def search_households(
             current, within_area(Person.area_code, area))
         query = query.where(or_(exists().where(current, Tag.household_id == Household.id), Household.id.in_(member_tagged)))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page = max(1, page)
+    page = min(max(1, page), max(1, -(-total // per_page)))  # past the end: the last page
     found = list(session.execute(query.order_by(Household.number).offset((page - 1) * per_page).limit(per_page)).scalars())
     ids = [h.id for h in found]
     heads: dict[int, str] = {}

@@ -266,7 +266,7 @@ def search_persons(
             exists().where(current, Tag.household_id == Person.household_id),
         ))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page = max(1, page)
+    page = min(max(1, page), max(1, -(-total // per_page)))  # past the end: the last page
     rows = session.execute(
         query.order_by(Person.household_id, Person.relation, Person.id).offset((page - 1) * per_page).limit(per_page)
     ).scalars()

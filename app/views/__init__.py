@@ -6,6 +6,7 @@ from flask import Blueprint, Flask
 
 from app.views import api, auth, csrf, errors, home, reports, tasks, village, workbook
 from app.views import imports as imports_views
+from app.views.params import BoundedIntConverter
 
 BLUEPRINTS: tuple[Blueprint, ...] = (auth.bp, home.bp, api.bp, reports.bp, village.bp, tasks.bp, workbook.bp)
 BLUEPRINTS += (imports_views.bp,)
@@ -18,6 +19,7 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
+    app.url_map.converters["int"] = BoundedIntConverter  # before the routes are added
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in API responses
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

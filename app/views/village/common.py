@@ -19,6 +19,7 @@ from app.services.dashboard import area_info
 from app.services.scope import BASE_DATA_WRITERS, require_read
 from app.validators.idcard import check_id_number
 from app.views.forms import Form, attribute_form, display, labelled_changes, model_form
+from app.views.params import page_arg
 
 bp = Blueprint("village", __name__, url_prefix="/village")
 
@@ -74,10 +75,7 @@ def _effective_form(value: date | None = None) -> Form:
 
 
 def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    return page_arg(request.args)
 
 
 def _history(session: Session, entity: str, entity_id: int, model: Any, tag_rows: list[Tag] = ()) -> list[dict[str, Any]]:
