@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from app.views import api, auth, csrf, errors, home, reports, tasks, village, workbook
+from app.views import api, auth, csrf, errors, home, nav, reports, tasks, village, workbook
 from app.views import imports as imports_views
 from app.views.params import BoundedIntConverter
 
@@ -26,3 +26,4 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
+    nav.init_app(app)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template
+from flask import Blueprint, current_app, g, redirect, render_template, url_for
 from sqlmodel import Session
+from werkzeug.wrappers import Response
 
 from app.db import get_session
 from app.issues import Issue, PermissionDenied
@@ -45,3 +46,9 @@ def index() -> str:
 def reference() -> str:
     """The read-only dictionaries (areas, users, code lists, tag types), off the admin's landing page."""
     return render_template("home/reference.html", data=dashboard.admin_dashboard(get_session(), g.user))
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico on every page whatever the page says: send them to the icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
