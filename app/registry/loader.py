@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.registry.parse import Context, Parser, did_you_mean
 from app.registry.schema import Indicator, ReportSpec
@@ -141,7 +142,7 @@ def load_registry(directory: Path = REGISTRY_DIR, ctx: Context | None = None,
         registry.issues += problems
         if spec is not None and spec.id and not any(p.severity == "error" for p in problems):
             registry.add_report(spec)
-            if spec.valid_until is not None and spec.valid_until < date.today():
+            if spec.valid_until is not None and spec.valid_until < clock.today():
                 registry.issues.append(Issue("form-expired", f"报表“{spec.title}”的有效期至{spec.valid_until}，已过期：不能再生成",
                                              {"file": source, "path": "statutory.有效期至"}, "warning",
                                              hint="报批新版本后提高 version 并更新有效期"))

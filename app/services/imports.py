@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Conflict, Issue, IssueError, NotFound, ValidationFailed
 from app.models import (
     ChangeLog,
@@ -282,7 +283,7 @@ def open_conflict_count(session: Session, actor: User) -> int:
 
 
 def _take(session: Session, actor: User, c: ImportConflict, batch: Any) -> None:
-    today = utcnow().date()
+    today = clock.today()
     if c.entity == "tag":
         tag = session.get(Tag, c.entity_id)
         if tag is None or (tag.valid_to is not None and tag.valid_to <= today):

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import ChangeBatch, Household, Person, Tag, User
-from app.models.base import utcnow
 from app.services import history, rules
 from app.services.fields import check_values, with_defaults
 from app.services.scope import require_read, require_write, scope_of
@@ -26,7 +26,7 @@ END_REASONS = {"death": DECEASED, "moved_out": MOVED_OUT}
 
 
 def today() -> date:
-    return utcnow().date()
+    return clock.today()
 
 
 def get_person(session: Session, actor: User, person_id: int) -> Person:

@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app import clock
 from app.db import Database
 from app.issues import Issue, PermissionDenied, ValidationFailed
 from app.models import Area, ReportDefinition, ReportDownload, User
@@ -147,7 +148,7 @@ def build_report(db: Database, session: Session, registry: Registry, actor: User
 def build_from_spec(db: Database, session: Session, registry: Registry, actor: User | None, spec: ReportSpec,
                     req: RunRequest, today: date | None = None) -> Report:
     """Generate a projection given as a parsed spec (also one not yet published: the admin's preview)."""
-    today = today or utcnow().date()
+    today = today or clock.today()
     check_not_expired(spec, today)
     if actor is not None:
         require_run(actor, spec)
@@ -215,7 +216,7 @@ def downloads(session: Session, actor: User, limit: int = 100) -> list[ReportDow
 
 def area_choices(session: Session, actor: User) -> list[Area]:
     """Areas a user may pick for a report: their scope's county/townships/villages in force today."""
-    today = utcnow().date()
+    today = clock.today()
     query = (select(Area).where(scope_of(actor).clause(Area.code), Area.level.between(3, 5), Area.valid_from <= today)
              .where((Area.valid_to.is_(None)) | (Area.valid_to > today)).order_by(Area.code))
     return list(session.execute(query).scalars())

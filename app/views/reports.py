@@ -13,10 +13,10 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.db import get_db, get_session
 from app.issues import Issue, IssueError, ValidationFailed
 from app.models import Area, ReportDefinition, User
-from app.models.base import utcnow
 from app.registry.loader import Registry
 from app.registry.schema import ReportSpec
 from app.registry.vocabulary import FREQUENCIES, REPORT_KINDS
@@ -127,7 +127,7 @@ def _show_page(registry: Registry, spec: ReportSpec, req: reports.RunRequest, pr
     return render_template(
         "reports/show.html", spec=spec, versions=sorted(registry.reports[spec.id], reverse=True),
         areas=reports.area_choices(get_session(), g.user), req=req, preview=preview, issues=issues, kinds=REPORT_KINDS,
-        today=utcnow().date().isoformat(), formats=reports.FORMATS,
+        today=clock.today().isoformat(), formats=reports.FORMATS,
     )
 
 
@@ -193,7 +193,7 @@ def manage() -> str | Response | tuple[str, int]:
     require_admin(g.user)
     session = get_session()
     registry = reports.registry_for(current_app, session)
-    today = utcnow().date()
+    today = clock.today()
     if request.method == "GET":
         text = ""
         base = request.args.get("from")
