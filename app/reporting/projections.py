@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from app import clock
 from app.registry.schema import ColumnNode, Indicator, ReportSpec
 from app.registry.vocabulary import AREA_LEVELS
 from app.reporting import evaluate
@@ -65,15 +66,15 @@ def _furniture(spec: ReportSpec, ctx: RunContext, sheets: list[Sheet], snap_vers
     else:
         period_line = f"截至{_chinese_date(ctx.on)}"
     footer = [
-        (name, _chinese_date(ctx.generated_at.date()) if name == "报出日期" else "") for name in spec.footer
+        (name, _chinese_date(clock.local(ctx.generated_at).date()) if name == "报出日期" else "") for name in spec.footer
     ]
     meta = {
         "报表": spec.ref,
-        "报表名称": spec.title,
+        "报表名称": render_title(spec, ctx),  # placeholders filled, in every output format
         "参考日期": ctx.on.isoformat(),
         "报告期": f"{ctx.period[0].isoformat()}..{ctx.period[1].isoformat()}" if ctx.period else "",
         "区划": f"{ctx.area_code} {ctx.area_name}",
-        "生成时间": ctx.generated_at.isoformat(timespec="seconds"),
+        "生成时间": clock.display(ctx.generated_at),  # local time of YBT_TIMEZONE, readable
         "数据版本": str(snap_version),
         "生成人": ctx.generated_by,
     }

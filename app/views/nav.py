@@ -8,8 +8,11 @@ compact 菜单 (a ``<details>`` element: no script) on a phone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Flask, g, request, url_for
+
+from app import clock
 
 ALL = ("village_cadre", "township_staff", "department", "admin")
 WRITERS = ("village_cadre", "township_staff", "admin")
@@ -69,5 +72,16 @@ def nav_links() -> list[NavLink]:
     return links
 
 
+def localtime(moment: datetime | str | None) -> str:
+    """Jinja filter: a stored timestamp (UTC, a datetime or an ISO string) as local, readable time."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    return clock.display(moment)
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"nav_links": nav_links})
+    app.add_template_filter(localtime, "localtime")

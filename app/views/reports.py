@@ -180,7 +180,9 @@ def download_log() -> str:
     users = {u.id: u for u in session.execute(select(User).where(User.id.in_(user_ids))).scalars()} if user_ids else {}
     codes = {e.area_code for e in entries}
     areas = {a.code: a.name for a in session.execute(select(Area).where(Area.code.in_(codes))).scalars()} if codes else {}
-    return render_template("reports/downloads.html", entries=entries, users=users, areas=areas)
+    registry = reports.registry_for(current_app, session)
+    titles = {f"{spec.id}@{spec.version}": spec.plain_title for versions in registry.reports.values() for spec in versions.values()}
+    return render_template("reports/downloads.html", entries=entries, users=users, areas=areas, titles=titles)
 
 
 # ---------------------------------------------------------------------------------- admin

@@ -96,6 +96,8 @@ def _history(session: Session, entity: str, entity_id: int, model: Any, tag_rows
     for r in rows:
         r["source_label"] = SOURCES.get(r["source"], r["source"])
         r["action_label"] = {"create": "新增", "update": "修改", "end": "结束"}.get(r["action"], r["action"])
+        if "seed" in r["changes"]:  # the seed's creation marker ({"seed": [null, true]}): no field changed
+            r["action_label"], r["lines"] = "初始登记", [line for line in r["lines"] if line[0] != "seed"]
     return rows
 
 
