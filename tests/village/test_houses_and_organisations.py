@@ -88,6 +88,7 @@ def test_register_a_house_with_its_household_and_field_messages(app: Flask, hand
         hand.households["H2"], 90.5, "B", "3", "1", date(2025, 3, 1))
     shown = text(c.get(ok.headers["Location"]))
     assert "JC002" in shown and "砖木结构" in shown and "B级" in shown and "新增" in shown
+    assert '<th>居住户</th><td class="old">（空）</td><td class="arrow">→</td><td class="new">JC002</td>' in shown
     assert "甲村2组5号" in text(c.get(f"/village/household/{hand.households['H2']}"))  # under the household's 住房
     # a household of another village cannot live in a house of this one (a township user may read both)
     town = login("town_1")

@@ -139,8 +139,19 @@ def house_show(house_id: int) -> str:
     context = _area_context(house.area_code)
     return render_template(
         "village/house.html", house=house, household=household, house_rows=_display_rows(_house_form(house))[:-1],
-        history=_history(session, "house", house_id, House), **context,
+        history=_with_numbers(_history(session, "house", house_id, House)), **context,
     )
+
+
+def _with_numbers(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """History lines of the 居住户 show its 户号, not the internal id."""
+    label = House.__table__.columns["household_id"].info["label"]
+    ids = {int(v) for r in rows for lab, *values in r["lines"] if lab == label for v in values if v.isdigit()}
+    numbers = households.numbers_of(_session(), ids)
+    for r in rows:
+        r["lines"] = [(lab, *[numbers.get(int(v), v) if lab == label and v.isdigit() else v for v in values])
+                      for lab, *values in r["lines"]]
+    return rows
 
 
 @bp.route("/house/<int:house_id>/edit", methods=["GET", "POST"])
