@@ -1,0 +1,90 @@
+"""Trustworthy numbers on the command line: ``ybt report explain``, ``ybt report reconcile`` and
+``ybt rules run``. The report subcommands attach to the existing ``report`` group."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.cli.common import fail_on_issues
+from app.cli.reports import report_group
+from app.db import get_db
+from app.services import lineage, reports
+
+_AS_OF = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _request(report: str, area_code: str | None, as_of: datetime | None, period: str | None) -> reports.RunRequest:
+    report_id, _, version = report.partition("@")
+    return reports.RunRequest(report_id, int(version) if version.isdigit() else None, area_code,
+                              as_of.date() if as_of else None, period)
+
+
+def _dump(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@report_group.command("explain")
+@click.argument("report")
+@click.option("--area", "area_code", default=None, help="区划代码（默认全县）：村、乡镇（小计行）或县（合计行）")
+@click.option("--as-of", "as_of", type=_AS_OF, default=None, help="参考日期 YYYY-MM-DD（默认今天）")
+@click.option("--period", default=None, help="报告期（变动从此期间找），默认参考日所在月的1日至参考日")
+@click.option("--column", type=int, required=True, help="栏次（叶子列的编号 1、2、3 …）")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain_command(report: str, area_code: str | None, as_of: datetime | None, period: str | None, column: int,
+                    fmt: str) -> None:
+    """Explain one cell of REPORT: its value, the records it counts and the period's changes."""
+    db = get_db()
+    with fail_on_issues(), db.session() as session:
+        registry = reports.registry_for(current_app, session)
+        result = lineage.explain(db, session, registry, None, _request(report, area_code, as_of, period), column)
+    if fmt == "json":
+        _dump(result.as_dict())
+        return
+    data = result.as_dict()
+    click.echo(f"{result.report} {result.area_code} {result.area_name} 第{column}栏 {result.column_label}"
+               f"（{result.indicator.name}，{result.indicator.unit}）= {data['value']}")
+    click.echo(f"口径：{result.indicator.definition}")
+    click.echo(f"参考日 {data['as_of']}，变动期间 {data['period'][0]} 至 {data['period'][1]}")
+    click.echo(f"计入的记录（{len(result.records)}）：")
+    for r in result.records:
+        click.echo(f"  {r['entity']}#{r['id']} {r.get('name') or ''} {r.get('id_number') or ''} {r['area_code']} 值 {r['value']}")
+    click.echo(f"期间内的变动（{len(result.changes)}）：")
+    for c in result.changes:
+        click.echo(f"  {c['effective_date']} {c['action_label']} {c['entity']}#{c['entity_id']} "
+                   f"{c['who']}（{c['source_label']}，{c['when']}） {json.dumps(c['fields'], ensure_ascii=False, default=str)}")
+
+
+@click.group("rules", cls=AppGroup)
+def rules_group() -> None:
+    """Validation rules over indicators (forms_registry/rules/)."""
+
+
+@rules_group.command("run")
+@click.option("--area", "area_code", default=None, help="区划代码（默认全县）")
+@click.option("--as-of", "as_of", type=_AS_OF, default=None, help="参考日期 YYYY-MM-DD（默认今天）")
+@click.option("--rule", "only", multiple=True, help="只运行这些规则（可重复）")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules_run_command(area_code: str | None, as_of: datetime | None, only: tuple[str, ...], fmt: str) -> None:
+    """Run the validation rules for every village of an area; exit 0 even when rules are violated."""
+    from app.services import validation
+
+    db = get_db()
+    with fail_on_issues(), db.session() as session:
+        registry = reports.registry_for(current_app, session)
+        rules = validation.rules_for(current_app, registry)
+        run = validation.run_rules(db, session, registry, rules, None, area_code, as_of.date() if as_of else None,
+                                   list(only) or None)
+    if fmt == "json":
+        _dump(run.as_dict()["violations"])
+        return
+    click.echo(f"{run.area_code} {run.area_name}，参考日 {run.on.isoformat()}：{len(run.rules)} 条规则，"
+               f"{len(run.villages)} 个村，{len(run.violations)} 处不通过")
+    for v in run.violations:
+        flag = "（阻止提交）" if v.rule.blocking else ""
+        click.echo(f"  [{v.rule.code}] {v.area_code} {v.area_name}：{v.message}{flag}")
