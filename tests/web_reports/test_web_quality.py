@@ -1,0 +1,79 @@
+"""Quality pages on the hand-made county: the preview's clickable cells, the lineage JSON a click
+fetches (scope and masking), the rule results page and its drill-down."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from flask import Flask
+from flask.testing import FlaskClient
+from hand_data import V1, V3, HandCounty
+from web_report_helpers import REF
+
+from app.registry.rules import parse_rules
+from app.services import reports
+
+URL = "/quality/explain/mca_needy_by_village?version=1"
+
+
+def test_preview_cells_carry_area_and_column(login: Callable[[str], FlaskClient]) -> None:
+    client = login("mca")
+    page = client.get(f"/reports/mca_needy_by_village?area=339901000000&as_of={REF}&preview=1").get_data(as_text=True)
+    assert 'data-explain-url="/quality/explain/mca_needy_by_village?version=1"' in page
+    assert f'<tr class="row-data" data-area="{V3}">' in page
+    assert re.search(rf'data-area="{V3}"><td>丙村</td><td class="num explainable" data-col="1"', page)
+    assert "js/lineage.js" in page
+    roster = client.get(f"/reports/mca_dibao_roster?area=339901000000&as_of={REF}&preview=1").get_data(as_text=True)
+    assert "data-explain-url" not in roster and "explainable" not in roster
+
+
+def test_explain_json_for_a_click(login: Callable[[str], FlaskClient], hand: HandCounty) -> None:
+    client = login("mca")
+    data = client.get(f"{URL}&area={V3}&column=2&as_of={REF}", headers={"Accept": "application/json"}).get_json()
+    assert data["value"] == 2 and data["records_total"] == 2
+    assert sorted(r["name"] for r in data["records"]) == ["丙一", "丙三"]
+    assert all(r["id_number"][4:14] == "*" * 10 for r in data["records"])
+    assert {r["link"] for r in data["records"]} == {f"/village/person/{hand.persons['p13']}",
+                                                    f"/village/person/{hand.persons['p15']}"}
+    assert [c["effective_date"] for c in data["changes"]] == ["2025-06-10", "2025-06-15"]
+
+
+def test_explain_respects_scope_and_department(login: Callable[[str], FlaskClient]) -> None:
+    cadre = login("cadre_1")  # 甲村 cadre asking about 丙村
+    refused = cadre.get(f"{URL}&area={V3}&column=1&as_of={REF}", headers={"Accept": "application/json"})
+    assert refused.status_code == 403
+    nhc = login("nhc")  # another department's report
+    assert nhc.get(f"{URL}&area={V1}&column=1&as_of={REF}", headers={"Accept": "application/json"}).status_code == 403
+    mca = login("mca")
+    bad = mca.get(f"{URL}&area={V1}&column=abc", headers={"Accept": "application/json"})
+    assert bad.status_code == 422 and "栏次“abc”应为正整数" in bad.get_data(as_text=True)
+
+
+def test_rules_page_and_drill_down(app: Flask, login: Callable[[str], FlaskClient], hand: HandCounty,
+                                   tmp_path: Path) -> None:
+    client = login("mca")
+    with app.app_context():
+        from app.db import get_db
+
+        with get_db(app).session() as session:
+            registry = reports.registry_for(app, session)
+        rules, issues = parse_rules(yaml.safe_load(
+            "- {code: R_DIBAO_MAX, name: 低保人数不超过2, department: mca, left: P_DIBAO, op: '<=', right: 2}"),
+            "t.yaml", registry.indicators)
+        assert not issues
+        app.extensions["ybt.rules"] = (registry, rules)
+    page = client.get(f"/quality/rules?area=339901000000&as_of={REF}").get_data(as_text=True)
+    assert '<strong class="rule-violation-count">1</strong>' in page
+    assert "青石镇 甲村" in page
+    detail = client.get(f"/quality/rules/R_DIBAO_MAX/{V1}?as_of={REF}")
+    assert detail.status_code == 200
+    body = detail.get_data(as_text=True)
+    assert "低保人数（参考日 2025-06-30）= 3" in body
+    for name in ("甲一", "甲二", "甲三"):
+        assert name in body
+    assert "甲七" not in body  # H3's 低保 ended 2025-06-20
+    bad = client.get("/quality/rules?as_of=2025-13-01")
+    assert bad.status_code == 422 and "日期“2025-13-01”无法识别" in bad.get_data(as_text=True)
