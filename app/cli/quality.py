@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -88,3 +89,51 @@ def rules_run_command(area_code: str | None, as_of: datetime | None, only: tuple
     for v in run.violations:
         flag = "（阻止提交）" if v.rule.blocking else ""
         click.echo(f"  [{v.rule.code}] {v.area_code} {v.area_name}：{v.message}{flag}")
+
+
+@report_group.command("reconcile")
+@click.argument("report")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--area", "area_code", default=None, help="区划代码（默认全县）")
+@click.option("--as-of", "as_of", type=_AS_OF, default=None, help="参考日期 YYYY-MM-DD（默认今天）")
+@click.option("--period", default=None, help="报告期：2025-06、2025Q2 …")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="差异表 .xlsx（可选）")
+def reconcile_command(report: str, file: Path, area_code: str | None, as_of: datetime | None, period: str | None,
+                      fmt: str, out: Path | None) -> None:
+    """Compare a hand-made FILE (the department's own Excel form) with the generated REPORT."""
+    from app.services import reconcile
+
+    db = get_db()
+    with fail_on_issues(), db.session() as session:
+        registry = reports.registry_for(current_app, session)
+        request = _request(report, area_code, as_of, period)
+        spec = registry.get(request.report_id, request.version)
+        generated = reports.build_report(db, session, registry, None, request)
+        on = generated.meta["参考日期"]
+
+        def link(code: str, column: int) -> str:
+            return f"ybt report explain {spec.ref} --area {code} --as-of {on} --column {column}"
+
+        result = reconcile.reconcile(generated, file.read_bytes(), file.name, link)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(reconcile.differences_xlsx(result))
+    if fmt == "json":
+        _dump(result.as_dict())
+        return
+    click.echo(f"{result.report} {result.area} 参考日 {result.as_of}：对齐 {result.rows_matched} 行、"
+               f"{len(result.columns_matched)} 栏，差异 {len(result.differences)} 处")
+    for note in result.notes:
+        click.echo(f"  （{note}）")
+    for d in result.differences:
+        click.echo(f"  {d.row} 第{d.column}栏 {d.column_label}：手工 {_blank(d.hand)}，系统 {_blank(d.generated)}"
+                   f"（{reconcile.STATUS[d.status]}）")
+    if out is not None:
+        click.echo(f"差异表 → {out}")
+
+
+def _blank(value: Any) -> str:
+    if value is None:
+        return "—"
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
