@@ -4,10 +4,11 @@ freshness, and reconciliation of a hand-made report with the generated one."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request, send_file, url_for
 from werkzeug.wrappers import Response
 
 from app import clock
@@ -115,3 +116,52 @@ def rule_detail(rule_code: str, village: str) -> str:
                           "total": len(records), "value": sum(r["value"] for r in records)})
     return render_template("quality/rule_detail.html", rule=rule, area=area, on=on, run=run, parts=parts,
                            description=rule.describe(registry.indicators))
+
+
+# ---------------------------------------------------------------------------------- reconciliation
+
+
+@bp.route("/reconcile/<report_id>", methods=["GET", "POST"])
+@login_required
+def reconcile_page(report_id: str) -> Response | str | tuple[str, int]:
+    """Upload a hand-made report → differences with the generated one (page or xlsx)."""
+    from app.services import reconcile
+
+    session = get_session()
+    registry = reports.registry_for(current_app, session)
+    spec = registry.get(report_id)
+    reports.require_run(g.user, spec)
+    issues: list[Issue] = []
+    result = None
+    area = request.values.get("area", "").strip()
+    as_of = request.values.get("as_of", "").strip() or clock.today().isoformat()
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise ValidationFailed(Issue("no-file", "请选择要核对的手工报表文件（.xlsx、.xls 或 .csv）", {"field": "file"}))
+            data = upload.read(reconcile.MAX_BYTES + 1)
+            try:
+                on = date.fromisoformat(as_of)
+            except ValueError:
+                raise ValidationFailed(Issue("bad-date", f"日期“{as_of}”无法识别", {"field": "as_of"},
+                                             hint="请按 YYYY-MM-DD 填写，例如 2025-06-30")) from None
+            req = reports.RunRequest(report_id, None, area or None, on)
+            generated = reports.build_report(get_db(), session, registry, g.user, req)
+            ref_date = generated.meta["参考日期"]
+
+            def link(code: str, column: int) -> str:
+                return (url_for("reports.show", report_id=report_id, area=code, as_of=ref_date, preview=1)
+                        + f"#explain-{code}-{column}")
+
+            result = reconcile.reconcile(generated, data, upload.filename, link)
+        except IssueError as exc:
+            issues = exc.issues
+        if result is not None and request.form.get("format") == "xlsx":
+            response = send_file(io.BytesIO(reconcile.differences_xlsx(result)), as_attachment=True,
+                                 download_name=f"{report_id}_差异_{result.as_of}.xlsx",
+                                 mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            return response
+    return render_template("quality/reconcile.html", spec=spec, result=result, issues=issues, area=area, as_of=as_of,
+                           areas=reports.area_choices(session, g.user),
+                           status=reconcile.STATUS), (422 if issues else 200)

@@ -77,3 +77,33 @@ def test_rules_page_and_drill_down(app: Flask, login: Callable[[str], FlaskClien
     assert "甲七" not in body  # H3's 低保 ended 2025-06-20
     bad = client.get("/quality/rules?as_of=2025-13-01")
     assert bad.status_code == 422 and "日期“2025-13-01”无法识别" in bad.get_data(as_text=True)
+
+
+def test_reconcile_upload_page_and_xlsx(login: Callable[[str], FlaskClient], tmp_path: Path) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    client = login("mca")
+    generated = client.get(f"/reports/mca_needy_by_village/download?area=339901000000&as_of={REF}&format=xlsx").data
+    wb = load_workbook(io.BytesIO(generated))
+    ws = wb.active
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "丙村")
+    ws.cell(row, 2).value = 5  # 户数: generated 2
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    form = {"area": "339901000000", "as_of": REF, "format": "html"}
+    page = client.post("/quality/reconcile/mca_needy_by_village", content_type="multipart/form-data",
+                       data={**form, "file": (io.BytesIO(buffer.getvalue()), "手工.xlsx")})
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200, body
+    assert '<strong class="diff-count">1</strong>' in body
+    assert f"preview=1#explain-{V3}-1" in body.replace("&amp;", "&")
+    xlsx = client.post("/quality/reconcile/mca_needy_by_village", content_type="multipart/form-data",
+                       data={**form, "format": "xlsx", "file": (io.BytesIO(buffer.getvalue()), "手工.xlsx")})
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert [r[:6] for r in sheet.iter_rows(min_row=4, values_only=True)] == [("丙村", V3, 1, "户数", 5, 2)]
+    missing = client.post("/quality/reconcile/mca_needy_by_village", content_type="multipart/form-data", data=form)
+    assert missing.status_code == 422 and "请选择要核对的手工报表文件" in missing.get_data(as_text=True)
+    nhc = login("nhc")
+    assert nhc.get("/quality/reconcile/mca_needy_by_village").status_code == 403

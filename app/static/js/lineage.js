@@ -83,6 +83,13 @@
       .catch(function () { panel.textContent = "查询失败，请稍后再试"; });
   }
 
+  // a link from the reconciliation page opens one cell: #explain-<area code>-<栏次>
+  var wanted = /^#explain-(\w+)-(\d+)$/.exec(window.location.hash);
+  if (wanted) {
+    var target = section.querySelector('tr[data-area="' + wanted[1] + '"] td[data-col="' + wanted[2] + '"]');
+    if (target) { target.focus(); explain(target); }
+  }
+
   section.addEventListener("click", function (event) {
     var cell = event.target.closest("td.explainable");
     if (cell) { explain(cell); }
