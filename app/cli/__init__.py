@@ -22,6 +22,7 @@ COMMANDS: tuple[click.Command, ...] = (
     reports.registry_group,
     import_group, flowback_group,
     quality.rules_group,
+    quality.completeness_command,
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.cli.common import fail_on_issues
 from app.cli.reports import report_group
@@ -137,3 +137,38 @@ def _blank(value: Any) -> str:
     if value is None:
         return "—"
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+@click.command("completeness")
+@with_appcontext
+@click.option("--area", "area_code", default=None, help="区划代码（默认全县）")
+@click.option("--as-of", "as_of", type=_AS_OF, default=None, help="参考日期 YYYY-MM-DD（默认今天）")
+@click.option("--months", type=int, default=12, show_default=True, help="超过多少个月未更新算作过期")
+@click.option("--period", default=None, help="检查有无修改的期间（默认参考日所在月）")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "xlsx"]), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="xlsx 输出文件")
+def completeness_command(area_code: str | None, as_of: datetime | None, months: int, period: str | None, fmt: str,
+                         out: Path | None) -> None:
+    """Completeness and freshness of the base data per village, with township roll-up."""
+    from app.services import completeness
+
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx 需要 --out 文件名")
+    db = get_db()
+    with fail_on_issues(), db.session() as session:
+        result = completeness.completeness(db, session, None, area_code, as_of.date() if as_of else None, months, period)
+    if fmt == "xlsx":
+        assert out is not None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(completeness.completeness_xlsx(result))
+        click.echo(f"已导出 {len(result.villages)} 个村的完整性与时效 → {out}")
+        return
+    if fmt == "json":
+        _dump(result.as_dict())
+        return
+    click.echo(f"{result.area_code} {result.area_name} 截至 {result.on.isoformat()}（期间 {result.period[0]} 至 {result.period[1]}）")
+    for q in [result.total, *result.townships, *result.villages]:
+        share = "—" if q.required_share is None else f"{q.required_share:.1%}"
+        rec = "—" if q.recommended_share is None else f"{q.recommended_share:.1%}"
+        click.echo(f"  {q.code} {q.name}：在世 {q.persons} 人，必填 {share}，建议 {rec}，"
+                   f"{result.months}个月未更新 {q.stale} 人，期间内无修改的村 {q.villages_without_edit}/{q.villages}")
