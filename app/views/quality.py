@@ -16,7 +16,7 @@ from app.db import get_db, get_session
 from app.issues import Issue, IssueError, NotFound, ValidationFailed
 from app.models import Area
 from app.reporting.frames import CACHE, data_version
-from app.services import lineage, reports, validation
+from app.services import charts, lineage, reports, validation
 from app.services.scope import require_read
 from app.views.auth import login_required
 
@@ -81,6 +81,7 @@ def rules_page() -> str | tuple[str, int]:
     except IssueError as exc:
         issues = exc.issues
     return render_template("quality/rules.html", run=run, issues=issues, on=on,
+                           chart=charts.rules_chart(run) if run else None,
                            areas=reports.area_choices(session, g.user), indicators=registry.indicators,
                            area=request.args.get("area", "")), (200 if not issues else 422)
 
@@ -165,3 +166,42 @@ def reconcile_page(report_id: str) -> Response | str | tuple[str, int]:
     return render_template("quality/reconcile.html", spec=spec, result=result, issues=issues, area=area, as_of=as_of,
                            areas=reports.area_choices(session, g.user),
                            status=reconcile.STATUS), (422 if issues else 200)
+
+
+# ---------------------------------------------------------------------------------- completeness, charts
+
+
+@bp.get("/completeness")
+@login_required
+def completeness_page() -> Response | str | tuple[str, int]:
+    from app.services import completeness
+
+    session = get_session()
+    issues: list[Issue] = []
+    result = None
+    on = clock.today()
+    months_text = request.args.get("months", "12").strip() or "12"
+    try:
+        on = _date_arg() or on
+        if not months_text.isdigit():
+            raise ValidationFailed(Issue("bad-months", f"月数“{months_text}”应为正整数", {"field": "months"}))
+        result = completeness.completeness(get_db(), session, g.user, request.args.get("area", "").strip() or None, on,
+                                           int(months_text))
+    except IssueError as exc:
+        issues = exc.issues
+    if result is not None and request.args.get("format") == "xlsx":
+        return send_file(io.BytesIO(completeness.completeness_xlsx(result)), as_attachment=True,
+                         download_name=f"完整性与时效_{result.area_code}_{result.on.isoformat()}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return render_template("quality/completeness.html", result=result, issues=issues, on=on,
+                           months=months_text, area=request.args.get("area", ""),
+                           areas=reports.area_choices(session, g.user),
+                           chart=charts.completeness_chart(result) if result else None), (422 if issues else 200)
+
+
+@bp.get("/charts/department")
+@login_required
+def department_charts() -> Response:
+    """The landing page's charts: the department's tags over 24 months and its collection tasks."""
+    session = get_session()
+    return jsonify({"tags": charts.tag_trend(session, g.user), "tasks": charts.task_progress(session, g.user)})

@@ -107,3 +107,36 @@ def test_reconcile_upload_page_and_xlsx(login: Callable[[str], FlaskClient], tmp
     assert missing.status_code == 422 and "请选择要核对的手工报表文件" in missing.get_data(as_text=True)
     nhc = login("nhc")
     assert nhc.get("/quality/reconcile/mca_needy_by_village").status_code == 403
+
+
+def test_department_chart_data_from_history(login: Callable[[str], FlaskClient], hand: HandCounty) -> None:
+    from datetime import date
+
+    from app.db import get_db
+    from app.services import charts
+
+    client = login("mca")
+    landing = client.get("/").get_data(as_text=True)
+    assert 'data-chart-src="/quality/charts/department"' in landing and "vendor/echarts/echarts.min.js" in landing
+    with get_db(client.application).session() as session:
+        # 低保 households at month ends: H3 from 2024-01-01, H1 from 02-01, H6 from 03-01
+        spec = charts.tag_trend(session, hand.mca, date(2024, 3, 31), months=3)
+        assert spec["categories"] == ["2024-01", "2024-02", "2024-03"]
+        assert spec["series"] == [{"name": "低保", "data": [1, 2, 3]}, {"name": "留守儿童", "data": [1, 1, 1]},
+                                  {"name": "特困", "data": [2, 2, 2]}]
+        # June 2025: H3 ended 06-20, H7 began 06-15 → still 3 at the end of June; a cadre sees only 甲村
+        june = charts.tag_trend(session, hand.cadre_1, date(2025, 6, 30), months=2)
+        assert {s["name"]: s["data"] for s in june["series"]}["低保"] == [2, 1]
+    data = client.get("/quality/charts/department").get_json()
+    assert len(data["tags"]["categories"]) == 24 and data["tasks"]["categories"] == []
+
+
+def test_completeness_page_and_xlsx(login: Callable[[str], FlaskClient]) -> None:
+    client = login("mca")
+    page = client.get(f"/quality/completeness?area=339901000000&as_of={REF}").get_data(as_text=True)
+    assert "<td>乙村</td><td class=\"num\">8</td><td class=\"num\">66.7%</td><td class=\"num\">25.0%</td>" in page
+    assert 'id="completeness-data"' in page
+    xlsx = client.get(f"/quality/completeness?area=339901000000&as_of={REF}&format=xlsx")
+    assert xlsx.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    bad = client.get("/quality/completeness?months=abc")
+    assert bad.status_code == 422 and "月数“abc”应为正整数" in bad.get_data(as_text=True)
