@@ -31,10 +31,15 @@
     return wrap;
   }
 
+  function shown(v) {
+    if (v === null || v === undefined || v === "") { return "空"; }
+    return typeof v === "object" ? JSON.stringify(v) : String(v);
+  }
+
   function fields(changes) {
     return Object.keys(changes || {}).map(function (k) {
       var v = changes[k];
-      return Array.isArray(v) ? k + "：" + (v[0] === null ? "空" : v[0]) + " → " + (v[1] === null ? "空" : v[1]) : k;
+      return Array.isArray(v) ? k + "：" + shown(v[0]) + " → " + shown(v[1]) : k;
     }).join("；");
   }
 
@@ -50,9 +55,12 @@
       panel.appendChild(el("p", { "class": "note" }, "只显示前 " + data.records.length + " 条；命令行 ybt report explain 列出全部。"));
     }
     panel.appendChild(el("h4", {}, "报告期内的变动（" + data.period[0] + " 至 " + data.period[1] + "，" + data.changes.length + " 条）"));
+    var names = {};
+    data.records.forEach(function (r) { names[r.entity + ":" + r.id] = r.name; });
     if (data.changes.length) {
       panel.appendChild(table(["生效日期", "操作", "记录", "修改人", "来源", "时间", "内容"], data.changes.map(function (c) {
-        var label = (c.record ? c.record.entity + " #" + c.record.id : c.entity + " #" + c.entity_id) + (c.entity === "tag" ? "（标签）" : "");
+        var owner = c.record ? names[c.record.entity + ":" + c.record.id] || (c.record.entity === "person" ? "人员 #" : "户 #") + c.record.id : c.entity + " #" + c.entity_id;
+        var label = owner + (c.entity === "tag" ? " 的标签" : "");
         return [c.effective_date, c.action_label, c.link ? { href: c.link, text: label } : label, c.who, c.source_label, c.when, fields(c.fields)];
       })));
     } else {
