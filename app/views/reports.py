@@ -117,6 +117,8 @@ def show(report_id: str) -> str | tuple[str, int]:
         spec = registry.get(report_id, req.version)
         if request.args.get("preview"):
             preview = _preview(reports.build_report(get_db(), session, registry, g.user, req))
+            if spec.kind == "area_summary":  # a click on a number explains it (views/quality.py)
+                preview["explain_url"] = url_for("quality.explain", report_id=spec.id, version=spec.version)
     except IssueError as exc:
         issues, status = _labelled(exc.issues), exc.status
     return _show_page(registry, spec, req, preview, issues), status
