@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup
 
 from app.cli import areas, db, export, quality, reports, seed, users
 from app.cli.imports import flowback_group, import_group
+from app.cli.indicators import indicator_group
 
 COMMANDS: tuple[click.Command, ...] = (
     db.db_group,
@@ -23,6 +24,7 @@ COMMANDS: tuple[click.Command, ...] = (
     import_group, flowback_group,
     quality.rules_group,
     quality.completeness_command,
+    indicator_group,
 )
 
 

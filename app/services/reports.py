@@ -69,12 +69,15 @@ def parse_period(text: str) -> tuple[date, date]:
 
 def registry_for(app: Flask, session: Session) -> Registry:
     """The file registry plus every version published in the browser (cached by the newest id)."""
-    newest = session.execute(select(func.coalesce(func.max(ReportDefinition.id), 0))).scalar_one()
+    from app.services import indicators
+
+    newest = (session.execute(select(func.coalesce(func.max(ReportDefinition.id), 0))).scalar_one(), *indicators.stamp(session))
     cached = app.extensions.get("ybt.registry")
     if cached is None or cached[0] != newest:
         published = [(f"已发布 {d.report_id}@{d.version}", d.source)
                      for d in session.execute(select(ReportDefinition).order_by(ReportDefinition.id)).scalars()]
-        cached = (newest, load_registry(app.extensions["ybt.registry_dir"], published=published))
+        cached = (newest, load_registry(app.extensions["ybt.registry_dir"], published=published,
+                                        published_indicators=indicators.published_rows(session)))
         app.extensions["ybt.registry"] = cached
     return cached[1]
 
@@ -95,6 +98,7 @@ def require_run(actor: User, spec: ReportSpec) -> None:
 def validate_projection(text: str, registry: Registry, source: str = "上传的文件") -> tuple[ReportSpec | None, list[Issue]]:
     ctx = seed_context()
     ctx.indicators = registry.indicators
+    ctx.retired_indicators = set(registry.retired)  # a new report version may not use a retired indicator
     return parse_report(text, source, ctx)
 
 

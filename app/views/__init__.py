@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from app.views import api, auth, csrf, errors, home, nav, reports, tasks, village, workbook
+from app.views import api, auth, csrf, designer, errors, home, nav, reports, tasks, village, workbook
 from app.views import imports as imports_views
+from app.views import indicators as indicators_views
 from app.views import quality as quality_views
 from app.views.params import BoundedIntConverter
 
 BLUEPRINTS: tuple[Blueprint, ...] = (auth.bp, home.bp, api.bp, reports.bp, village.bp, tasks.bp, workbook.bp)
 BLUEPRINTS += (imports_views.bp,)
 BLUEPRINTS += (quality_views.bp,)
+BLUEPRINTS += (indicators_views.bp, designer.bp)
 
 
 def init_app(app: Flask) -> None:
