@@ -67,6 +67,7 @@ class ColumnNode:
     indicator: str | None = None
     field: str | None = None
     key: str = ""
+    pending: str = ""  # a draft's unmatched column: the name of the indicator still to be created (需新建指标)
 
     def leaves(self) -> list[ColumnNode]:
         return [self] if not self.children else [leaf for c in self.children for leaf in c.leaves()]

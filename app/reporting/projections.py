@@ -151,6 +151,7 @@ def area_summary(
         header.append(HeaderCell("区划代码", key="code"))
     columns = label_cols + [
         Column(leaf.key, leaf.label, _kind(indicators[leaf.indicator]), indicators[leaf.indicator].decimals)
+        if leaf.indicator else Column(leaf.key, leaf.label, "integer")  # a draft's unmatched column: left blank
         for leaf in leaves
     ]
     header += _header(spec.columns)
@@ -158,7 +159,7 @@ def area_summary(
     def row_of(name: str, code: str, vals: dict[str, float], kind: str) -> Row:
         data: dict[str, Any] = {"name": name, "code": code}
         for leaf in leaves:
-            data[leaf.key] = vals.get(leaf.indicator, 0)
+            data[leaf.key] = vals.get(leaf.indicator, 0) if leaf.indicator else None
         return Row(data, kind)  # type: ignore[arg-type]
 
     rows: list[Row] = []
