@@ -21,7 +21,7 @@ COMMANDS: tuple[click.Command, ...] = (
     reports.report_group,
     reports.registry_group,
     import_group, flowback_group,
-    catalogue.draft_command,  # registers `ybt report draft` (issue 11)
+    catalogue.burden_command,  # its module also adds `ybt report draft` and `ybt report catalogue`
 )
 
 

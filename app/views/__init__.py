@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from app.views import api, auth, csrf, errors, home, reports, tasks, village, workbook
+from app.views import api, auth, catalogue, csrf, errors, home, reports, tasks, village, workbook
 from app.views import imports as imports_views
 
 BLUEPRINTS: tuple[Blueprint, ...] = (auth.bp, home.bp, api.bp, reports.bp, village.bp, tasks.bp, workbook.bp)
 BLUEPRINTS += (imports_views.bp,)
+BLUEPRINTS += (catalogue.bp,)  # 报表目录, 减负监测, reverse mapping (issue 11)
 
 
 def init_app(app: Flask) -> None:
