@@ -244,7 +244,8 @@ def manage() -> str | Response | tuple[str, int]:
         preview = _preview(reports.build_from_spec(get_db(), session, registry, g.user, spec, req))
     except IssueError as exc:
         issues = [*issues, *_labelled(exc.issues)]
-    return _manage_page(text, issues, spec, preview, req, today, admission=sheet)
+    refused = any(i.severity == "error" for i in sheet.issues)  # e.g. no 有效期至: cannot be admitted
+    return _manage_page(text, issues, spec, preview, req, today, admission=sheet), 422 if refused else 200
 
 
 def _manage_page(text: str, issues: list[Issue], spec: ReportSpec | None, preview: dict[str, Any] | None,
