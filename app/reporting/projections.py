@@ -229,8 +229,8 @@ def area_summary(
                 data[leaf.key] = _compared(leaf.compare, vals.get(leaf.indicator or "", 0),
                                            vals.get(f"{leaf.indicator}@{_base(leaf.compare)}", 0),
                                            indicators[leaf.indicator or ""].decimals)
-            else:
-                data[leaf.key] = vals.get(leaf.indicator, 0)
+            else:  # a draft's unmatched column has no indicator: left blank
+                data[leaf.key] = vals.get(leaf.indicator, 0) if leaf.indicator else None
         return Row(data, kind)  # type: ignore[arg-type]
 
     rows: list[Row] = []
@@ -276,7 +276,9 @@ def _leaf_column(leaf: ColumnNode, indicators: dict[str, Indicator]) -> Column:
         return Column(leaf.key, leaf.label, "text")
     if leaf.derived is not None:
         return Column(leaf.key, leaf.label, "decimal" if leaf.derived.decimals else "integer", leaf.derived.decimals)
-    indicator = indicators[leaf.indicator or ""]
+    if not leaf.indicator:  # a draft's unmatched column (需新建指标): left blank
+        return Column(leaf.key, leaf.label, "integer")
+    indicator = indicators[leaf.indicator]
     if leaf.compare and leaf.compare.endswith("_pct"):
         return Column(leaf.key, leaf.label, "decimal", 1)
     return Column(leaf.key, leaf.label, _kind(indicator), indicator.decimals)

@@ -109,6 +109,9 @@ def publish(session: Session, registry: Registry, actor: User, text: str, note: 
     errors = [i for i in issues if i.severity == "error"]
     if spec is None or errors:
         raise ValidationFailed(errors or [Issue("empty-file", "文件为空")])
+    if spec.valid_until is None:  # 报表准入: no open-ended statutory form enters the catalogue
+        raise ValidationFailed(Issue("no-valid-until", "准入要求填写有效期至：statutory 中缺少“有效期至”", {"path": "statutory.有效期至"},
+                                     hint="在 statutory 下加一行，例如  有效期至: 2027-12-31"))
     existing = registry.reports.get(spec.id, {})
     if spec.version in existing:
         raise ValidationFailed(Issue("version-exists", f"报表“{spec.id}”第{spec.version}版已存在，不能覆盖", {"path": "version"},

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from app.views import api, auth, csrf, designer, errors, home, nav, reports, tasks, village, workbook
+from app.views import (
+    api,
+    auth,
+    catalogue,
+    csrf,
+    designer,
+    errors,
+    home,
+    nav,
+    reports,
+    tasks,
+    village,
+    workbook,
+)
 from app.views import imports as imports_views
 from app.views import indicators as indicators_views
 from app.views import quality as quality_views
@@ -14,6 +27,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (auth.bp, home.bp, api.bp, reports.bp, villa
 BLUEPRINTS += (imports_views.bp,)
 BLUEPRINTS += (quality_views.bp,)
 BLUEPRINTS += (indicators_views.bp, designer.bp)
+BLUEPRINTS += (catalogue.bp,)  # 报表目录, 减负监测, reverse mapping (issue 11)
 
 
 def init_app(app: Flask) -> None:

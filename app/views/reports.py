@@ -21,6 +21,7 @@ from app.registry.loader import Registry
 from app.registry.schema import ReportSpec
 from app.registry.vocabulary import FREQUENCIES, REPORT_KINDS
 from app.reporting.table import Report
+from app.services import catalogue as catalogue_service
 from app.services import reports
 from app.services.codelists import labels
 from app.services.scope import require_admin
@@ -240,23 +241,27 @@ def manage() -> str | Response | tuple[str, int]:
     clash = _version_clash(registry, spec)
     if clash is not None:
         issues = [*issues, clash]
+    sheet = catalogue_service.admission(spec, registry)  # 报表准入: shown before anything goes live
+    issues = [*issues, *(i for i in sheet.issues if i.severity == "error")]
     preview = None
     try:
         preview = _preview(reports.build_from_spec(get_db(), session, registry, g.user, spec, req))
     except IssueError as exc:
         issues = [*issues, *_labelled(exc.issues)]
-    return _manage_page(text, issues, spec, preview, req, today)
+    refused = any(i.severity == "error" for i in sheet.issues)  # e.g. no 有效期至: cannot be admitted
+    return _manage_page(text, issues, spec, preview, req, today, admission=sheet), 422 if refused else 200
 
 
 def _manage_page(text: str, issues: list[Issue], spec: ReportSpec | None, preview: dict[str, Any] | None,
-                 req: reports.RunRequest, today: date) -> str:
+                 req: reports.RunRequest, today: date, draft: Any = None, admission: Any = None) -> str:
     session = get_session()
     published = list(session.execute(select(ReportDefinition).order_by(ReportDefinition.id.desc()).limit(50)).scalars())
     user_ids = {d.published_by for d in published if d.published_by is not None}
     users = {u.id: u for u in session.execute(select(User).where(User.id.in_(user_ids))).scalars()} if user_ids else {}
     return render_template("reports/manage.html", source=text, issues=issues, preview=preview, spec=spec,
                            can_publish=spec is not None and not _errors(issues), areas=reports.area_choices(session, g.user),
-                           req=req, today=today.isoformat(), published=published, users=users)
+                           req=req, today=today.isoformat(), published=published, users=users, draft=draft,
+                           admission=admission)
 
 
 def _read_upload(filename: str, raw: bytes) -> tuple[str | None, list[Issue]]:
