@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from sqlalchemy import select, update
 
 from app.db import get_db, get_session
-from app.issues import Issue, IssueError, ValidationFailed
+from app.issues import Issue, NotFound, ValidationFailed
 from app.models import ApiToken, ChangeLog, Household, Person, Tag
 from app.models.base import utcnow
 from app.services import api_tokens, audit, dashboard, reports
@@ -171,7 +171,7 @@ def run_report(report_id: str) -> Response:
     try:
         report = reports.build_report(get_db(), session, registry, g.user, req)
     except KeyError:
-        raise IssueError(Issue("not-found", f"报表“{report_id[:100]}”不存在")) from None
+        raise NotFound(Issue("not-found", f"报表“{report_id[:100]}”不存在")) from None
     g.api_records = sum(len(s.rows) for s in report.sheets)
     buffer = io.BytesIO()
     buffer.write(json.dumps(to_json(report), ensure_ascii=False).encode())
@@ -306,7 +306,7 @@ def codelist(name: str) -> Response:
     """
     lists = code_lists(get_session())
     if name not in lists:
-        raise IssueError(Issue("not-found", f"代码表“{name[:50]}”不存在", hint="可选：" + "、".join(sorted(lists))))
+        raise NotFound(Issue("not-found", f"代码表“{name[:50]}”不存在", hint="可选：" + "、".join(sorted(lists))))
     g.api_records = len(lists[name])
     return jsonify({"name": name, "codes": lists[name]})
 
