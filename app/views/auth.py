@@ -140,7 +140,6 @@ def login() -> Response | str | tuple[str, int]:
     session[SESSION_KEY] = token
     audit.record(user, "login", address=address)
     if user.must_change_password:
-        flash("这是初始密码，请先修改密码", "info")
         return redirect(url_for("auth.password"))
     return redirect(_safe_next(next_url))
 

@@ -148,3 +148,17 @@ def test_production_refuses_short_secret_key(db_url: str) -> None:
 
     with pytest.raises(ConfigError, match="shorter than 32"):
         create_app({"DATABASE_URL": db_url, "SECRET_KEY": "x" * 20, "YBT_ENV": "production"})
+
+
+def test_templates_have_no_inline_scripts_or_handlers() -> None:
+    """The Content-Security-Policy forbids inline scripts: every script is a file under app/static/js/."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "app" / "templates"
+    offenders = []
+    for path in root.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\son[a-z]+\s*=", text):
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []
