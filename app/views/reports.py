@@ -68,6 +68,8 @@ def _request_from_args(report_id: str) -> reports.RunRequest:
         except ValueError:
             issues.append(Issue("bad-date", f"日期“{as_of}”无法识别", {"field": "as_of"},
                                 hint="请按 YYYY-MM-DD 填写一个真实存在的日期，例如 2025-06-30"))
+        if on is not None and not date(1950, 1, 1) <= on <= date(2100, 12, 31):
+            issues.append(Issue("date-out-of-range", f"参考日期 {on} 超出 1950—2100 年的合理范围", {"field": "as_of"}))
     period = args.get("period", "").strip() or None
     if period:
         try:
