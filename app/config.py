@@ -32,6 +32,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("YBT_REGISTRY_DIR", str, None, "Folder of indicator and report files (default: forms_registry/)"),
     Option("YBT_TIMEZONE", str, "Asia/Shanghai", "IANA time zone of \"today\" and of the times shown (app/clock.py)"),
     Option("YBT_COUNTY_CODE", str, None, "12-digit code of the county this installation serves (default: the only county)"),
+    Option("YBT_SNAPSHOTS", str, "on", "on | off: keep the report store incremental and on disk (off: every process reads the database whole)"),
+    Option("YBT_SNAPSHOT_DIR", str, None, "Folder of the persisted report snapshots (default: instance/snapshots; none under TESTING)"),
 )
 
 
