@@ -1,5 +1,6 @@
 """The canonical base-data model. Every table is imported here so the metadata is complete."""
 
+from app.models.access import ApiToken, AuditEvent, DepartmentGrant, LoginFailure, UserSession
 from app.models.area import Area
 from app.models.base import metadata
 from app.models.codelist import CodeItem, CodeList
@@ -25,12 +26,25 @@ VERSIONED = {
 
 __all__ = [
     "VERSIONED",
+    "ApiToken",
+    "AuditEvent",
+    "DepartmentGrant",
+    "FlowbackAlert",
+    "ImportBatch",
+    "ImportConflict",
+    "ImportFile",
+    "LoginFailure",
+    "UserSession",
     "Area",
     "ChangeBatch",
     "ChangeLog",
     "CollectionTask",
     "CodeItem",
     "CodeList",
+    "FlowbackAlert",
+    "ImportBatch",
+    "ImportConflict",
+    "ImportFile",
     "House",
     "IndicatorDefinition",
     "HouseHistory",

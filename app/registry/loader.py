@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.registry.dictionary import duplicate_issues
 from app.registry.parse import Context, Parser, did_you_mean
@@ -117,10 +118,14 @@ def _is_file(source: str) -> bool:
     return source.startswith("reports/")
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(text: str, source: str) -> tuple[Any, list[Issue]]:
     """Parse YAML safely (no tags, no objects); a syntax error becomes an issue with its line."""
     try:
-        return yaml.safe_load(text), []
+        # libyaml's loader when built in: the registry parses ~10x faster, which a new process (CLI) pays
+        return yaml.load(text, Loader=_LOADER), []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = {"file": source, "row": mark.line + 1} if mark else {"file": source}
@@ -236,7 +241,7 @@ def load_registry(directory: Path = REGISTRY_DIR, ctx: Context | None = None,
         registry.issues += problems
         if spec is not None and spec.id and not any(p.severity == "error" for p in problems):
             registry.add_report(spec)
-            if spec.valid_until is not None and spec.valid_until < date.today():
+            if spec.valid_until is not None and spec.valid_until < clock.today():
                 registry.issues.append(Issue("form-expired", f"报表“{spec.title}”的有效期至{spec.valid_until}，已过期：不能再生成",
                                              {"file": source, "path": "statutory.有效期至"}, "warning",
                                              hint="报批新版本后提高 version 并更新有效期"))

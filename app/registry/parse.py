@@ -505,7 +505,8 @@ class Parser:
         data = self.mapping(raw, path)
         if not data:
             return None
-        self.keys(data, ("label", "children", "indicator", "field", "derived", "compare", "blank", "decimals"), path)
+        self.keys(data, ("label", "children", "indicator", "field", "derived", "compare", "blank", "decimals",
+                         "new_indicator"), path)
         children_raw = data.get("children")
         indicator, fld = data.get("indicator"), data.get("field")
         if data.get("derived") is not None or data.get("blank"):
@@ -520,6 +521,13 @@ class Parser:
             children = tuple(c for i, raw_c in enumerate(children_raw)
                              if (c := self.column(raw_c, f"{path}.children[{i}]", kind, subject, counter)))
             return ColumnNode(label, children) if children else None
+        pending = data.get("new_indicator")
+        if pending is not None and not indicator and not fld and kind == "area_summary":
+            name = pending.get("name") if isinstance(pending, dict) else None
+            name = str(name or label or "")
+            self.issue("unmatched-column", path, f"列“{label}”未匹配指标：需新建指标“{name}”，生成时该列为空",
+                       hint="在指标字典中新建该指标后，把 new_indicator 换成 indicator: <指标代码>", severity="warning")
+            return ColumnNode(label, key=f"c{next(iter(counter))}", pending=name)
         if bool(indicator) == bool(fld):
             self.issue("broken-header", path, "表头叶子须且只能指定 indicator 或 field 之一")
             return None

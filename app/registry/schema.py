@@ -92,6 +92,7 @@ class ColumnNode:
     derived: Derived | None = None
     compare: str | None = None  # previous | last_year: the indicator's value at that period's end
     blank: bool = False  # a column filled in by hand (备注, 签字)
+    pending: str = ""  # a draft's unmatched column: the name of the indicator still to be created (需新建指标)
 
     def leaves(self) -> list[ColumnNode]:
         return [self] if not self.children else [leaf for c in self.children for leaf in c.leaves()]

@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from app import clock
 from app.registry.schema import ColumnNode, Indicator, ReportSpec
 from app.registry.vocabulary import AREA_LEVELS
 from app.reporting import evaluate
@@ -65,15 +66,15 @@ def _furniture(spec: ReportSpec, ctx: RunContext, sheets: list[Sheet], snap_vers
     else:
         period_line = f"截至{_chinese_date(ctx.on)}"
     footer = [
-        (name, _chinese_date(ctx.generated_at.date()) if name == "报出日期" else "") for name in spec.footer
+        (name, _chinese_date(clock.local(ctx.generated_at).date()) if name == "报出日期" else "") for name in spec.footer
     ]
     meta = {
         "报表": spec.ref,
-        "报表名称": spec.title,
+        "报表名称": render_title(spec, ctx),  # placeholders filled, in every output format
         "参考日期": ctx.on.isoformat(),
         "报告期": f"{ctx.period[0].isoformat()}..{ctx.period[1].isoformat()}" if ctx.period else "",
         "区划": f"{ctx.area_code} {ctx.area_name}",
-        "生成时间": ctx.generated_at.isoformat(timespec="seconds"),
+        "生成时间": clock.display(ctx.generated_at),  # local time of YBT_TIMEZONE, readable
         "数据版本": str(snap_version),
         "生成人": ctx.generated_by,
     }
@@ -236,8 +237,8 @@ def area_summary(
                 data[leaf.key] = _compared(leaf.compare, vals.get(leaf.indicator or "", 0),
                                            vals.get(f"{leaf.indicator}@{_base(leaf.compare)}", 0),
                                            indicators[leaf.indicator or ""].decimals)
-            else:
-                data[leaf.key] = vals.get(leaf.indicator, 0)
+            else:  # a draft's unmatched column has no indicator: left blank
+                data[leaf.key] = vals.get(leaf.indicator, 0) if leaf.indicator else None
         return Row(data, kind)  # type: ignore[arg-type]
 
     rows: list[Row] = []
@@ -283,7 +284,9 @@ def _leaf_column(leaf: ColumnNode, indicators: dict[str, Indicator]) -> Column:
         return Column(leaf.key, leaf.label, "text")
     if leaf.derived is not None:
         return Column(leaf.key, leaf.label, "decimal" if leaf.derived.decimals else "integer", leaf.derived.decimals)
-    indicator = indicators[leaf.indicator or ""]
+    if not leaf.indicator:  # a draft's unmatched column (需新建指标): left blank
+        return Column(leaf.key, leaf.label, "integer")
+    indicator = indicators[leaf.indicator]
     if leaf.compare and leaf.compare.endswith("_pct"):
         return Column(leaf.key, leaf.label, "decimal", 1)
     return Column(leaf.key, leaf.label, _kind(indicator), indicator.decimals)
