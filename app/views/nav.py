@@ -35,6 +35,8 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("tasks.index", "采集任务", ALL),
     NavEntry("reports.index", "部门报表", ALL),
     NavEntry("reports.manage", "报表定义", ("admin",)),
+    NavEntry("designer.index", "报表设计器", ("department", "admin")),
+    NavEntry("indicators.index", "指标字典", ("department", "admin")),
     NavEntry("reports.download_log", "下载记录", ("admin",)),
     NavEntry("home.reference", "字典与账号", ("admin",)),
 )

@@ -52,6 +52,7 @@ def test_designer_builds_publishes_and_department_downloads(live_server: str, br
         page.uncheck("#d-subtotals")
         page.select_option("#d-total", "top")
         page.fill("#d-form-no", "民救10表")
+        page.fill("input[data-field='statutory.有效期至']", "2027年12月")
         page.fill("#d-unit-line", "单位：户、人、%")
 
         # a three-level header: 低保 › 户数 › (期末 | 本月新增), 低保 › 人数

@@ -55,6 +55,7 @@ title: "{area}困难群众变动及构成（{period}）"
 department: mca
 frequency: monthly
 kind: area_summary
+statutory: {表号: 测1表, 有效期至: 2027年12月}
 rows: {level: township, subtotals: false, total: top}
 columns:
   - label: 低保户

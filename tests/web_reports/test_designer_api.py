@@ -28,7 +28,9 @@ def _preview(client, **body):
 def test_draft_and_text_round_trip_and_preview(login) -> None:
     client = login("admin")
     got = _preview(client, draft=DRAFT)
-    assert got["issues"] == [] and got["canPublish"] is True
+    # every indicator of the draft is already in mca_needy_by_village: the admission warning, no error
+    assert [(i["code"], i["severity"]) for i in got["issues"]] == [("suspected-duplicate", "warning")]
+    assert got["canPublish"] is True
     text = got["yaml"]
     assert "批准文号" not in text  # empty fields are left out
     assert "- {label: 户数, indicator: HH_DIBAO}" in text
@@ -82,3 +84,13 @@ def test_a_yaml_draft_opens_in_the_designer(login) -> None:
     assert "mca_designer_api" in page and 'id="designer-data"' in page
     broken = client.post("/designer/open", data={"source": "- just a list"})
     assert broken.status_code == 422 and "草稿应为报表定义" in broken.get_data(as_text=True)
+
+
+def test_admission_rules_show_in_the_preview(login) -> None:
+    client = login("admin")
+    draft = json.loads(json.dumps(DRAFT))
+    del draft["statutory"]["有效期至"]
+    got = _preview(client, draft=draft)
+    errors = [(i["code"], i["path"]) for i in got["issues"] if i["severity"] == "error"]
+    assert errors == [("no-valid-until", "statutory.有效期至")]
+    assert got["canPublish"] is False and got["html"] == ""
