@@ -259,3 +259,28 @@ def test_a_published_report_keeps_the_indicator_versions_it_was_published_with(a
     session.commit()
     assert tekun_60(2) == 0  # the new report version pins version 2
     assert tekun_60(1) == 1
+
+
+def test_indicator_rows_heading_row_codes_and_integer_counts(app, session, hand: HandCounty) -> None:
+    text = """
+id: test_rows
+version: 1
+title: "{area}基本情况（{period}）"
+department: stats
+frequency: yearly
+kind: indicator_rows
+rows: {level: township, value_label: 本年}
+columns:
+  - {label: 户籍户数, indicator: HH_REGISTERED, row_code: "1.1"}
+  - {label: 特困人员, indicator: P_TEKUN}
+"""
+    report = _run(app, session, text, on=date(2025, 6, 30))
+    sheet = report.sheets[0]
+    value = next(c for c in sheet.columns if c.key == "value")
+    assert (value.label, value.kind, value.decimals) == ("本年", "integer", 0)
+    # 青石镇 on 2025-06-30: households H1 H2 H3 H4 H5 H8 (status 1) = 6; 特困 p7 = 1
+    assert [(r.values["code"], r.values["value"]) for r in sheet.rows] == [("1.1", 6), ("02", 1)]
+    registry = reports.registry_for(app, session)
+    _spec, issues = reports.validate_projection(text.replace("kind: indicator_rows", "kind: area_summary"), registry)
+    assert {(i.code, i.location.get("path")) for i in issues if i.severity == "error"} >= {
+        ("not-applicable", "rows.value_label"), ("not-applicable", "columns[0].row_code")}
