@@ -65,6 +65,16 @@ def parse_period(text: str) -> tuple[date, date]:
                                  hint="写成 2025-06、2025Q2、2025H1、2025 或 2025-06-01..2025-06-30"))
 
 
+def last_complete_period(today: date, frequency: str) -> tuple[date, date]:
+    """The last month (or quarter) that has ended before ``today``: a monthly report run on 5 July
+    without a date or period is June's report."""
+    months = 3 if frequency == "quarterly" else 1
+    first_current = date(today.year, ((today.month - 1) // months) * months + 1, 1)
+    end = date.fromordinal(first_current.toordinal() - 1)
+    start_month = end.month - months + 1
+    return date(end.year, start_month, 1), end
+
+
 # ---------------------------------------------------------------------------------- registry
 
 
@@ -181,6 +191,8 @@ def build_from_spec(db: Database, session: Session, registry: Registry, actor: U
     if actor is not None:
         require_read(actor, area_code)
     period = parse_period(req.period) if req.period else None
+    if period is None and req.on is None and spec.frequency in ("monthly", "quarterly"):
+        period = last_complete_period(today, spec.frequency)  # neither date nor period given
     if spec.kind == "change_list" and period is None:
         on = req.on or today
         period = (date(on.year, on.month, 1), on)

@@ -284,3 +284,20 @@ columns:
     _spec, issues = reports.validate_projection(text.replace("kind: indicator_rows", "kind: area_summary"), registry)
     assert {(i.code, i.location.get("path")) for i in issues if i.severity == "error"} >= {
         ("not-applicable", "rows.value_label"), ("not-applicable", "columns[0].row_code")}
+
+
+def test_monthly_and_quarterly_reports_default_to_the_last_complete_period() -> None:
+    assert reports.last_complete_period(date(2025, 7, 5), "monthly") == (date(2025, 6, 1), date(2025, 6, 30))
+    assert reports.last_complete_period(date(2025, 1, 1), "monthly") == (date(2024, 12, 1), date(2024, 12, 31))
+    assert reports.last_complete_period(date(2025, 5, 20), "quarterly") == (date(2025, 1, 1), date(2025, 3, 31))
+    assert reports.last_complete_period(date(2025, 1, 10), "quarterly") == (date(2024, 10, 1), date(2024, 12, 31))
+
+
+def test_a_monthly_report_without_date_or_period_is_last_month(app, session, hand: HandCounty) -> None:
+    _publish(app, session)
+    registry = reports.registry_for(app, session)
+    spec, _ = reports.validate_projection(SUMMARY, registry)
+    report = reports.build_from_spec(get_db(app), session, registry, None, spec, reports.RunRequest(spec.id),
+                                     today=date(2025, 7, 3))
+    assert report.title == "云溪县困难群众变动及构成（2025年6月）"
+    assert summary(report)["合计"][:3] == [3, 1, 1]  # as on 2025-06-30 with June's flows
