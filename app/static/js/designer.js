@@ -1,10 +1,10 @@
 /* 一表通 report designer: the draft is the projection's YAML mapping; the server writes the text,
-   checks it and previews it. No inline script: data comes from #designer-data. */
+   checks it and previews it. No inline script: data comes from the data-designer attribute. */
 (function () {
   "use strict";
   const root = document.getElementById("designer");
   if (!root) return;
-  const data = JSON.parse(document.getElementById("designer-data").textContent);
+  const data = JSON.parse(root.dataset.designer);
   const csrf = root.dataset.csrf;
   let draft = data.draft;
   let target = null; // path (list of indices) of the group new columns go into; null = top level
