@@ -32,6 +32,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("YBT_REGISTRY_DIR", str, None, "Folder of indicator and report files (default: forms_registry/)"),
     Option("YBT_TIMEZONE", str, "Asia/Shanghai", "IANA time zone of \"today\" and of the times shown (app/clock.py)"),
     Option("YBT_COUNTY_CODE", str, None, "12-digit code of the county this installation serves (default: the only county)"),
+    Option("YBT_RULES_ON_SUBMIT", str, "off", "blocking: a village cannot submit a collection task while a blocking validation rule fails (forms_registry/rules/); off: no check"),
 )
 
 
