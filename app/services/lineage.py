@@ -114,7 +114,9 @@ def explain(db: Database, session: Session, registry: Registry, actor: User | No
     before = counted(CACHE.get(db.engine, period[0] - timedelta(days=1), version), indicator, prefix, spec.age_date)
     result = Explanation(spec.ref, area.code, area.name, column, label, indicator, on, period, value)
     result.records = [_record_dict(indicator, r) for r in records.iter_rows(named=True)]
-    ids = set(records.get_column("id").to_list()) | set(before.get_column("id").to_list())
+    ids: set[Any] = set()
+    if "id" in records.columns:  # observations are values of an area, not records with a change history
+        ids = set(records.get_column("id").to_list()) | set(before.get_column("id").to_list())
     households: set[Any] = set()
     if _entity(indicator) == "person":
         for frame in (records, before):
@@ -131,7 +133,8 @@ def counted(snap: Snapshot, indicator: Indicator, prefix: str, age_on: tuple[int
         obs = snap.table("observations").filter(
             (pl.col("item_code") == c.item) & (pl.col("period_start") >= start) & (pl.col("period_end") <= end)
             & pl.col("area_code").str.starts_with(prefix))
-        return obs.with_columns(pl.col("value").alias("__value")).sort("area_code")
+        factor = CONVERSIONS[c.convert] if c.convert else 1.0
+        return obs.with_columns((pl.col("value").cast(pl.Float64) * factor).alias("__value")).sort("area_code")
     at = evaluate.age_date(snap.on, c.age_date or age_on)
     frame = evaluate._with_tag_values(snap, evaluate.prepared(snap, c.subject, at), c.subject, [c])  # noqa: SLF001
     frame = frame.filter(pl.col("area_code").str.starts_with(prefix) & evaluate.where_expr(snap, c.where, c.subject))
