@@ -29,7 +29,7 @@ from app.registry.vocabulary import CONVERSIONS
 from app.reporting import evaluate
 from app.reporting.frames import CACHE, Snapshot, data_version
 from app.reporting.projections import LEVEL_PREFIX
-from app.reporting.safe import mask_id_number
+from app.reporting.safe import mask_address, mask_id_number
 from app.services.reports import RunRequest, county_code, parse_period, require_run
 from app.services.scope import require_read
 
@@ -172,8 +172,8 @@ def _record_dict(indicator: Indicator, row: dict[str, Any]) -> dict[str, Any]:
         out |= {"name": f"户号 {row.get('number')}", "link": f"/village/household/{row.get('id')}"}
     elif entity == "observation":
         out |= {"name": f"{row.get('item_code')} {row.get('period')}", "link": None}
-    else:
-        out |= {"name": row.get("name") or row.get("address"), "link": None}
+    else:  # houses and organisations: an address is personal data, shown masked as in reports
+        out |= {"name": row.get("name") or mask_address(row.get("address")), "link": None}
     return out
 
 

@@ -59,6 +59,8 @@ def explain(report_id: str) -> Response:
     data = result.as_dict()
     data["records_total"] = len(data["records"])
     data["records"] = data["records"][:WEB_RECORD_LIMIT]
+    data["changes_total"] = len(data["changes"])
+    data["changes"] = data["changes"][-WEB_RECORD_LIMIT:]  # the latest ones
     return jsonify(data)
 
 
