@@ -34,6 +34,8 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("imports.flowback_page", "数据回流", WRITERS),
     NavEntry("tasks.index", "采集任务", ALL),
     NavEntry("reports.index", "部门报表", ALL),
+    NavEntry("quality.rules_page", "校验规则", ALL),
+    NavEntry("quality.completeness_page", "完整性", ALL),
     NavEntry("reports.manage", "报表定义", ("admin",)),
     NavEntry("reports.download_log", "下载记录", ("admin",)),
     NavEntry("home.reference", "字典与账号", ("admin",)),
