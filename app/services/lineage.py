@@ -99,6 +99,9 @@ def explain(db: Database, session: Session, registry: Registry, actor: User | No
         raise NotFound(Issue("unknown-area", f"区划 {area_code} 不存在", {"field": "area"}))
     if actor is not None:
         require_read(actor, area.code)
+    if len(area.code) > 12 or area.level > 5:
+        raise ValidationFailed(Issue("not-a-row", f"{area.name}（{area.code}）不是报表中的一行：请选村、乡镇或县",
+                                     {"field": "area"}))
     if req.period:
         period = parse_period(req.period)
         on = period[1]

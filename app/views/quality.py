@@ -134,6 +134,7 @@ def reconcile_page(report_id: str) -> Response | str | tuple[str, int]:
     registry = reports.registry_for(current_app, session)
     spec = registry.get(report_id)
     reports.require_run(g.user, spec)
+    reconcile.require_reconcilable(spec)
     issues: list[Issue] = []
     result = None
     area = request.values.get("area", "").strip()

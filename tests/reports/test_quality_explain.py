@@ -78,6 +78,8 @@ def test_period_option_and_text_format(runner: FlaskCliRunner, hand: HandCounty)
 def test_bad_column_and_a_roster_are_refused_in_chinese(runner: FlaskCliRunner, hand: HandCounty) -> None:
     bad = runner.invoke(args=["report", "explain", REPORT, "--area", V3, "--as-of", "2025-06-30", "--column", "99"])
     assert bad.exit_code == 1 and "栏次 99 不存在" in bad.output
+    unknown = runner.invoke(args=["report", "explain", REPORT, "--area", "339901299999", "--column", "1"])
+    assert unknown.exit_code == 1 and "区划 339901299999 不存在" in unknown.output
     roster = runner.invoke(args=["report", "explain", "mca_dibao_roster", "--area", V3, "--column", "1"])
     assert roster.exit_code == 1 and "单元格溯源只支持汇总表" in roster.output
 
