@@ -29,6 +29,8 @@ class NavEntry:
 NAV: tuple[NavEntry, ...] = (
     NavEntry("home.index", "首页", ALL),
     NavEntry("village.index", "户与人员", WRITERS),
+    NavEntry("village.house_list", "房屋", ("village_cadre",), area=True),
+    NavEntry("village.organisation_list", "单位", ("village_cadre",), area=True),
     NavEntry("workbook.index", "Excel 一表", ("village_cadre",), area=True),
     NavEntry("imports.index", "台账导入", WRITERS),
     NavEntry("imports.flowback_page", "数据回流", WRITERS),
