@@ -9,7 +9,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from app.cli import areas, db, export, reports, seed, users
+from app.cli import areas, db, export, reports, seed, serve, users
 from app.cli.imports import flowback_group, import_group
 
 COMMANDS: tuple[click.Command, ...] = (
@@ -21,6 +21,7 @@ COMMANDS: tuple[click.Command, ...] = (
     reports.report_group,
     reports.registry_group,
     import_group, flowback_group,
+    serve.serve_command,
 )
 
 
