@@ -473,6 +473,7 @@ class Store:
         self._lock = threading.RLock()
         # per table: the entities changed since its file on disk was written (None: no file of it)
         self._unsaved: dict[str, int | None] = {}
+        self._touched: dict[tuple[int, frozenset[int]], dict[str, set[int]]] = {}
         self.disk = DiskSnapshots(self.settings.directory, engine) if self.settings.directory and self.settings.incremental else None
 
     def table(self, name: str) -> pl.DataFrame:
@@ -493,10 +494,17 @@ class Store:
             if on_disk == self.version and not (pending - self.pending):
                 self._unsaved[name] = 0
                 return frame
-            frame, count = patch_table(self.engine, name, frame, touched(self.engine, on_disk, pending))
+            frame, count = patch_table(self.engine, name, frame, self._touched_since(on_disk, pending))
             self._unsaved[name] = None if count < 0 else count
         self._maybe_save(name, frame)
         return frame
+
+    def _touched_since(self, version: int, pending: frozenset[int]) -> dict[str, set[int]]:
+        """``touched`` once per file version: the tables of one process usually share it."""
+        key = (version, pending)
+        if key not in self._touched:
+            self._touched[key] = touched(self.engine, version, pending)
+        return self._touched[key]
 
     def _maybe_save(self, name: str, frame: pl.DataFrame) -> None:
         unsaved = self._unsaved.get(name)
