@@ -1,6 +1,6 @@
 """Columnar snapshots of the base data on a date, kept between requests by data version.
 
-Reading is the expensive part of a report (performance-notes.md): the engine loads each table it
+Reading is the expensive part of a report (docs/performance.md): the engine loads each table it
 needs once per (database, data version, date) with connectorx on PostgreSQL, with SQLAlchemy Core on
 SQLite (see ``_connectorx_uri``) or when connectorx cannot read the URL, and keeps a few snapshots in
 memory. Every write opens a
