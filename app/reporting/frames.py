@@ -309,11 +309,16 @@ def touched(engine: Engine, since: int, pending: frozenset[int] = frozenset()) -
     """
     out: dict[str, set[int]] = {}
     with engine.connect() as conn:
+        # one query on the batch id alone: with ``entity = …`` as well, SQLite chose the (entity,
+        # entity_id) index and scanned every log entry of persons (11 s on the 1 M county)
+        log: dict[str, set[int]] = {}
+        for entity, entity_id in conn.execute(select(ChangeLog.entity, ChangeLog.entity_id)
+                                              .where(_after(ChangeLog.batch_id, since, pending))):
+            if str(entity_id).isdigit():
+                log.setdefault(entity, set()).add(int(entity_id))
 
         def logged(entity: str) -> set[int]:
-            rows = conn.execute(select(ChangeLog.entity_id).where(
-                _after(ChangeLog.batch_id, since, pending), ChangeLog.entity == entity)).scalars()
-            return {int(v) for v in rows if str(v).isdigit()}
+            return log.get(entity, set())
 
         for name, (entity, _schema) in _ENTITIES.items():
             current, history = VERSIONED[entity]
