@@ -144,20 +144,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db-url", required=True)
     parser.add_argument("--child")
+    parser.add_argument("--off-from", type=Path, default=None,
+                        help="JSON of an earlier run's YBT_SNAPSHOTS=off results (full, server_small): not measured again")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.db_url)))
         return
 
     directory = tempfile.mkdtemp(prefix="ybt-live-snapshots-")
-    full = run_child("full", args.db_url, "off", directory)
+    earlier = json.loads(args.off_from.read_text()) if args.off_from else {}
+    full = earlier.get("full") or run_child("full", args.db_url, "off", directory)
     first = run_child("new_process", args.db_url, "on", directory)  # no files yet: reads whole, writes them
     unchanged = run_child("new_process", args.db_url, "on", directory)
     run_child("write_1", args.db_url, "on", directory)
     after_1 = run_child("new_process", args.db_url, "on", directory)
     server = run_child("server", args.db_url, "on", directory)  # one write, then a 5,000-row batch, in process
     after_5000 = run_child("new_process", args.db_url, "on", directory)  # files older than both writes
-    server_off = run_child("server_small", args.db_url, "off", directory)
+    server_off = earlier.get("server_small") or run_child("server_small", args.db_url, "off", directory)
+    print(json.dumps({"full": full, "server_small": server_off}), file=sys.stderr)
     size = sum(p.stat().st_size for p in Path(directory).rglob("*.arrow"))
 
     def row(what: str, r: dict, key: str, target: str, naive: str) -> None:
