@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from hand_county import County, id_number
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from sqlalchemy import select
@@ -146,6 +146,9 @@ steps = st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 10_000), st.inte
 
 
 @settings(max_examples=4, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(writes=[("household", 1, 7), ("person", 0, 3), ("person", 1, 900), ("tag", 0, 10), ("untag", 0, 40),
+                 ("update", 0, 5), ("retro", 1, 300), ("move", 0, 1), ("end", 1, 20), ("observation", 0, 2),
+                 ("merge", 0, 0)])  # every kind of write at least once, whatever the random draws
 @given(writes=steps)
 def test_incremental_store_equals_full_read(db: Database, county: County, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                              writes: list[tuple[str, int, int]]) -> None:
