@@ -393,7 +393,7 @@ class DiskSnapshots:
                 if meta.get("stamp") != batch_stamp(engine, found):
                     continue  # another database once had this URL
                 frame = pl.read_ipc(base.with_suffix(".arrow"))  # memory-mapped: uncompressed IPC from a path
-            except (OSError, ValueError) as exc:  # pruned meanwhile, or unreadable: try older, then the database
+            except Exception as exc:  # noqa: BLE001 — pruned meanwhile, truncated, unreadable: try older, then the database
                 log.warning("snapshot file %s not usable: %s", base, exc)
                 continue
             if frame.columns != COLUMNS[name]:
