@@ -5,6 +5,12 @@ needs once per (database, data version, date) with connectorx on PostgreSQL, wit
 SQLite (see ``_connectorx_uri``) or when connectorx cannot read the URL, and keeps a few snapshots in
 memory. Every write opens a
 ``change_batch``, so its highest id is the data version: a new batch makes old snapshots stale.
+
+After a write the store is not read again: ``Store.advance`` re-reads only the entities the newer
+batches touched (``touched``). Tables are also kept on disk per data version (``DiskSnapshots``,
+Arrow IPC under instance/snapshots), so a new process starts from the newest file plus the changes
+since. ``YBT_SNAPSHOTS=off`` (``init_app``) turns both off. tests/services/test_store_incremental.py
+checks random write sequences: incremental == full read, frame for frame.
 """
 
 from __future__ import annotations
