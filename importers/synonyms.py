@@ -7,17 +7,14 @@ pseudo-field ``ignore``. Each field has a normaliser kind (see importers.normali
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent
-TAG_TYPES_FILE = ROOT.parent / "migrations" / "data" / "tag_types.json"
 IGNORE = "ignore"
 
 
@@ -103,19 +100,39 @@ class TagType:
     attributes: tuple[dict[str, Any], ...]
 
 
-@cache
+_derived: dict[str, Any] = {}  # tag types and what is derived from them, for one runtime tag-type dictionary
+
+
+def _current(key: str, build: Any) -> Any:
+    """``build()`` cached for the tag types the app runs on now: the cache follows the identity of the
+    runtime tag-type dictionary, which changes when a tag type is saved (``invalidate_context``)."""
+    from app.registry.loader import runtime_context
+
+    source = runtime_context().tag_types
+    if _derived.get("source") is not source:
+        _derived.clear()
+        _derived["source"] = source
+    if key not in _derived:
+        _derived[key] = build(source) if key == "tag_types" else build()
+    return _derived[key]
+
+
 def tag_types() -> dict[str, TagType]:
-    data = json.loads(TAG_TYPES_FILE.read_text(encoding="utf-8"))
-    return {t["code"]: TagType(t["code"], t["name"], t["subject"], tuple(t.get("attributes", ()))) for t in data}
+    """The tag types from the database (the seed file only outside an app, see ``runtime_context``)."""
+    return _current("tag_types", lambda data: {
+        code: TagType(t["code"], t["name"], t["subject"], tuple(t.get("attributes", ()))) for code, t in data.items()})
 
 
 def _attr_kind(attr: dict[str, Any]) -> str:
     return {"code": "code", "number": "number", "date": "date"}.get(attr.get("type", "text"), "text")
 
 
-@cache
 def fields() -> dict[str, FieldSpec]:
     """Every canonical field, tag attributes included."""
+    return _current("fields", _fields)
+
+
+def _fields() -> dict[str, FieldSpec]:
     out = {f.name: f for f in _BASE}
     for tag in tag_types().values():
         for attr in tag.attributes:
@@ -125,9 +142,12 @@ def fields() -> dict[str, FieldSpec]:
     return out
 
 
-@cache
 def _synonyms() -> dict[str, str]:
     """header key -> canonical field (first listed wins)."""
+    return _current("synonyms", _build_synonyms)
+
+
+def _build_synonyms() -> dict[str, str]:
     data = yaml.safe_load((ROOT / "synonyms.yaml").read_text(encoding="utf-8"))
     out: dict[str, str] = {}
     known = fields()

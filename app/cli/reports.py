@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from app.cli.common import fail_on_issues
 from app.db import get_db
 from app.issues import Issue
-from app.registry.loader import REGISTRY_DIR, load_registry, parse_report, seed_context
+from app.registry.loader import REGISTRY_DIR, load_registry, parse_report, runtime_context
 from app.registry.vocabulary import REPORT_KINDS
 from app.services import reports
 
@@ -70,7 +70,7 @@ def check_command(path: Path | None) -> None:
     configured = current_app.extensions.get("ybt.registry_dir") or REGISTRY_DIR
     if path is not None and path.is_file():
         registry = load_registry(configured)
-        ctx = seed_context()
+        ctx = runtime_context()
         ctx.indicators = registry.indicators
         text = path.read_text(encoding="utf-8")
         spec, issues = parse_report(text, str(path), ctx)

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint
+from sqlalchemy import JSON, CheckConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -23,6 +23,7 @@ class TagType(SQLModel, table=True):
     )
     description: str = Field(default="", max_length=500)
     sort_order: int = 0
+    sensitive: bool = Field(default=False, sa_column_kwargs={"server_default": false(), "comment": "health or disability data: shown only to those who need it"})
 
 
 class Tag(SQLModel, table=True):

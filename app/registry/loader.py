@@ -28,7 +28,10 @@ SEED_DATA = ROOT / "migrations" / "data"
 
 
 def seed_context() -> Context:
-    """Tag types, code lists and observation items as seeded by the migrations (their one home)."""
+    """Tag types, code lists and observation items as the migrations seed them (migrations/data).
+
+    Only for validating files without a database (``ybt registry check`` on a folder, pure unit tests):
+    at run time the database is the one source, see ``runtime_context``."""
     tag_types = {t["code"]: t for t in json.loads((SEED_DATA / "tag_types.json").read_text(encoding="utf-8"))}
     code_lists: dict[str, dict[str, str]] = {}
     with open(SEED_DATA / "code_items.csv", encoding="utf-8", newline="") as fh:
@@ -36,6 +39,60 @@ def seed_context() -> Context:
             code_lists.setdefault(row["list_name"], {})[row["code"]] = row["label"]
     with open(SEED_DATA / "observation_items.csv", encoding="utf-8", newline="") as fh:
         items = {row["code"]: row for row in csv.DictReader(fh)}
+    return Context(tag_types, code_lists, items)
+
+
+_GENERATION = [0]  # bumped by invalidate_context(); a cached runtime context of an older generation is stale
+
+
+def invalidate_context() -> None:
+    """Forget the cached tag types, code lists and observation items of every app (called by the
+    services after a tag type or observation item is saved and committed)."""
+    _GENERATION[0] += 1
+
+
+def context_generation() -> int:
+    return _GENERATION[0]
+
+
+def _read_runtime(session: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]], dict[str, dict[str, Any]]]:
+    from sqlalchemy import select
+
+    from app.models import CodeItem, ObservationItem, TagType
+
+    tag_types = {t.code: {"code": t.code, "name": t.name, "subject": t.subject, "department": t.department,
+                          "attributes": list(t.attributes or []), "description": t.description,
+                          "sensitive": bool(t.sensitive)}
+                 for t in session.execute(select(TagType).order_by(TagType.sort_order, TagType.code)).scalars()}
+    code_lists: dict[str, dict[str, str]] = {}
+    for item in session.execute(select(CodeItem).order_by(CodeItem.list_name, CodeItem.sort_order)).scalars():
+        code_lists.setdefault(item.list_name, {})[item.code] = item.label
+    items = {o.code: {"code": o.code, "name": o.name, "unit": o.unit, "period_type": o.period_type,
+                      "subject": o.subject, "department": o.department, "description": o.description}
+             for o in session.execute(select(ObservationItem).order_by(ObservationItem.code)).scalars()}
+    return tag_types, code_lists, items
+
+
+def runtime_context() -> Context:
+    """Tag types, code lists and observation items as the app runs on them: read from the database of
+    the current Flask app once per data version (cached until ``invalidate_context``). Without an app
+    (files checked on their own) it falls back to the seed files, ``seed_context``."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context() or "ybt.db" not in current_app.extensions:
+        return seed_context()
+    cached = current_app.extensions.get("ybt.runtime_context")
+    if cached is None or cached[0] != _GENERATION[0]:
+        generation = _GENERATION[0]
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with current_app.extensions["ybt.db"].session() as session:
+                cached = (generation, *_read_runtime(session))
+        except SQLAlchemyError:  # a database not migrated yet: the app still starts on the seed files
+            return seed_context()
+        current_app.extensions["ybt.runtime_context"] = cached
+    _gen, tag_types, code_lists, items = cached
     return Context(tag_types, code_lists, items)
 
 
@@ -225,7 +282,7 @@ def load_registry(directory: Path = REGISTRY_DIR, ctx: Context | None = None,
                   published_indicators: list[PublishedIndicator] | None = None) -> Registry:
     """Read every indicator and report file (and published versions: reports as (source, text)
     pairs, indicators as stored rows)."""
-    ctx = ctx or seed_context()
+    ctx = ctx or runtime_context()
     indicators, issues = load_indicators(directory, ctx)
     registry = Registry(indicators=indicators, issues=issues)
     merge_published(registry, ctx, published_indicators or [])

@@ -575,9 +575,9 @@ def _parse_tags(tags: pl.DataFrame, code: str) -> pl.DataFrame:
 
 
 def _attribute_names(code: str) -> list[str]:
-    from app.registry.loader import seed_context
+    from app.registry.loader import runtime_context
 
-    tag_type = seed_context().tag_types.get(code)
+    tag_type = runtime_context().tag_types.get(code)
     return [a["name"] for a in tag_type["attributes"]] if tag_type else []
 
 

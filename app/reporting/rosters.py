@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from app.registry.loader import seed_context
+from app.registry.loader import runtime_context
 from app.registry.schema import ReportSpec
 from app.registry.vocabulary import PERSONAL_FIELDS, ROSTER_FIELDS, code_list_of
 from app.reporting import evaluate
@@ -116,7 +116,7 @@ def _sorted(spec: ReportSpec, frame: pl.DataFrame) -> pl.DataFrame:
 
 @lru_cache(maxsize=1)
 def _tag_attr_specs() -> dict[tuple[str, str], dict[str, Any]]:
-    return {(code, a["name"]): a for code, t in seed_context().tag_types.items() for a in t["attributes"]}
+    return {(code, a["name"]): a for code, t in runtime_context().tag_types.items() for a in t["attributes"]}
 
 
 def _display_expr(spec: ReportSpec, ctx: RunContext, field: str) -> pl.Expr:
@@ -179,7 +179,7 @@ def _rows(spec: ReportSpec, ctx: RunContext, frame: pl.DataFrame, extra: dict[st
 
 @lru_cache(maxsize=1)
 def _household_tags() -> frozenset[str]:
-    return frozenset(code for code, t in seed_context().tag_types.items() if t["subject"] == "household")
+    return frozenset(code for code, t in runtime_context().tag_types.items() if t["subject"] == "household")
 
 
 def _household_level(field: str) -> bool:

@@ -23,7 +23,7 @@ from app.issues import Issue, NotFound, ValidationFailed
 from app.models import IndicatorDefinition, User
 from app.models.base import utcnow
 from app.registry.dictionary import duplicate_issues
-from app.registry.loader import PublishedIndicator, Registry, parse_indicator, read_yaml, seed_context
+from app.registry.loader import PublishedIndicator, Registry, parse_indicator, read_yaml, runtime_context
 from app.registry.parse import did_you_mean
 from app.registry.schema import Indicator
 from app.registry.vocabulary import AGGREGATES, SUBJECTS
@@ -63,7 +63,7 @@ def check_text(text: str, registry: Registry, source: str = "指标定义") -> C
         return Checked([], issues or [Issue("empty-file", "指标定义为空", {"file": source},
                                             hint="写成“code: …, name: …, compute: …”的映射或其列表")])
     items = data if isinstance(data, list) else [data]
-    ctx = seed_context()
+    ctx = runtime_context()
     ctx.indicators = registry.indicators
     known = dict(registry.indicators)
     out: list[Indicator] = []

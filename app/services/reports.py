@@ -20,7 +20,14 @@ from app.db import Database
 from app.issues import Issue, PermissionDenied, ValidationFailed
 from app.models import Area, ReportDefinition, ReportDownload, User
 from app.models.base import utcnow
-from app.registry.loader import Registry, check_not_expired, load_registry, parse_report, seed_context
+from app.registry.loader import (
+    Registry,
+    check_not_expired,
+    context_generation,
+    load_registry,
+    parse_report,
+    runtime_context,
+)
 from app.registry.schema import ReportSpec
 from app.registry.vocabulary import DEPARTMENT_UNITS
 from app.reporting import projections, rosters
@@ -82,7 +89,8 @@ def registry_for(app: Flask, session: Session) -> Registry:
     """The file registry plus every version published in the browser (cached by the newest id)."""
     from app.services import indicators
 
-    newest = (session.execute(select(func.coalesce(func.max(ReportDefinition.id), 0))).scalar_one(), *indicators.stamp(session))
+    newest = (session.execute(select(func.coalesce(func.max(ReportDefinition.id), 0))).scalar_one(), *indicators.stamp(session),
+              context_generation())
     cached = app.extensions.get("ybt.registry")
     if cached is None or cached[0] != newest:
         published = [(f"已发布 {d.report_id}@{d.version}", d.source)
@@ -119,7 +127,7 @@ def require_run(actor: User, spec: ReportSpec) -> None:
 
 
 def validate_projection(text: str, registry: Registry, source: str = "上传的文件") -> tuple[ReportSpec | None, list[Issue]]:
-    ctx = seed_context()
+    ctx = runtime_context()
     ctx.indicators = registry.indicators
     ctx.retired_indicators = set(registry.retired)  # a new report version may not use a retired indicator
     return parse_report(text, source, ctx)

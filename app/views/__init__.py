@@ -20,6 +20,7 @@ from app.views import (
     village,
     workbook,
 )
+from app.views import extensions as extensions_views
 from app.views import imports as imports_views
 from app.views import indicators as indicators_views
 from app.views import quality as quality_views
@@ -30,6 +31,7 @@ BLUEPRINTS += (imports_views.bp, admin.bp)
 BLUEPRINTS += (quality_views.bp,)
 BLUEPRINTS += (indicators_views.bp, designer.bp)
 BLUEPRINTS += (catalogue.bp,)  # 报表目录, 减负监测, reverse mapping (issue 11)
+BLUEPRINTS += (extensions_views.bp,)  # tag types and observation items as data (issue 10 item 5)
 
 
 def init_app(app: Flask) -> None:

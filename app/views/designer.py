@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from app.clock import today
 from app.db import get_db, get_session
 from app.issues import Issue, IssueError, PermissionDenied
-from app.registry.loader import read_yaml, seed_context
+from app.registry.loader import read_yaml, runtime_context
 from app.registry.vocabulary import (
     AREA_LEVELS,
     COMPARISONS,
@@ -121,7 +121,7 @@ def _issue_dicts(issues: list[Issue]) -> list[dict[str, Any]]:
 def _page(draft: dict[str, Any], issues: list[Issue], status: int = 200) -> tuple[str, int]:
     session = get_session()
     areas = reports.area_choices(session, g.user)
-    tag_types = seed_context().tag_types
+    tag_types = runtime_context().tag_types
     data = {
         "draft": draft,
         "yaml": to_yaml(draft),

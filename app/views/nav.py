@@ -42,6 +42,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("designer.index", "报表设计器", ("department", "admin")),
     NavEntry("indicators.index", "指标字典", ("department", "admin")),
     NavEntry("reports.download_log", "下载记录", ("admin",)),
+    NavEntry("extensions.index", "标签与台账项", ("admin",)),
     NavEntry("home.reference", "字典与账号", ("admin",)),
 )
 
