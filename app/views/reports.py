@@ -181,7 +181,7 @@ def download_log() -> str:
     codes = {e.area_code for e in entries}
     areas = {a.code: a.name for a in session.execute(select(Area).where(Area.code.in_(codes))).scalars()} if codes else {}
     registry = reports.registry_for(current_app, session)
-    titles = {f"{spec.id}@{spec.version}": spec.plain_title for versions in registry.reports.values() for spec in versions.values()}
+    titles = {spec.ref: f"{spec.plain_title} v{spec.version}" for versions in registry.reports.values() for spec in versions.values()}
     return render_template("reports/downloads.html", entries=entries, users=users, areas=areas, titles=titles)
 
 

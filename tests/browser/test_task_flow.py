@@ -54,7 +54,7 @@ def test_task_issued_confirmed_returned_approved_downloaded(live_server: str, br
     try:
         # -- 民政 issues the 高龄津贴 roster to 甲村 and 乙村
         log_in(page, base, "mca")
-        page.get_by_role("link", name="采集任务").click()
+        page.locator(".nav-bar").get_by_role("link", name="采集任务").click()
         page.get_by_role("link", name="发布采集任务").click()
         page.select_option("select[name=report]", "mca_aged_roster")
         page.check(f"input[name=areas][value='{V1}']")
