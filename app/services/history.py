@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select, union_all, update
 from sqlmodel import Session, SQLModel
 
+from app import clock
 from app.issues import Conflict, Issue, NotFound
 from app.models import VERSIONED, Area, ChangeBatch, ChangeLog, Tag, User
 from app.models.base import utcnow
@@ -174,7 +175,7 @@ def _conflict_issue(session: Session, entity: str, entity_id: int, seen: int, no
     for log, batch, user in entries:
         who = user.display_name if user else "系统"
         fields = "、".join(f"{k}：{old}→{new}" for k, (old, new) in log.changes.items())
-        parts.append(f"{who}于{batch.created_at:%Y-%m-%d %H:%M}修改了 {fields}")
+        parts.append(f"{who}于{clock.display(batch.created_at)}修改了 {fields}")
     detail = "；".join(parts) if parts else "记录已被他人修改"
     return Issue("edit-conflict", f"保存被拒绝：您打开后，{detail}。请刷新后重新修改。", {"record": entity_id},
                  hint="刷新页面查看最新内容")
