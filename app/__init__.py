@@ -17,6 +17,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.load_config(app, test_config)
     db.init_app(app)
     registry.init_app(app)
+    from app.reporting import frames
+
+    frames.init_app(app)
 
     from app import cli, views
 

@@ -14,7 +14,7 @@ from app.models import ChangeBatch, Household, Person, Tag, TagType, User
 from app.services import history, rules
 from app.services.codelists import code_lists
 from app.services.persons import ALIVE
-from app.services.scope import require_read, require_write
+from app.services.scope import require_read, require_write, tag_visible
 
 
 def tag_types(session: Session) -> dict[str, TagType]:
@@ -152,7 +152,7 @@ def tags_of(session: Session, actor: User, *, person_id: int | None = None, hous
     require_read(actor, subject.area_code)
     if on is not None:
         query = query.where(Tag.valid_from <= on, or_(Tag.valid_to.is_(None), Tag.valid_to > on))
-    return list(session.execute(query.order_by(Tag.valid_from)).scalars())
+    return [t for t in session.execute(query.order_by(Tag.valid_from)).scalars() if tag_visible(session, actor, t.tag_code)]
 
 
 def current_tags_of_many(session: Session, *, person_ids: list[int] = (), household_ids: list[int] = (),

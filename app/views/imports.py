@@ -100,7 +100,7 @@ def upload() -> Response | tuple[str, int]:
         area_code = request.form.get("area", "").strip() or g.user.area_code
         policy = request.form.get("policy", "queue")
         batch, _ = imports.run_import(session, g.user, content, name, area_code=area_code, policy=policy, dry_run=True,
-                                      max_bytes=None)
+                                      max_bytes=None, isolated=True)
     except IssueError as exc:
         session.rollback()
         batches = imports.list_imports(session, g.user, kind="ledger", limit=50)
@@ -160,7 +160,8 @@ def show(import_id: int) -> str:
 def apply(import_id: int) -> Response:
     session = get_session()
     try:
-        batch, _ = imports.apply_import(session, g.user, import_id, policy=request.form.get("policy") or None)
+        batch, _ = imports.apply_import(session, g.user, import_id, policy=request.form.get("policy") or None,
+                                          isolated=True)
     except IssueError as exc:
         _flash_issues(exc)
         return redirect(url_for("imports.show", import_id=import_id))

@@ -35,7 +35,15 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("tasks.index", "采集任务", ALL),
     NavEntry("reports.index", "部门报表", ALL),
     NavEntry("reports.manage", "报表定义", ("admin",)),
+    NavEntry("designer.index", "报表设计", ("department", "admin")),
+    NavEntry("indicators.index", "指标字典", ("township_staff", "department", "admin")),
+    NavEntry("catalogue.catalogue", "报表目录", ("department", "admin")),
+    NavEntry("catalogue.burden", "减负监测", ("admin",)),
+    NavEntry("quality.rules_page", "数据质量", ("township_staff", "department", "admin")),
+    NavEntry("quality.completeness_page", "完整性", ("township_staff", "department", "admin")),
     NavEntry("reports.download_log", "下载记录", ("admin",)),
+    NavEntry("admin.users", "用户与权限", ("admin",)),
+    NavEntry("admin.audit_log", "审计日志", ("admin",)),
     NavEntry("home.reference", "字典与账号", ("admin",)),
 )
 
@@ -50,7 +58,8 @@ class NavLink:
 def _is_current(entry: NavEntry, endpoint: str) -> bool:
     if entry.endpoint == endpoint:
         return True
-    if entry.endpoint in ("home.index", "home.reference", "imports.flowback_page"):
+    if entry.endpoint in ("home.index", "home.reference", "imports.flowback_page", "catalogue.burden",
+                          "quality.completeness_page", "admin.audit_log"):
         return False
     blueprint = entry.endpoint.split(".")[0]
     siblings = [e for e in NAV if e.endpoint.split(".")[0] == blueprint and e.endpoint == endpoint]
