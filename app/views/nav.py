@@ -94,3 +94,6 @@ def localtime(moment: datetime | str | None) -> str:
 def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"nav_links": nav_links})
     app.add_template_filter(localtime, "localtime")
+    from app.views.forms import display
+
+    app.add_template_filter(display, "plain")  # 5, not 5.0; dates as YYYY-MM-DD
