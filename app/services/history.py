@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, union_all, update
+from sqlalchemy import Select, or_, select, union_all, update
 from sqlmodel import Session, SQLModel
 
 from app import clock
@@ -292,13 +292,3 @@ def record_history(session: Session, entity: str, entity_id: Any) -> list[dict[s
         }
         for log, batch, user in rows
     ]
-
-
-def edits_between(session: Session, start: Any, end: Any) -> Select:
-    """Change-log entries recorded in ``[start, end)`` (transaction time, for audits)."""
-    return (
-        select(ChangeLog, ChangeBatch)
-        .join(ChangeBatch, ChangeLog.batch_id == ChangeBatch.id)
-        .where(and_(ChangeBatch.created_at >= start, ChangeBatch.created_at < end))
-        .order_by(ChangeLog.id)
-    )
