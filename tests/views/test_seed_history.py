@@ -22,3 +22,10 @@ def test_seed_entry_reads_initial_registration(app: Flask, client: FlaskClient, 
     section = html[html.index('id="history"'):]
     assert "初始登记" in section
     assert "<th>seed</th>" not in section and ">True<" not in section
+
+
+def test_household_page_shows_its_tag_attributes(client: FlaskClient, auth: AuthActions, base_data: dict[str, int]) -> None:
+    auth.login("admin")
+    html = client.get(f"/village/household/{base_data['h1']}").get_data(as_text=True)
+    tags = html[:html.index('id="history"')]  # the tag list, not the change history below it
+    assert '<span class="small">低保类别：农村低保</span>' in tags  # the dibao tag's kind "2", as its label
