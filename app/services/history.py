@@ -161,6 +161,21 @@ def change_version(
     return result
 
 
+def _field_label(entity: str, name: str) -> str:
+    """A column's Chinese label (its ``info["label"]``), never the raw field name such as ``phone``."""
+    model = VERSIONED.get(entity, (None,))[0]
+    column = model.__table__.columns.get(name) if model is not None else None  # type: ignore[union-attr]
+    return (column.info.get("label") if column is not None else None) or name
+
+
+def _shown(value: Any) -> str:
+    if value in (None, ""):
+        return "（空）"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _conflict_issue(session: Session, entity: str, entity_id: int, seen: int, now: int | None) -> Issue:
     """A Chinese message naming what the other editor changed since the version the user saw."""
     entries = session.execute(
@@ -174,7 +189,7 @@ def _conflict_issue(session: Session, entity: str, entity_id: int, seen: int, no
     parts = []
     for log, batch, user in entries:
         who = user.display_name if user else "系统"
-        fields = "、".join(f"{k}：{old}→{new}" for k, (old, new) in log.changes.items())
+        fields = "、".join(f"{_field_label(entity, k)}：{_shown(old)}→{_shown(new)}" for k, (old, new) in log.changes.items())
         parts.append(f"{who}于{clock.display(batch.created_at)}修改了 {fields}")
     detail = "；".join(parts) if parts else "记录已被他人修改"
     return Issue("edit-conflict", f"保存被拒绝：您打开后，{detail}。请刷新后重新修改。", {"record": entity_id},
