@@ -53,7 +53,7 @@ def _explain_scope(issue: Issue) -> Issue:
         mine = _area_name(user.area_code)
     except Exception:  # the explanation must never turn a 403 into a 500
         return issue
-    return Issue(issue.code, "该记录不在您的管辖范围内，无权查看", {}, issue.severity,
+    return Issue(issue.code, "该记录超出您的管辖范围，无权查看", {}, issue.severity,
                  hint=f"您的账号可以查看{mine}及其下级区划的数据；需要查看其他区划请联系管理员")
 
 

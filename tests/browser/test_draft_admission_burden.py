@@ -60,7 +60,7 @@ def test_form_to_draft_to_admission_to_download(live_server: str, browser: Any, 
     page = context.new_page()
     try:
         log_in(page, base, "admin")
-        page.get_by_role("link", name="报表定义").click()
+        page.locator(".nav-bar").get_by_role("link", name="报表定义").click()
         page.wait_for_url(f"{base}/reports/manage")
         page.set_input_files("input[name=form]", str(form))
         page.get_by_role("button", name="反向映射为草稿").click()
