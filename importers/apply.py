@@ -101,6 +101,15 @@ class Applier:
             for h in self.session.execute(select(Household).where(Household.number.in_(chunk))).scalars():
                 self.households[h.number] = h
                 self.household_areas[h.id] = h.area_code
+        # households without a 户号 are keyed by their head's ID number: the head's current household
+        head_ids = sorted({str(r.values["head_id_number"]) for r in records
+                           if r.entity in ("household", "tag") and not is_blank(r.values.get("head_id_number"))}
+                          - set(self.households))
+        for chunk in _chunks(head_ids):
+            for id_number, h in self.session.execute(select(Person.id_number, Household).join(
+                    Household, Person.household_id == Household.id).where(Person.id_number.in_(chunk))):
+                self.households.setdefault(id_number, h)
+                self.household_areas[h.id] = h.area_code
         self._areas = list(self.session.execute(select(Area)).scalars())  # held, so session.get finds them
         self.area_names = {a.code: a.name for a in self._areas}
 

@@ -112,8 +112,9 @@ def test_persons_ledger_rejections(persons: ParsedFile) -> None:
     assert issue.location == {"sheet": "花名册", "row": 13, "column": "F", "field": "公民身份号码"}
     assert "末尾几位已丢失" in issue.message and "无法还原" in issue.message
     assert CHEN_NUM not in issue.message  # the true number is not guessed
-    # birth date disagrees with the ID; a 10-digit phone
-    assert codes(p[14]) == ["id-birth-mismatch", "phone-invalid"]
+    # birth date disagrees with the ID (a key fact: refused); a 10-digit phone (optional: dropped, warned)
+    assert codes(p[14]) == ["id-birth-mismatch"] and codes(p[14], "warning") == ["phone-invalid"]
+    assert "phone" not in p[14].values
     assert any("1988年8月9日" in i.message and "1988年8月8日" in i.message for i in p[14].issues)
     # full-width digits and spaces inside the ID, an Excel serial as the birth date, 外孙 -> 43;
     # an unmerged member row: household cells taken from the row above (H003)
