@@ -475,7 +475,8 @@ class Applier:
         ).order_by(Tag.valid_from.desc())).scalars().first()
         if current is None:
             tag = tag_service.grant_tag(self.session, self.actor, code, subject_id, valid_from, attrs=attrs, valid_to=valid_to,
-                                        evidence=f"导入：{self.batch.file_name or ''}"[:500], batch=self.batch)
+                                        evidence=f"导入：{self.batch.file_name or ''}"[:500], batch=self.batch,
+                                        pending=r.values.get("pending"))
             out.entity_id, out.status = tag.id, "new"
             out.changes = {"tag_code": (None, code), "valid_from": (None, valid_from), **{k: (None, v) for k, v in tag.attrs.items()}}
             return

@@ -206,6 +206,7 @@ class _Parser(RecordBuilder):
                             hint="表头文字请用常见写法，或提供映射文件（--mapping）指明各列对应的字段")
             return
         self.dedupe_persons()
+        self.refuse_households_of_refused_heads()
         self.parsed.skipped = dict(self.skipped)
         if self.on_progress:
             self.on_progress(self.total, self.total)
@@ -329,7 +330,7 @@ class _Parser(RecordBuilder):
                     cells.pop(f, None)
                     issue = Issue("formula-no-value", "该单元格是公式，但文件中没有保存计算结果", {}, "error",
                                   "请在Excel中打开文件、重新计算（F9）并保存后再导入，或把公式改为数值")
-                    if f not in KEY_FIELDS and self.specs[f].entity not in st.tag_columns:
+                    if f not in KEY_FIELDS:
                         issue = _dropped(issue)
                     issues.setdefault(self.specs[f].entity, []).append(self.cell_issue(st, r, f, issue))
         cell = self.norm.cell
@@ -350,8 +351,8 @@ class _Parser(RecordBuilder):
             else:
                 value, issue = cell(spec, v)
             if issue is not None:
-                if issue.severity == "error" and f not in KEY_FIELDS and spec.entity not in st.tag_columns:
-                    issue = _dropped(issue)  # an optional field: the row is imported without it
+                if issue.severity == "error" and f not in KEY_FIELDS:
+                    issue = _dropped(issue)  # an optional field or a tag attribute: imported without it
                     value = None
                 issues.setdefault(spec.entity, []).append(self.cell_issue(st, r, f, issue))
             if value is not None:
@@ -369,16 +370,31 @@ class _Parser(RecordBuilder):
             records += self.tag_records(st, r, source, values, issues, person_id=None)
         elif st.is_org:
             records.append(self.org_record(st, r, source, values, issues))
-        # a row is imported whole or not at all
-        if any(rec.issues for rec in records) and any(not rec.ok for rec in records):
+        # a tag goes with its row's person or household: when that is refused, so is the tag (a refused
+        # tag, on the other hand, does not refuse the person)
+        if any(rec.issues for rec in records) and any(not rec.ok for rec in records if rec.entity != "tag"):
             for rec in records:
-                if rec.ok:
+                if rec.ok and rec.entity == "tag":
                     rec.issues.append(Issue("row-has-errors", "同一行的其他数据有错误，整行暂不导入",
                                             {"sheet": st.sheet.name, "row": r + 1}, "error"))
         if st.by_head:
             self.group_row(st, r, records, values)
         else:
             self.parsed.records += records
+
+    def refuse_households_of_refused_heads(self) -> None:
+        """A household is refused when (and only when) its head is: a new household without its head
+        would be a household nobody heads."""
+        refused = {str(r.values["household_number"]): r for r in self.parsed.records
+                   if r.entity == "person" and not r.ok and r.values.get("relation") == HEAD and r.values.get("household_number")}
+        if not refused:
+            return
+        for rec in self.parsed.records:
+            head = refused.get(rec.key) if rec.entity == "household" else None
+            if head is not None and not any(i.code == "head-rejected" for i in rec.issues):
+                rec.issues.append(Issue("head-rejected", f"户主（工作表“{head.source.sheet}”第{head.source.row}行）有错误未导入，"
+                                                         f"户{rec.key}暂不导入", {"sheet": rec.source.sheet, "row": rec.source.row},
+                                        "error", "改正户主的错误后重新导入即可"))
 
     # -- households without a 户号 -------------------------------------------------------------
 

@@ -43,7 +43,8 @@ def test_rejects_workbook_lists_original_rows_reasons_and_highlights_cells() -> 
     # two reasons for 赵敏: wrong birth date (ID column highlighted: the refusal) and a bad phone (a warning:
     # the phone alone would only have been dropped)
     assert zhao[5].fill.fgColor.rgb == "00FFC7CE" and zhao[10].fill.fgColor.rgb == "00FFEB9C"
-    assert zhao[11].value.count("\n") == 1 and "同一行的其他数据" not in zhao[11].value
+    # ... and the household the refused head heads (H003) waits with it
+    assert zhao[11].value.count("\n") == 2 and "同一行的其他数据" not in zhao[11].value and "户H003暂不导入" in zhao[11].value
 
 
 def test_rejects_reimport_recognises_the_header_and_the_fixed_rows() -> None:
