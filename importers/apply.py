@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue, IssueError, ValidationFailed
 from app.models import (
     Area,
@@ -37,7 +39,6 @@ from app.models import (
     User,
 )
 from app.models.area import level_of, scope_prefix
-from app.models.base import utcnow
 from app.services import history, rules
 from app.services import households as household_service
 from app.services import persons as person_service
@@ -64,10 +65,11 @@ class Applier:
     """One application of one parsed file to one target area, under one policy."""
 
     def __init__(self, session: Session, actor: User, area_code: str, policy: str, batch: ChangeBatch,
-                 import_batch: ImportBatch | None, on_progress: Callable[[int, int], None] | None):
+                 import_batch: ImportBatch | None, on_progress: Callable[[int, int], None] | None,
+                 effective: date | None = None):
         self.session, self.actor, self.area_code, self.policy = session, actor, area_code, policy
         self.batch, self.import_batch, self.on_progress = batch, import_batch, on_progress
-        self.today = utcnow().date()
+        self.today = effective or clock.today()  # the date the file's facts take effect (--effective back-dates)
         self.persons: dict[str, Person] = {}
         self.households: dict[str, Household] = {}
         self.new_households: dict[str, int] = {}  # household number -> id reserved for a bulk insert
@@ -481,6 +483,12 @@ class Applier:
             out.changes = {"tag_code": (None, code), "valid_from": (None, valid_from), **{k: (None, v) for k, v in tag.attrs.items()}}
             return
         out.entity_id = current.id
+        # an attribute still 待补充 on the tag is a blank: the file fills it, under any policy
+        fills = {k: v for k, v in attrs.items() if k in (current.pending_attrs or ()) and is_blank(current.attrs.get(k))}
+        if fills:
+            out.changes = self._retag(current, fills)
+            out.status = "changed"
+            return
         disagree = {k: (current.attrs.get(k), v) for k, v in attrs.items() if str(current.attrs.get(k)) != str(v)}
         if valid_to is not None and (current.valid_to is None or current.valid_to > valid_to) and valid_to >= current.valid_from:
             tag_service.end_tag(self.session, self.actor, current.id, valid_to, batch=self.batch)
@@ -504,7 +512,8 @@ class Applier:
         subject = tag.person_id or tag.household_id
         on = max(self.today, tag.valid_from)
         tag_service.end_tag(self.session, self.actor, tag.id, on, batch=self.batch)
-        tag_service.grant_tag(self.session, self.actor, tag.tag_code, subject, on, attrs=merged, batch=self.batch)
+        still = [p for p in tag.pending_attrs or () if p not in merged] or None
+        tag_service.grant_tag(self.session, self.actor, tag.tag_code, subject, on, attrs=merged, batch=self.batch, pending=still)
         return {f"attrs.{k}": (tag.attrs.get(k), v) for k, v in attrs.items() if tag.attrs.get(k) != v}
 
     def _subject_area(self, tag_type: TagType, subject_id: int) -> str:
@@ -543,6 +552,7 @@ def apply_parsed(
     import_batch: ImportBatch | None = None,
     source: str = "import",
     on_progress: Callable[[int, int], None] | None = None,
+    effective: date | None = None,
 ) -> ApplyResult:
     """Apply a parsed file to the database inside the caller's transaction; returns every outcome.
 
@@ -552,12 +562,15 @@ def apply_parsed(
     if policy not in POLICIES:
         raise ValidationFailed(Issue("bad-policy", f"冲突处理方式“{policy}”无效", {"field": "policy"}, hint="可选：queue、file、db"))
     check_target(session, actor, area_code)
+    if effective is not None and effective > clock.today():
+        raise ValidationFailed(Issue("effective-in-future", f"生效日期 {effective} 晚于今天，不能预先导入", {"field": "effective"},
+                                     hint="补录旧台账时生效日期应为台账所反映的日期（不晚于今天）"))
     if not parsed.ok:
         return ApplyResult([Outcome(r, "rejected", issues=list(r.issues) or [
             Issue("file-rejected", "文件有错误，整个文件未导入", {"sheet": r.source.sheet, "row": r.source.row})])
             for r in parsed.records], parsed.issues, parsed.rows_read)
     batch = history.open_batch(session, actor, source, note=f"导入 {parsed.file_name}"[:500], file_name=parsed.file_name[:255])
-    applier = Applier(session, actor, area_code, policy, batch, import_batch, on_progress)
+    applier = Applier(session, actor, area_code, policy, batch, import_batch, on_progress, effective)
     outcomes = applier.run(parsed.records)
     session.flush()
     if session.execute(select(ChangeLog.id).where(ChangeLog.batch_id == batch.id).limit(1)).first() is None:

@@ -111,6 +111,7 @@ def run_import(
     on_progress: Progress | None = None,
     apply_progress: Progress | None = None,
     isolated: bool = False,
+    effective: date | None = None,
 ) -> tuple[ImportBatch, ApplyResult]:
     """Preview (``dry_run``, the default: nothing but the ImportBatch row is kept) or apply a file.
 
@@ -125,14 +126,15 @@ def run_import(
                         policy=policy, status="previewed" if dry_run else "applied", actor_id=actor_id)
     try:
         if dry_run:
-            result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, on_progress=apply_progress)
+            result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, on_progress=apply_progress,
+                                  effective=effective)
             session.rollback()  # a dry run writes nothing but its own record
             session.add(batch)
         else:
             session.add(batch)
             session.flush()
             result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, import_batch=batch,
-                                  on_progress=apply_progress)
+                                  on_progress=apply_progress, effective=effective)
             batch.change_batch_id = result.change_batch_id
             batch.applied_at = utcnow()
         _finish(batch, parsed, result, earlier)

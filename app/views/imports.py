@@ -31,6 +31,7 @@ from importers import flowback
 from importers.outcomes import MODELS
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+TODO_ROWS = 500
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACCEPT = ".xlsx,.xls,.xlsm,.csv"
@@ -193,6 +194,18 @@ def rejects(import_id: int) -> Response:
 
 
 # ------------------------------------------------------------------ conflict queue
+
+
+@bp.get("/todo")
+@login_required
+def todo() -> str:
+    """The village's to-do list: tags kept by an import with required attributes still 待补充."""
+    from app.services import tags as tag_service
+
+    session = get_session()
+    rows = [(tag, tag_type, subject, {a["name"]: a.get("label", a["name"]) for a in tag_type.attributes})
+            for tag, tag_type, subject in tag_service.pending_tags(session, g.user, limit=TODO_ROWS)]
+    return render_template("imports/todo.html", rows=rows, limit=TODO_ROWS)
 
 
 @bp.get("/conflicts")
