@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Conflict, Issue, IssueError, NotFound, ValidationFailed
 from app.models import (
     ChangeLog,
@@ -182,6 +183,7 @@ def apply_import(session: Session, actor: User, import_id: int, *, policy: str |
 
 def discard_import(session: Session, actor: User, import_id: int) -> ImportBatch:
     batch = get_import(session, actor, import_id)
+    require_write(actor, batch.area_code)  # discarding is a change: a read-only role may only look
     if batch.status == "previewed":
         batch.status = "discarded"
         session.commit()
@@ -291,7 +293,7 @@ def open_conflict_count(session: Session, actor: User) -> int:
 
 
 def _take(session: Session, actor: User, c: ImportConflict, batch: Any) -> None:
-    today = utcnow().date()
+    today = clock.today()
     if c.entity == "tag":
         tag = session.get(Tag, c.entity_id)
         if tag is None or (tag.valid_to is not None and tag.valid_to <= today):
@@ -324,7 +326,7 @@ def resolve_conflicts(session: Session, actor: User, conflict_ids: list[int], de
     transaction: if one cannot be taken, none is."""
     if decision not in ("keep", "take"):
         raise ValidationFailed(Issue("bad-decision", "只能选择“保留系统值”或“采用文件值”", {"field": "decision"}))
-    items = [session.get(ImportConflict, i) for i in conflict_ids]
+    items = [session.get(ImportConflict, i) if 0 < i < 2**31 else None for i in conflict_ids]  # tampered ids: not found
     missing = [i for i, c in zip(conflict_ids, items, strict=True) if c is None]
     if missing:
         raise NotFound(Issue("not-found", f"冲突 #{missing[0]} 不存在", {"record": missing[0]}))
