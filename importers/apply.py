@@ -33,6 +33,7 @@ from app.models import (
     Household,
     ImportBatch,
     ImportConflict,
+    Organisation,
     Person,
     Tag,
     TagType,
@@ -41,6 +42,7 @@ from app.models import (
 from app.models.area import level_of, scope_prefix
 from app.services import history, rules
 from app.services import households as household_service
+from app.services import organisations as organisation_service
 from app.services import persons as person_service
 from app.services import tags as tag_service
 from app.services.fields import label as field_label
@@ -218,7 +220,7 @@ class Applier:
             elif record.entity == "tag":
                 self._tag(out)
             else:
-                out.reject(Issue("entity-not-supported", "单位（组织）台账暂不支持导入，请在网页中录入", {}))
+                self._organisation(out)
         except IssueError as exc:
             out.status = "rejected"
             out.issues += [self._locate(record, i) for i in exc.issues]
@@ -355,6 +357,38 @@ class Applier:
             return None, Issue("household-in-other-area", f"户号 {number} 属于 {self._area_label(h.area_code)}，不在本次导入范围",
                                {"field": "户号"})
         return h.id, None
+
+    # -------------------------------------------------------------- organisations
+
+    def _organisation(self, out: Outcome) -> None:
+        """An organisation row, matched by its USCC, through the organisation service (its checks,
+        scope and history); disagreements with the database follow the policy like persons'."""
+        r = out.record
+        values = {k: v for k, v in r.values.items() if k != "area_name" and (k != "area_code" or not is_blank(v))}
+        existing = self.session.execute(select(Organisation).where(Organisation.uscc == r.key)).scalar_one_or_none()
+        if existing is None:
+            area, issue = self._area_of(r)
+            if issue:
+                out.reject(self._locate(r, issue))
+                return
+            org = organisation_service.create_organisation(self.session, self.actor, {**values, "area_code": area},
+                                                           effective=self.today, batch=self.batch)
+            out.entity_id, out.status = org.id, "new"
+            return
+        out.entity_id = existing.id
+        if not self._in_target(existing.area_code):
+            out.reject(Issue("organisation-in-other-area", f"统一社会信用代码 {r.key}（{existing.name}）已登记在 "
+                                                           f"{self._area_label(existing.area_code)}，不在本次导入范围",
+                             {"field": "统一社会信用代码"}))
+            return
+        fill, disagree = self._diff(out, existing, {k: v for k, v in values.items() if k not in ("uscc", "area_code")})
+        now = self._decide(out, "organisation", existing, fill, disagree)
+        if now:
+            change = organisation_service.update_organisation(self.session, self.actor, existing.id, now, effective=self.today,
+                                                              batch=self.batch)
+            out.changes = change.fields
+            out.status = "changed" if change.fields else out.status
+        self._queue(out, "organisation", existing.id, existing.name, existing.area_code)
 
     # -------------------------------------------------------------- persons
 

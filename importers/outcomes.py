@@ -10,14 +10,14 @@ from datetime import date
 from typing import Any
 
 from app.issues import Issue
-from app.models import Household, Person
+from app.models import Household, Organisation, Person
 from importers.model import Record
 
 POLICIES = ("queue", "file", "db")
 OUTCOMES = ("new", "changed", "unchanged", "conflict", "rejected")
 ROW_OUTCOMES = ("applied", "unchanged", "conflict", "rejected")
 ENTITY_LABELS = {"person": "人员", "household": "户", "tag": "标签", "organisation": "单位"}
-MODELS = {"person": Person, "household": Household}
+MODELS = {"person": Person, "household": Household, "organisation": Organisation}
 
 
 @dataclass

@@ -317,6 +317,10 @@ def _take(session: Session, actor: User, c: ImportConflict, batch: Any) -> None:
     value = value_for(c.entity, c.field, c.file_value)
     if c.entity == "person":
         person_service.update_person(session, actor, c.entity_id, {c.field: value}, effective=today, batch=batch)
+    elif c.entity == "organisation":
+        from app.services import organisations as organisation_service
+
+        organisation_service.update_organisation(session, actor, c.entity_id, {c.field: value}, effective=today, batch=batch)
     else:
         household_service.update_household(session, actor, c.entity_id, {c.field: value}, effective=today, batch=batch)
 

@@ -68,3 +68,41 @@ def test_merged_blocks_without_household_number(session: Session, county: County
     again, result2 = imports.run_import(session, county.cadre_a, roster(), "低保花名册.xlsx", area_code=VILLAGE_A, dry_run=False)
     assert again.counts["applied"] == 0 and again.counts["rejected"] == 1
     assert {o.status for o in result2.outcomes if o.record.key} == {"unchanged"}
+
+
+def test_organisation_rows_through_the_organisation_service(session: Session, county: County) -> None:
+    import io
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "importers"))
+    from legacy_ledgers import USCC_BAD, USCC_COOP, USCC_TEA, organisations_workbook
+
+    from app.models import Organisation
+
+    def content(employees: int = 12) -> bytes:
+        wb = organisations_workbook()
+        wb.active["D2"] = employees
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+
+    batch, result = imports.run_import(session, county.cadre_a, content(), "单位.xlsx", area_code=VILLAGE_A, dry_run=False)
+    assert outcomes(result) == [(2, "organisation", USCC_TEA, "new"), (3, "organisation", USCC_COOP, "new"),
+                                (4, "organisation", "", "rejected")]
+    assert [i.code for i in result.outcomes[2].issues] == ["uscc-checksum"]
+    orgs = session.execute(select(Organisation.uscc, Organisation.name, Organisation.kind, Organisation.employees,
+                                  Organisation.area_code)).all()
+    # 企业 -> 1, 农村集体经济组织 -> 8 (org_kind); "3人" -> 3
+    assert sorted(orgs) == sorted([(USCC_TEA, "东湖茶叶有限公司", "1", 12, VILLAGE_A),
+                                   (USCC_COOP, "东湖村股份经济合作社", "8", 3, VILLAGE_A)])
+    assert USCC_BAD not in {o[0] for o in orgs}
+    assert (batch.counts["applied"], batch.counts["rejected"]) == (2, 1)
+    # a changed employee count: queued (the default policy), then taken with policy "file"
+    queued, result = imports.run_import(session, county.cadre_a, content(15), "单位2.xlsx", area_code=VILLAGE_A, dry_run=False)
+    assert [o.status for o in result.outcomes] == ["conflict", "unchanged", "rejected"]
+    assert result.outcomes[0].conflicts == {"employees": (12, 15)}
+    taken, result = imports.run_import(session, county.cadre_a, content(15), "单位3.xlsx", area_code=VILLAGE_A, dry_run=False,
+                                       policy="file")
+    assert [o.status for o in result.outcomes] == ["changed", "unchanged", "rejected"]
+    assert session.execute(select(Organisation.employees).where(Organisation.uscc == USCC_TEA)).scalar_one() == 15
