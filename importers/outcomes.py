@@ -47,8 +47,10 @@ class ApplyResult:
     change_batch_id: int | None = None
 
     def row_status(self) -> dict[tuple[str, int], str]:
-        """Every input row's outcome: rejected if any of its records is, then conflict, applied, unchanged."""
-        rank = {"rejected": 3, "conflict": 2, "applied": 1, "unchanged": 0}
+        """Every input row's outcome, as what was written says (issue 15): applied if any of its records
+        was written, then conflict, then rejected, unchanged. A row that wrote something and had another
+        record refused (a person written, its tag refused) counts as applied and in ``partly_rejected``."""
+        rank = {"applied": 3, "conflict": 2, "rejected": 1, "unchanged": 0}
         rows: dict[tuple[str, int], str] = {}
         for o in self.outcomes:
             key = (o.record.source.sheet, o.record.source.row)
@@ -57,11 +59,18 @@ class ApplyResult:
                 rows[key] = status
         return rows
 
+    def partly_rejected_rows(self, rows: dict[tuple[str, int], str] | None = None) -> set[tuple[str, int]]:
+        """Rows not counted as rejected that still had a record refused."""
+        rows = rows if rows is not None else self.row_status()
+        return {(o.record.source.sheet, o.record.source.row) for o in self.outcomes
+                if o.status == "rejected" and rows[(o.record.source.sheet, o.record.source.row)] != "rejected"}
+
     def counts(self) -> dict[str, Any]:
         rows = self.row_status()
         out: dict[str, Any] = {"rows": len(rows), **{k: 0 for k in ROW_OUTCOMES}}
         for status in rows.values():
             out[status] += 1
+        out["partly_rejected"] = len(self.partly_rejected_rows(rows))
         records: dict[str, dict[str, int]] = {}
         for o in self.outcomes:
             per = records.setdefault(o.record.entity, {k: 0 for k in OUTCOMES})

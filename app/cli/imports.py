@@ -71,6 +71,8 @@ def _print_counts(counts: dict[str, Any], preview: bool = False) -> None:
     labels = {**ROW_LABELS, "applied": "将写入"} if preview else ROW_LABELS
     click.echo(f"  共 {counts.get('rows_read', counts.get('rows', 0))} 行：" +
                "，".join(f"{label} {counts.get(k, 0)}" for k, label in labels.items()))
+    if counts.get("partly_rejected"):
+        click.echo(f"  其中 {counts['partly_rejected']} 行部分数据被拒绝（该行其余数据已{'可' if preview else ''}写入）")
     for entity, per in counts.get("records", {}).items():
         click.echo(f"  {ENTITY_LABELS.get(entity, entity)}：" + "，".join(f"{RECORD_LABELS[k]} {v}" for k, v in per.items() if v))
 

@@ -224,12 +224,18 @@ def rejects_workbook(session: Session, actor: User, import_id: int) -> bytes:
 
 
 def rejected_records(result: ApplyResult) -> list[Record]:
-    """Every record of a rejected row, carrying all the reasons found for it (reader's and database's)."""
+    """Every record of a rejected row, carrying all the reasons found for it (reader's and database's); of
+    a row that wrote something else, only its refused records (the reason says the rest was written)."""
     rows = result.row_status()
     out = []
     for o in result.outcomes:
-        if rows[(o.record.source.sheet, o.record.source.row)] == "rejected":
+        status = rows[(o.record.source.sheet, o.record.source.row)]
+        if status == "rejected":
             out.append(replace(o.record, issues=list(o.issues) if o.status == "rejected" else []))
+        elif o.status == "rejected":
+            note = Issue("row-partly-written", "（本行其余数据已写入，只需改正上述问题后重新导入）",
+                         {"sheet": o.record.source.sheet, "row": o.record.source.row}, "warning")
+            out.append(replace(o.record, issues=[*o.issues, note]))
     return out
 
 

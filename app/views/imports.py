@@ -168,7 +168,8 @@ def apply(import_id: int) -> Response:
         return redirect(url_for("imports.show", import_id=import_id))
     c = batch.counts
     flash(f"已导入：写入 {c.get('applied', 0)} 行，未变 {c.get('unchanged', 0)} 行，冲突 {c.get('conflict', 0)} 行，"
-          f"拒绝 {c.get('rejected', 0)} 行", "success")
+          f"拒绝 {c.get('rejected', 0)} 行" + (f"（另有 {c['partly_rejected']} 行部分数据被拒绝，见拒绝清单）"
+                                             if c.get("partly_rejected") else ""), "success")
     return redirect(url_for("imports.show", import_id=import_id))
 
 

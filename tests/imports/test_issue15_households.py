@@ -106,3 +106,25 @@ def test_organisation_rows_through_the_organisation_service(session: Session, co
                                        policy="file")
     assert [o.status for o in result.outcomes] == ["changed", "unchanged", "rejected"]
     assert session.execute(select(Organisation.employees).where(Organisation.uscc == USCC_TEA)).scalar_one() == 15
+
+
+def test_counts_and_rejects_agree_with_what_was_written(session: Session, county: County) -> None:
+    """A person written and its household tag refused (the household is nowhere): the row counts as
+    applied (and partly rejected), not as rejected; the rejects workbook lists only the refused tag."""
+    from datetime import date
+
+    from ledger import parsed, person, pid, tag
+
+    from app.services.imports import rejected_records
+
+    new_person = pid(date(1977, 7, 7), 17)
+    records = [person(5, new_person, "冯七", relation="02"), tag(5, "dibao", "H-404", attrs={"kind": "2"}),
+               person(6, pid(date(1978, 8, 8), 18), "褚八")]
+    batch, result = imports.run_import(session, county.cadre_a, b"x", "台账.xlsx", area_code=VILLAGE_A, dry_run=False,
+                                       parsed=parsed(records))
+    assert [(o.record.entity, o.status) for o in result.outcomes] == [("person", "new"), ("tag", "rejected"), ("person", "new")]
+    assert (batch.counts["rows"], batch.counts["applied"], batch.counts["rejected"], batch.counts["partly_rejected"]) == (2, 2, 0, 1)
+    assert session.execute(select(Person.name).where(Person.id_number == new_person)).scalar_one() == "冯七"
+    rejects = rejected_records(result)
+    assert [(r.entity, r.source.row, [i.code for i in r.issues]) for r in rejects] == [
+        ("tag", 5, ["unknown-subject", "row-partly-written"])]
