@@ -267,7 +267,7 @@ def flowback_upload() -> Response | tuple[str, int]:
     session = get_session()
     try:
         content, name = _upload()
-        batch = flowback.reconcile(session, g.user, request.form.get("kind", ""), content, name)
+        batch = flowback.reconcile(session, g.user, request.form.get("kind", ""), content, name, isolated=True)
     except IssueError as exc:
         session.rollback()
         return _flowback_page(exc.issues, exc.status)

@@ -66,3 +66,15 @@ def test_crafted_grid_and_reader_crash_shown_worker_alive(app: Flask, client: Fl
         people = session.execute(select(Person.name, Person.relation).order_by(Person.name)).all()
     assert statuses == ["rejected", "rejected", "applied"]
     assert sorted(people) == [("吴二", "10"), ("钱一", "02")]  # 老伴: spouse (GB/T 4761 10)
+
+
+def test_flowback_upload_goes_through_the_safe_reader(app: Flask, client: FlaskClient, county_app) -> None:
+    assert client.post("/login", data={"username": "town_1", "password": PASSWORD}).status_code == 302
+    far = client.post("/imports/flowback", data={"kind": "deaths", "file": (io.BytesIO(far_cell_workbook(ROWS)), "死亡名单.xlsx")},
+                      content_type="multipart/form-data")
+    assert far.status_code == 422 and "超过上限10,000,000个，已拒绝读取" in far.text
+    # an honest list still reads (no match: nobody of the list is registered)
+    ok = client.post("/imports/flowback", data={"kind": "deaths", "file": (io.BytesIO(package(sheet_xml(
+        [["姓名", "身份证号", "死亡日期"], ["钱一", HEAD, "2025-03-02"]]))), "死亡名单.xlsx")},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert ok.status_code == 200 and "死亡名单已核对：匹配 0，未匹配 1" in ok.text
