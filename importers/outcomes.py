@@ -82,15 +82,21 @@ class ApplyResult:
     def samples(self, per_kind: int = 20) -> dict[str, list[dict[str, Any]]]:
         """A few outcomes of each kind, as plain data for the preview page and the CLI."""
         out: dict[str, list[dict[str, Any]]] = {k: [] for k in OUTCOMES}
+        out["warned"] = []  # written with a field dropped or an attribute 待补充 (issue 15)
         for o in self.outcomes:
             bucket = out[o.status]
             if len(bucket) < per_kind and (o.status != "unchanged" or len(bucket) < 5):
                 bucket.append(describe(o))
+            if o.status != "rejected" and len(out["warned"]) < per_kind and any(
+                    i.severity == "warning" for i in o.record.issues):
+                out["warned"].append(describe(o, warnings=True))
         return out
 
 
-def describe(o: Outcome) -> dict[str, Any]:
+def describe(o: Outcome, *, warnings: bool = False) -> dict[str, Any]:
+    """One outcome as plain data; ``warnings``: its record's warnings as the issues."""
     r = o.record
+    shown = [i for i in r.issues if i.severity == "warning"] if warnings else o.issues
     return {
         "entity": r.entity, "entity_label": ENTITY_LABELS[r.entity], "key": r.key,
         "name": r.values.get("name") or r.values.get("number") or r.values.get("code") or "",
@@ -99,7 +105,7 @@ def describe(o: Outcome) -> dict[str, Any]:
         else {f: [None, plain_value(v)] for f, v in r.values.items() if not is_blank(v) and f not in ("id_number", "number")},
         "conflicts": {f: [plain_value(a), plain_value(b)] for f, (a, b) in o.conflicts.items()},
         "issues": [{"code": i.code, "where": i.where, "message": i.message, "column": i.location.get("column"),
-                    "field": i.location.get("field")} for i in o.issues],
+                    "field": i.location.get("field")} for i in shown],
         "note": o.note,
     }
 
