@@ -128,3 +128,13 @@ def test_counts_and_rejects_agree_with_what_was_written(session: Session, county
     rejects = rejected_records(result)
     assert [(r.entity, r.source.row, [i.code for i in r.issues]) for r in rejects] == [
         ("tag", 5, ["unknown-subject", "row-partly-written"])]
+
+
+def test_tag_ledger_keyed_by_the_heads_id_attaches_to_the_heads_household(session: Session, county: County) -> None:
+    h001 = existing(session, county.admin, VILLAGE_A)
+    content = f"户主姓名,户主身份证号,低保类别\n赵一,{ZHAO_YI},农村低保\n钱一,{QIAN_YI},城市低保\n".encode()
+    batch, result = imports.run_import(session, county.cadre_a, content, "低保户名单.csv", area_code=VILLAGE_A, dry_run=False)
+    assert [(o.record.key, o.status) for o in result.outcomes if o.record.entity == "tag"] == [
+        (f"dibao:{ZHAO_YI}", "new"), (f"dibao:{QIAN_YI}", "rejected")]  # 钱一 is registered nowhere
+    assert [i.code for o in result.outcomes if o.status == "rejected" for i in o.issues] == ["unknown-subject"]
+    assert session.execute(select(Tag.household_id, Tag.attrs).where(Tag.tag_code == "dibao")).all() == [(h001, {"kind": "2"})]
