@@ -34,6 +34,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("workbook.index", "Excel 一表", ("village_cadre",), area=True),
     NavEntry("imports.index", "台账导入", WRITERS),
     NavEntry("imports.flowback_page", "数据回流", WRITERS),
+    NavEntry("imports.todo", "待补充", WRITERS),
     NavEntry("tasks.index", "采集任务", ALL),
     NavEntry("reports.index", "部门报表", ALL),
     NavEntry("quality.rules_page", "校验规则", ALL),
