@@ -253,3 +253,30 @@ def test_cli_draft_refuses_a_non_spreadsheet(runner, tmp_path):
     bad.write_bytes(b"%PDF-1.4")
     result = runner.invoke(args=["report", "draft", str(bad)])
     assert result.exit_code == 1 and "电子表格" in result.output
+
+
+def dibao_roster() -> bytes:
+    """A 花名册: 户 and 成员 groups, the unit line sharing a cell with 填报单位, one column no field shows."""
+    cells = {"A1": "2025年低保对象花名册", "A2": "填报单位：          单位：人、元",
+             "A3": "序号", "B3": "乡镇（街道）", "C3": "村（社区）", "D3": "户基本情况", "H3": "家庭成员", "L3": "是否有劳动能力",
+             "D4": "户号", "E4": "户主姓名", "F4": "低保类别", "G4": "月保障金额（元）", "H4": "姓名", "I4": "身份证号码",
+             "J4": "与户主关系", "K4": "性别", "A5": 1, "B5": "青石镇", "C5": "甲村", "D5": "JC001", "E5": "张一", "H5": "张一"}
+    return _book(cells, ["A3:A4", "B3:B4", "C3:C4", "D3:G3", "H3:K3", "L3:L4"])
+
+
+def test_a_roster_maps_its_columns_to_fields_and_its_title_to_the_tag(indicators, registry):
+    draft = draft_form(dibao_roster(), "低保.xlsx", indicators)
+    assert (draft.kind, draft.tag, draft.department, draft.unit_line) == ("roster", "dibao", "mca", "单位：人、元")
+    assert [(c.path, c.label, c.field) for c in draft.columns] == [
+        ("", "序号", "seq"), ("", "乡镇（街道）", "area.township_name"), ("", "村（社区）", "area.village_name"),
+        ("户基本情况", "户号", "household.number"), ("户基本情况", "户主姓名", "household.head_name"),
+        ("户基本情况", "低保类别", "tag.dibao.kind"), ("户基本情况", "月保障金额（元）", "tag.dibao.monthly_amount"),
+        ("家庭成员", "姓名", "name"), ("家庭成员", "身份证号码", "id_number"), ("家庭成员", "与户主关系", "relation"),
+        ("家庭成员", "性别", "sex"), ("", "是否有劳动能力", None)]
+    ctx = seed_context()
+    ctx.indicators = registry.indicators
+    spec, issues = parse_report(to_yaml(draft, "draft_dibao_roster"), "draft.yaml", ctx)
+    assert [(i.severity, i.code) for i in issues] == [("warning", "unmatched-column")]
+    assert spec.kind == "roster" and spec.where.tags[0].code == "dibao" and spec.where.tags[0].household
+    assert draft.as_json()["columns"][7] == {"path": "家庭成员", "label": "姓名", "indicator": None, "score": 100.0,
+                                              "field": "name"}
