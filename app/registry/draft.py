@@ -64,6 +64,7 @@ class DraftColumn:
     suggestion: dict[str, Any] | None = None  # a computation for a new indicator, when one can be inferred
     file_total: float | None = None  # a filled copy: the value in its 合计 row (or the sum of its rows)
     field: str | None = None  # a roster's column: the roster field it shows
+    generated_total: float | None = None  # a filled copy: the 合计 the draft generates from base data
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "label": self.label, "indicator": self.indicator,

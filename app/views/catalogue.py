@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, render_template, request, send_file
 from werkzeug.wrappers import Response
 
 from app import clock
-from app.db import get_session
+from app.db import get_db, get_session
 from app.issues import Issue, IssueError, PermissionDenied, ValidationFailed
 from app.registry.draft import draft_form, draft_id, to_yaml
 from app.registry.indicator_list import all_indicators
@@ -20,7 +20,7 @@ from app.services import reports
 from app.services.codelists import labels
 from app.services.scope import require_admin
 from app.views.auth import login_required
-from app.views.reports import MIME, _manage_page
+from app.views.reports import MIME, _manage_page, _preview
 
 bp = Blueprint("catalogue", __name__)
 
@@ -88,6 +88,22 @@ def draft() -> str | tuple[str, int]:
         return _manage_page("", exc.issues, None, None, reports.RunRequest(""), clock.today()), exc.status
     text = to_yaml(result, draft_id(result, upload.filename))
     spec, issues = reports.validate_projection(text, registry, upload.filename)
-    return _manage_page(text, [*result.issues, *issues], spec, None, reports.RunRequest(spec.id if spec else ""),
-                        clock.today(), draft=result,
+    req = reports.RunRequest(spec.id if spec else "")
+    preview = None
+    if spec is not None and result.filled and spec.kind == "area_summary" and not _errors(issues):
+        # a filled copy: generate the draft for the whole county today, its 合计 beside the file's
+        try:
+            report = reports.build_from_spec(get_db(), session, registry, g.user, spec, req)
+            total = next((r.values for r in report.sheets[0].rows if r.kind == "total"), None)
+            if total is not None:
+                for col, leaf in zip(result.columns, spec.leaves(), strict=True):
+                    col.generated_total = total.get(leaf.key)
+            preview = _preview(report)
+        except IssueError as exc:
+            issues = [*issues, *exc.issues]
+    return _manage_page(text, [*result.issues, *issues], spec, preview, req, clock.today(), draft=result,
                         admission=catalogue_service.admission(spec, registry) if spec else None)
+
+
+def _errors(issues: list[Issue]) -> bool:
+    return any(i.severity == "error" for i in issues)

@@ -88,7 +88,7 @@ def cdpf_filled() -> bytes:
         "I4": "多重残疾", "J4": "一级", "K4": "二级", "L4": "三级", "M4": "四级",
         "A5": "青山村", "A6": "绿水村", "A7": "合计",
         "A9": "表号：", "B9": "残联统2表", "E9": "制定机关：云溪县残疾人联合会",
-        "A10": "有效期至", "B10": "2026-12-31",
+        "A10": "有效期至", "B10": "2099-12-31",
     }
     village_a = [12, 2, 1, 0, 6, 1, 2, 0, 1, 3, 4, 4, 5]
     village_b = [8, 1, 1, 1, 3, 1, 1, 0, 0, 2, 3, 3, 2]
@@ -150,7 +150,7 @@ def test_three_level_header_with_statutory_block_top_right(indicators):
 def test_two_level_groups_statutory_block_below_and_filled_numbers(indicators):
     draft = draft_form(cdpf_filled(), "残联.xlsx", indicators)
     assert _answers(draft) == CDPF_EXPECTED
-    assert draft.statutory == {"表号": "残联统2表", "制定机关": "云溪县残疾人联合会", "有效期至": "2026-12-31"}
+    assert draft.statutory == {"表号": "残联统2表", "制定机关": "云溪县残疾人联合会", "有效期至": "2099-12-31"}
     assert draft.unit_line == "单位：人"
     assert draft.rows == {"level": "village", "subtotals": False, "total": "bottom"}
     assert draft.filled

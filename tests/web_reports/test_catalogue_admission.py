@@ -151,3 +151,19 @@ def test_a_roster_draft_previews_with_its_unmatched_column_blank(login: Login, s
     body = re.findall(r'<tr class="row-data[^"]*">(.*?)</tr>', page, re.S)
     assert len(body) == 5
     assert all(re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[-1].strip() == "" for row in body)
+
+
+def test_a_filled_copy_shows_its_totals_beside_the_generated_ones(login: Login, session: Session) -> None:
+    """Hand county today: 持证残疾 p1 (肢体, 二级), p10 (视力, 一级), p17 (智力, 三级), all alive."""
+    from test_draft import cdpf_filled
+
+    client = login("admin")
+    page = text(client.post("/catalogue/draft", data={"form": (io.BytesIO(cdpf_filled()), "残联.xlsx")},
+                            content_type="multipart/form-data"))
+    cell = re.compile(r'<td class="num (file|generated)-total">(.*?)</td>', re.S)
+    found = cell.findall(page)
+    files = [v for k, v in found if k == "file"]
+    generated = [v for k, v in found if k == "generated"]
+    assert files == ["20", "3", "2", "1", "9", "2", "3", "0", "1", "5", "7", "7", "7"]  # 青山村 + 绿水村 = its 合计
+    assert generated == ["3", "1", "0", "0", "1", "1", "0", "0", "1", "1", "1", "0", ""]  # 两项补贴: not generated
+    assert "report-table" in page  # the generated draft is previewed below
