@@ -181,7 +181,7 @@ def flowback_file(path: Path, kind: str, username: str | None) -> None:
         batch = flowback.reconcile(session, actor, kind, path.read_bytes(), path.name)
         c = batch.counts
         click.echo(f"{flowback.KINDS[kind]} {path.name}：第 {batch.id} 次导入，共 {c['rows']} 行：匹配 {c['matched']}，"
-                   f"未匹配 {c['unmatched']}，信息不一致 {c['mismatched']}，超出范围 {c['outside_scope']}，无法识别 {c['rejected']}；"
+                   f"未匹配 {c['unmatched']}，信息不一致 {c['mismatched']}，无法识别 {c['rejected']}；"
                    f"新提醒 {c['alerts']} 条")
         for issue in batch.summary.get("file_issues", []):
             click.echo(f"  [{issue['code']}] {issue['where']}：{issue['message']}", err=True)

@@ -1,5 +1,6 @@
 """The canonical base-data model. Every table is imported here so the metadata is complete."""
 
+from app.models.access import ApiToken, AuditEvent, DepartmentGrant, LoginFailure, UserSession
 from app.models.area import Area
 from app.models.base import metadata
 from app.models.codelist import CodeItem, CodeList
@@ -9,7 +10,7 @@ from app.models.imports import FlowbackAlert, ImportBatch, ImportConflict, Impor
 from app.models.observation import Observation, ObservationItem
 from app.models.organisation import Organisation, OrganisationHistory
 from app.models.person import Household, HouseholdHistory, Person, PersonHistory
-from app.models.report import ReportDefinition, ReportDownload
+from app.models.report import IndicatorDefinition, ReportDefinition, ReportDownload
 from app.models.tag import Tag, TagType
 from app.models.task import CollectionTask, TaskEvent, TaskVillage
 from app.models.user import User
@@ -25,13 +26,27 @@ VERSIONED = {
 
 __all__ = [
     "VERSIONED",
+    "ApiToken",
+    "AuditEvent",
+    "DepartmentGrant",
+    "FlowbackAlert",
+    "ImportBatch",
+    "ImportConflict",
+    "ImportFile",
+    "LoginFailure",
+    "UserSession",
     "Area",
     "ChangeBatch",
     "ChangeLog",
     "CollectionTask",
     "CodeItem",
     "CodeList",
+    "FlowbackAlert",
+    "ImportBatch",
+    "ImportConflict",
+    "ImportFile",
     "House",
+    "IndicatorDefinition",
     "HouseHistory",
     "Household",
     "HouseholdHistory",

@@ -25,4 +25,6 @@ class User(SQLModel, table=True):
     area_code: str = Field(foreign_key="area.code", max_length=15, sa_column_kwargs={"comment": "scope: everything under this area"})
     department: str | None = Field(default=None, max_length=20, sa_column_kwargs={"comment": "code list department (department users)"})
     active: bool = True
+    must_change_password: bool = Field(default=False, sa_column_kwargs={"comment": "initial or reset password: change at next login"})
+    password_changed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)

@@ -6,15 +6,24 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeBatch, House, Household, Person, Tag, User
 from app.services import history
 from app.services.fields import check_values, with_defaults
 from app.services.persons import ALIVE, Page, today, within_area
-from app.services.scope import require_read, require_write, scope_of
+from app.services.scope import (
+    household_need_to_know,
+    person_need_to_know,
+    require_need_to_know,
+    require_read,
+    require_write,
+    scope_of,
+    tag_visible,
+)
 
 HEAD = "02"
 
@@ -24,12 +33,15 @@ def get_household(session: Session, actor: User, household_id: int) -> Household
     if household is None:
         raise NotFound(Issue("not-found", f"户 #{household_id} 不存在", {"record": household_id}))
     require_read(actor, household.area_code)
+    require_need_to_know(session, actor, household=household)
     return household
 
 
 def members(session: Session, actor: User, household_id: int, *, alive_only: bool = False) -> list[Person]:
+    """The household's members (for a department: those within its need to know)."""
     get_household(session, actor, household_id)
-    query = select(Person).where(Person.household_id == household_id)
+    query = select(Person).where(Person.household_id == household_id,
+                                 person_need_to_know(session, actor, Person.id, Person.household_id))
     if alive_only:
         query = query.where(Person.living_status == ALIVE)
     return list(session.execute(query.order_by(Person.relation, Person.birth_date)).scalars())
@@ -88,11 +100,18 @@ def update_household(
     )
 
 
-def end_household(session: Session, actor: User, household_id: int, on: date, *, batch: ChangeBatch | None = None) -> history.Change:
+def end_household(session: Session, actor: User, household_id: int, on: date, *, batch: ChangeBatch | None = None,
+                  expected_version: int | None = None) -> history.Change:
     """Close a household (注销); refused while living members still belong to it."""
+    household = get_household(session, actor, household_id)
+    if household.status != "1":
+        raise ValidationFailed(Issue("already-ended", f"户 {household.number} 已注销", {"field": "status"}))
+    if on > clock.today():
+        raise ValidationFailed(Issue("future-date", "注销日期不能晚于今天", {"field": "on"}))
     if members(session, actor, household_id, alive_only=True):
         raise ValidationFailed(Issue("household-has-members", "该户仍有在世成员，请先迁出或转户后再注销", {"record": household_id}))
-    return update_household(session, actor, household_id, {"status": "2", "status_date": on}, effective=on, batch=batch, action="end")
+    return update_household(session, actor, household_id, {"status": "2", "status_date": on}, effective=on, batch=batch,
+                            action="end", expected_version=expected_version)
 
 
 @dataclass(frozen=True)
@@ -112,7 +131,8 @@ def search_households(
     (prefix); ``tag`` keeps households holding that tag today, or with a member who does.
     """
     require_read(actor, area)
-    query = select(Household).where(within_area(Household.area_code, area), scope_of(actor).clause(Household.area_code))
+    query = select(Household).where(within_area(Household.area_code, area), scope_of(actor).clause(Household.area_code),
+                                    household_need_to_know(session, actor, Household.id))
     if status:
         query = query.where(Household.status == status)
     if text and text.strip():
@@ -122,14 +142,16 @@ def search_households(
             or_(Person.name.contains(needle), Person.id_number.startswith(needle.upper())), Person.household_id.is_not(None))
         query = query.where(or_(Household.number.startswith(needle), Household.address.contains(needle),
                                 Household.id.in_(by_member)))
-    if tag:
+    if tag and not tag_visible(session, actor, tag):
+        query = query.where(false())  # filtering by another department's sensitive tag would disclose it
+    elif tag:
         day = today()
         current = and_(Tag.tag_code == tag, Tag.valid_from <= day, or_(Tag.valid_to.is_(None), Tag.valid_to > day))
         member_tagged = select(Person.household_id).join(Tag, Tag.person_id == Person.id).where(
             current, within_area(Person.area_code, area))
         query = query.where(or_(exists().where(current, Tag.household_id == Household.id), Household.id.in_(member_tagged)))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page = max(1, page)
+    page = min(max(1, page), max(1, -(-total // per_page)))  # past the end: the last page
     found = list(session.execute(query.order_by(Household.number).offset((page - 1) * per_page).limit(per_page)).scalars())
     ids = [h.id for h in found]
     heads: dict[int, str] = {}

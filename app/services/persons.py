@@ -10,15 +10,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import ChangeBatch, Household, Person, Tag, User
-from app.models.base import utcnow
 from app.services import history, rules
 from app.services.fields import check_values, with_defaults
-from app.services.scope import require_read, require_write, scope_of
+from app.services.scope import (
+    person_need_to_know,
+    require_need_to_know,
+    require_read,
+    require_write,
+    scope_of,
+    tag_visible,
+)
 from app.validators.idcard import check_id_number
 
 ALIVE, DECEASED, MOVED_OUT = "1", "2", "3"
@@ -26,7 +33,7 @@ END_REASONS = {"death": DECEASED, "moved_out": MOVED_OUT}
 
 
 def today() -> date:
-    return utcnow().date()
+    return clock.today()
 
 
 def get_person(session: Session, actor: User, person_id: int) -> Person:
@@ -34,12 +41,14 @@ def get_person(session: Session, actor: User, person_id: int) -> Person:
     if person is None:
         raise NotFound(Issue("not-found", f"人员 #{person_id} 不存在", {"record": person_id}))
     require_read(actor, person.area_code)
+    require_need_to_know(session, actor, person=person)
     return person
 
 
 def find_persons(session: Session, actor: User, text: str | None = None, *, area: str | None = None, limit: int = 50) -> list[Person]:
     """Persons in the actor's scope whose name, ID number or household number matches ``text``."""
-    query = select(Person).where(scope_of(actor).clause(Person.area_code))
+    query = select(Person).where(scope_of(actor).clause(Person.area_code),
+                                 person_need_to_know(session, actor, Person.id, Person.household_id))
     if area:
         require_read(actor, area)
         query = query.where(Person.area_code.startswith(area))
@@ -248,7 +257,8 @@ def search_persons(
     holding that tag today, or living in a household that does.
     """
     require_read(actor, area)
-    query = select(Person).where(within_area(Person.area_code, area), scope_of(actor).clause(Person.area_code))
+    query = select(Person).where(within_area(Person.area_code, area), scope_of(actor).clause(Person.area_code),
+                                 person_need_to_know(session, actor, Person.id, Person.household_id))
     if text and text.strip():
         needle = text.strip().upper()
         numbers = select(Household.id).where(Household.number == text.strip())
@@ -258,7 +268,9 @@ def search_persons(
         query = query.where(Person.living_status == living_status)
     if residence_type:
         query = query.where(Person.residence_type == residence_type)
-    if tag:
+    if tag and not tag_visible(session, actor, tag):
+        query = query.where(false())  # filtering by another department's sensitive tag would disclose it
+    elif tag:
         day = today()
         current = and_(Tag.tag_code == tag, Tag.valid_from <= day, or_(Tag.valid_to.is_(None), Tag.valid_to > day))
         query = query.where(or_(
@@ -266,7 +278,7 @@ def search_persons(
             exists().where(current, Tag.household_id == Person.household_id),
         ))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page = max(1, page)
+    page = min(max(1, page), max(1, -(-total // per_page)))  # past the end: the last page
     rows = session.execute(
         query.order_by(Person.household_id, Person.relation, Person.id).offset((page - 1) * per_page).limit(per_page)
     ).scalars()

@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app import clock
 from app.db import Database
 from app.issues import Issue, PermissionDenied, ValidationFailed
 from app.models import Area, ReportDefinition, ReportDownload, User
@@ -68,12 +69,15 @@ def parse_period(text: str) -> tuple[date, date]:
 
 def registry_for(app: Flask, session: Session) -> Registry:
     """The file registry plus every version published in the browser (cached by the newest id)."""
-    newest = session.execute(select(func.coalesce(func.max(ReportDefinition.id), 0))).scalar_one()
+    from app.services import indicators
+
+    newest = (session.execute(select(func.coalesce(func.max(ReportDefinition.id), 0))).scalar_one(), *indicators.stamp(session))
     cached = app.extensions.get("ybt.registry")
     if cached is None or cached[0] != newest:
         published = [(f"已发布 {d.report_id}@{d.version}", d.source)
                      for d in session.execute(select(ReportDefinition).order_by(ReportDefinition.id)).scalars()]
-        cached = (newest, load_registry(app.extensions["ybt.registry_dir"], published=published))
+        cached = (newest, load_registry(app.extensions["ybt.registry_dir"], published=published,
+                                        published_indicators=indicators.published_rows(session)))
         app.extensions["ybt.registry"] = cached
     return cached[1]
 
@@ -94,6 +98,7 @@ def require_run(actor: User, spec: ReportSpec) -> None:
 def validate_projection(text: str, registry: Registry, source: str = "上传的文件") -> tuple[ReportSpec | None, list[Issue]]:
     ctx = seed_context()
     ctx.indicators = registry.indicators
+    ctx.retired_indicators = set(registry.retired)  # a new report version may not use a retired indicator
     return parse_report(text, source, ctx)
 
 
@@ -150,7 +155,7 @@ def build_report(db: Database, session: Session, registry: Registry, actor: User
 def build_from_spec(db: Database, session: Session, registry: Registry, actor: User | None, spec: ReportSpec,
                     req: RunRequest, today: date | None = None) -> Report:
     """Generate a projection given as a parsed spec (also one not yet published: the admin's preview)."""
-    today = today or utcnow().date()
+    today = today or clock.today()
     check_not_expired(spec, today)
     if actor is not None:
         require_run(actor, spec)
@@ -218,7 +223,7 @@ def downloads(session: Session, actor: User, limit: int = 100) -> list[ReportDow
 
 def area_choices(session: Session, actor: User) -> list[Area]:
     """Areas a user may pick for a report: their scope's county/townships/villages in force today."""
-    today = utcnow().date()
+    today = clock.today()
     query = (select(Area).where(scope_of(actor).clause(Area.code), Area.level.between(3, 5), Area.valid_from <= today)
              .where((Area.valid_to.is_(None)) | (Area.valid_to > today)).order_by(Area.code))
     return list(session.execute(query).scalars())

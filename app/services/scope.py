@@ -8,9 +8,11 @@ to a village or a grid, township staff to a township, a department user to a cou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 
+from app.clock import today
 from app.issues import Issue, PermissionDenied
 from app.models import User
 from app.models.area import LEVEL_PREFIX, level_of
@@ -71,3 +73,122 @@ def require_admin(user: User) -> None:
     require_active(user)
     if user.role != "admin":
         raise PermissionDenied(Issue("admin-only", "只有系统管理员可以执行此操作"))
+
+
+# -- need-to-know: what a department account may see of persons and households ----------------------
+
+#: Health and disability tags: sensitive personal information (PIPL art. 28). Shown only to the owning
+#: department, the village/township keeping the data, and admins.
+SENSITIVE_TAGS = frozenset({"hypertension", "diabetes2", "severe_mental", "family_doctor", "disabled"})
+#: Personal fields masked for a department unless one of its authorisations lists them. ``id_number``
+#: covers every field containing or derived from it (e.g. 残疾证号 = ID number + 2 digits).
+PERSONAL_FIELDS = {"id_number": "公民身份号码", "phone": "联系电话", "address": "住址"}
+#: Columns of other tables (reports, tag attributes) that derive from an ID number.
+ID_DERIVED = frozenset({"id_number", "certificate_no", "disability_card_no", "head_id_number"})
+
+
+def needs_to_know(user: User) -> bool:
+    """Department accounts (and API tokens acting for one) see only what their purpose needs."""
+    return user.role == "department"
+
+
+def _active_grants(session: Any, department: str | None) -> list[Any]:
+    from app.models import DepartmentGrant
+
+    if not department:
+        return []
+    return list(session.execute(select(DepartmentGrant).where(
+        DepartmentGrant.department == department, DepartmentGrant.revoked_at.is_(None))).scalars())
+
+
+def _tag_departments(session: Any) -> dict[str, str]:
+    from app.models import TagType
+
+    return dict(session.execute(select(TagType.code, TagType.department)).all())
+
+
+def holder_tag_codes(session: Any, user: User) -> set[str] | None:
+    """Tags whose holders a department may see (its own and those granted); None: no such limit."""
+    if not needs_to_know(user):
+        return None
+    owners = _tag_departments(session)
+    codes = {code for code, dept in owners.items() if dept == user.department}
+    for grant in _active_grants(session, user.department):
+        codes |= {c for c in grant.tag_codes if c in owners and c not in SENSITIVE_TAGS}
+    return codes
+
+
+def tag_visible(session: Any, user: User, tag_code: str) -> bool:
+    """May ``user`` see that someone holds ``tag_code``? Sensitive tags: owning department only."""
+    if not needs_to_know(user) or tag_code not in SENSITIVE_TAGS:
+        return True
+    return _tag_departments(session).get(tag_code) == user.department
+
+
+def unmasked_fields(session: Any, user: User) -> frozenset[str]:
+    """Personal fields this user sees in full: all for keepers and admins, granted ones for departments."""
+    if not needs_to_know(user):
+        return frozenset(PERSONAL_FIELDS)
+    granted: set[str] = set()
+    for grant in _active_grants(session, user.department):
+        granted |= set(grant.fields)
+    return frozenset(granted & set(PERSONAL_FIELDS))
+
+
+def mask_values(session: Any, user: User, values: dict[str, Any], *, fields: frozenset[str] | None = None) -> dict[str, Any]:
+    """``values`` (a record's columns) with the personal fields this user may not see masked."""
+    from app.reporting.safe import mask_address, mask_id_number, mask_phone
+
+    allowed = unmasked_fields(session, user) if fields is None else fields
+    maskers = {"id_number": mask_id_number, "phone": mask_phone, "address": mask_address}
+    out = dict(values)
+    for name, masker in maskers.items():
+        if name in out and name not in allowed and out[name]:
+            out[name] = masker(out[name])
+    return out
+
+
+def person_need_to_know(session: Any, user: User, person_column: Any, household_column: Any) -> ColumnElement:
+    """SQL: the person (by id and household id columns) holds, or lives in a household holding, a current
+    tag the department may see holders of. ``true()`` for everyone else."""
+    from app.models import Tag
+
+    codes = holder_tag_codes(session, user)
+    if codes is None:
+        return true()
+    day = today()
+    current = and_(Tag.tag_code.in_(sorted(codes)), Tag.valid_from <= day, or_(Tag.valid_to.is_(None), Tag.valid_to > day))
+    return or_(exists().where(current, Tag.person_id == person_column),
+               exists().where(current, Tag.household_id == household_column, household_column.is_not(None)))
+
+
+def household_need_to_know(session: Any, user: User, household_column: Any) -> ColumnElement:
+    """SQL: the household, or one of its members, holds a current tag the department may see holders of."""
+    from app.models import Person, Tag
+
+    codes = holder_tag_codes(session, user)
+    if codes is None:
+        return true()
+    day = today()
+    current = and_(Tag.tag_code.in_(sorted(codes)), Tag.valid_from <= day, or_(Tag.valid_to.is_(None), Tag.valid_to > day))
+    member_tagged = select(Person.household_id).join(Tag, Tag.person_id == Person.id).where(current)
+    return or_(exists().where(current, Tag.household_id == household_column), household_column.in_(member_tagged))
+
+
+def require_need_to_know(session: Any, user: User, *, person: Any = None, household: Any = None) -> None:
+    """Refuse a department a person or household outside its need to know (no tag of its purpose)."""
+    from app.models import Household, Person
+
+    if not needs_to_know(user):
+        return
+    if person is not None:
+        clause = person_need_to_know(session, user, Person.id, Person.household_id)
+        ok = session.execute(select(Person.id).where(Person.id == person.id, clause)).first()
+    else:
+        clause = household_need_to_know(session, user, Household.id)
+        ok = session.execute(select(Household.id).where(Household.id == household.id, clause)).first()
+    if not ok:
+        raise PermissionDenied(Issue(
+            "need-to-know", "无权查看该记录：它不在本部门的业务范围内（未持有本部门或授权的标签）",
+            {"record": (person or household).id},
+            hint="如确因工作需要，请由系统管理员在“部门授权”中登记授权及法律依据"))

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import ChangeBatch, Household, Person, Tag, TagType, User
-from app.models.base import utcnow
 from app.services import history, rules
 from app.services.codelists import code_lists
 from app.services.persons import ALIVE
-from app.services.scope import require_read, require_write
+from app.services.scope import require_read, require_write, tag_visible
 
 
 def tag_types(session: Session) -> dict[str, TagType]:
@@ -152,7 +152,7 @@ def tags_of(session: Session, actor: User, *, person_id: int | None = None, hous
     require_read(actor, subject.area_code)
     if on is not None:
         query = query.where(Tag.valid_from <= on, or_(Tag.valid_to.is_(None), Tag.valid_to > on))
-    return list(session.execute(query.order_by(Tag.valid_from)).scalars())
+    return [t for t in session.execute(query.order_by(Tag.valid_from)).scalars() if tag_visible(session, actor, t.tag_code)]
 
 
 def current_tags_of_many(session: Session, *, person_ids: list[int] = (), household_ids: list[int] = (),
@@ -161,7 +161,7 @@ def current_tags_of_many(session: Session, *, person_ids: list[int] = (), househ
 
     Callers pass ids they already read through a scoped service.
     """
-    on = on or utcnow().date()
+    on = on or clock.today()
     if not person_ids and not household_ids:
         return {}
     subject = Tag.person_id if person_ids else Tag.household_id

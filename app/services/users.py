@@ -21,8 +21,9 @@ def create_user(
     issues: list[Issue] = []
     if role not in ROLES:
         issues.append(Issue("unknown-role", f"未知角色“{role}”", {"field": "role"}, hint="可选：" + "、".join(ROLES)))
-    if len(password) < 8:
-        issues.append(Issue("weak-password", "密码至少8位", {"field": "password"}))
+    from app.services.accounts import password_problems
+
+    issues += password_problems(password, strict=False)
     if session.get(Area, area_code) is None:
         issues.append(Issue("unknown-area", f"区划 {area_code} 不存在", {"field": "area_code"}))
     if role == "department" and department not in labels(session, "department"):

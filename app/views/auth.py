@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import functools
-import threading
-import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Flask,
     current_app,
     flash,
     g,
@@ -21,13 +19,15 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy import update
 from werkzeug.wrappers import Response
 
-from app.db import get_session
-from app.issues import Issue, IssueError
-from app.models import User
+from app.db import get_db, get_session
+from app.issues import Issue, IssueError, PermissionDenied
+from app.models import UserSession
+from app.models.base import utcnow
+from app.services import accounts, audit
 from app.services.dashboard import Me, whoami
-from app.services.users import authenticate
 from app.views.errors import wants_json
 
 bp = Blueprint("auth", __name__)
@@ -40,48 +40,39 @@ class LoginRequired(IssueError):
     status = 401
 
 
-class LoginThrottle:
-    """Refuse a username for a while after repeated failed logins (per process, in memory)."""
-
-    def __init__(self, limit: int = 5, window_seconds: int = 15 * 60, max_keys: int = 10_000):
-        self.limit, self.window, self.max_keys = limit, window_seconds, max_keys
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> list[float]:
-        return [t for t in self._failures.get(key, []) if now - t < self.window]
-
-    def blocked(self, username: str) -> bool:
-        with self._lock:
-            return len(self._recent(username.lower(), time.monotonic())) >= self.limit
-
-    def failed(self, username: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) >= self.max_keys:  # bound the memory an attacker can make us use
-                self._failures = {k: v for k, v in self._failures.items() if now - v[-1] < self.window}
-            self._failures[username.lower()] = [*self._recent(username.lower(), now), now]
-
-    def reset(self, username: str) -> None:
-        with self._lock:
-            self._failures.pop(username.lower(), None)
+SESSION_KEY = "sid"
+#: Endpoints a user who must change the password may still reach.
+BEFORE_PASSWORD_CHANGE = frozenset({"auth.password", "auth.logout", "auth.login", "static"})
 
 
-def _throttle() -> LoginThrottle:
-    return current_app.extensions["ybt.login_throttle"]
+def client_address() -> str:
+    """The peer address (behind a reverse proxy, configure werkzeug's ProxyFix so this is the client's)."""
+    return (request.remote_addr or "")[:64]
 
 
 @bp.before_app_request
-def load_logged_in_user() -> None:
+def load_logged_in_user() -> Response | None:
+    """The user of the server-side session named in the cookie; ended or timed-out sessions are refused."""
     g.user = None
-    user_id = session.get("user_id")
-    if user_id is None or request.endpoint == "static":
-        return
-    user = get_session().get(User, user_id)
-    if user is None or not user.active:
-        session.pop("user_id", None)
-        return
+    token = session.get(SESSION_KEY)
+    if token is None or request.endpoint == "static":
+        return None
+    config = current_app.config
+    db = get_session()
+    user, row = accounts.session_user(db, token, idle=timedelta(minutes=int(config["YBT_SESSION_IDLE_MINUTES"])),
+                                      absolute=timedelta(hours=int(config["YBT_SESSION_MAX_HOURS"])))
+    if user is None:
+        session.pop(SESSION_KEY, None)
+        return None
     g.user = user
+    if row is not None and (utcnow() - accounts._aware(row.last_seen_at)).total_seconds() > 30:
+        with get_db().transaction() as own:  # its own short transaction: the request may only read
+            own.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=utcnow()))
+    if user.must_change_password and request.endpoint not in BEFORE_PASSWORD_CHANGE:
+        if wants_json():
+            raise PermissionDenied(Issue("must-change-password", "请先修改初始密码"))
+        return redirect(url_for("auth.password"))
+    return None
 
 
 @bp.app_context_processor
@@ -110,8 +101,8 @@ def login_required(view: F) -> F:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never follow ``next`` to another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only same-site paths: never follow ``next`` to another host, nor a value with control characters."""
+    if target and len(target) < 2000 and target.isprintable() and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
@@ -126,31 +117,63 @@ def login() -> Response | str | tuple[str, int]:
             return redirect(_safe_next(next_url))
         return render_template("auth/login.html", username="", error=None, next_url=next_url)
 
-    username = request.form.get("username", "").strip()
+    username = request.form.get("username", "").strip()[:50]
     password = request.form.get("password", "")
     if not username or not password:
         return render_template("auth/login.html", username=username, error="请输入用户名和密码", next_url=next_url)
-    throttle = _throttle()
-    if throttle.blocked(username):
-        minutes = throttle.window // 60
-        error = f"登录失败次数过多，请{minutes}分钟后再试"
+    db, address = get_session(), client_address()
+    if accounts.throttled(db, username, address):
+        error = "登录失败次数过多，请15分钟后再试（其他地点的登录不受影响）"
         return render_template("auth/login.html", username=username, error=error, next_url=next_url), 429
-    user = authenticate(get_session(), username, password)
+    user = accounts.login(db, username, password, address)
+    if user is not None and current_app.config["YBT_ENV"] == "production" and accounts.holds_demo_password(user):
+        db.rollback()
+        error = "该账号仍使用演示密码，生产环境不允许登录；请管理员重置密码"
+        return render_template("auth/login.html", username=username, error=error, next_url=next_url), 403
     if user is None:
-        throttle.failed(username)
+        db.commit()  # the failure row counts for the throttle
+        audit.record(None, "login-failed", username=username, address=address)
         return render_template("auth/login.html", username=username, error=BAD_LOGIN, next_url=next_url)
-    throttle.reset(username)
+    token = accounts.start_session(db, user, address)
+    db.commit()
     session.clear()
-    session["user_id"] = user.id
+    session[SESSION_KEY] = token
+    audit.record(user, "login", address=address)
+    if user.must_change_password:
+        return redirect(url_for("auth.password"))
     return redirect(_safe_next(next_url))
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    """Ends the server-side session: a copy of the cookie is refused from now on."""
+    db = get_session()
+    accounts.end_session(db, session.get(SESSION_KEY))
+    db.commit()
+    if g.user is not None:
+        audit.record(g.user, "logout", address=client_address())
     session.clear()
     flash("您已退出登录", "info")
     return redirect(url_for("auth.login"))
 
 
-def init_app(app: Flask) -> None:
-    app.extensions["ybt.login_throttle"] = LoginThrottle()
+@bp.route("/password", methods=("GET", "POST"))
+@login_required
+def password() -> Response | str | tuple[str, int]:
+    """Change one's own password (required after an initial or reset password); other sessions end."""
+    if request.method == "GET":
+        return render_template("auth/password.html", issues=[], must=g.user.must_change_password)
+    db = get_session()
+    try:
+        accounts.change_password(db, g.user, request.form.get("current", ""), request.form.get("new", ""),
+                                 request.form.get("repeat", ""))
+        token = accounts.start_session(db, g.user, client_address())
+        db.commit()
+    except IssueError as exc:
+        db.rollback()
+        return render_template("auth/password.html", issues=exc.issues, must=g.user.must_change_password), exc.status
+    session.clear()
+    session[SESSION_KEY] = token
+    audit.record(g.user, "account", "修改本人密码", address=client_address())
+    flash("密码已修改；其他设备上的登录已退出", "success")
+    return redirect(url_for("home.index"))

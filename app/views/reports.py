@@ -13,10 +13,10 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.db import get_db, get_session
 from app.issues import Issue, IssueError, ValidationFailed
 from app.models import Area, ReportDefinition, User
-from app.models.base import utcnow
 from app.registry.loader import Registry
 from app.registry.schema import ReportSpec
 from app.registry.vocabulary import FREQUENCIES, REPORT_KINDS
@@ -68,6 +68,8 @@ def _request_from_args(report_id: str) -> reports.RunRequest:
         except ValueError:
             issues.append(Issue("bad-date", f"日期“{as_of}”无法识别", {"field": "as_of"},
                                 hint="请按 YYYY-MM-DD 填写一个真实存在的日期，例如 2025-06-30"))
+        if on is not None and not date(1950, 1, 1) <= on <= date(2100, 12, 31):
+            issues.append(Issue("date-out-of-range", f"参考日期 {on} 超出 1950—2100 年的合理范围", {"field": "as_of"}))
     period = args.get("period", "").strip() or None
     if period:
         try:
@@ -118,6 +120,8 @@ def show(report_id: str) -> str | tuple[str, int]:
         spec = registry.get(report_id, req.version)
         if request.args.get("preview"):
             preview = _preview(reports.build_report(get_db(), session, registry, g.user, req))
+            if spec.kind == "area_summary":  # a click on a number explains it (views/quality.py)
+                preview["explain_url"] = url_for("quality.explain", report_id=spec.id, version=spec.version)
     except IssueError as exc:
         issues, status = _labelled(exc.issues), exc.status
     return _show_page(registry, spec, req, preview, issues), status
@@ -128,7 +132,7 @@ def _show_page(registry: Registry, spec: ReportSpec, req: reports.RunRequest, pr
     return render_template(
         "reports/show.html", spec=spec, versions=sorted(registry.reports[spec.id], reverse=True),
         areas=reports.area_choices(get_session(), g.user), req=req, preview=preview, issues=issues, kinds=REPORT_KINDS,
-        today=utcnow().date().isoformat(), formats=reports.FORMATS,
+        today=clock.today().isoformat(), formats=reports.FORMATS,
     )
 
 
@@ -181,7 +185,9 @@ def download_log() -> str:
     users = {u.id: u for u in session.execute(select(User).where(User.id.in_(user_ids))).scalars()} if user_ids else {}
     codes = {e.area_code for e in entries}
     areas = {a.code: a.name for a in session.execute(select(Area).where(Area.code.in_(codes))).scalars()} if codes else {}
-    return render_template("reports/downloads.html", entries=entries, users=users, areas=areas)
+    registry = reports.registry_for(current_app, session)
+    titles = {f"{spec.id}@{spec.version}": spec.plain_title for versions in registry.reports.values() for spec in versions.values()}
+    return render_template("reports/downloads.html", entries=entries, users=users, areas=areas, titles=titles)
 
 
 # ---------------------------------------------------------------------------------- admin
@@ -194,7 +200,7 @@ def manage() -> str | Response | tuple[str, int]:
     require_admin(g.user)
     session = get_session()
     registry = reports.registry_for(current_app, session)
-    today = utcnow().date()
+    today = clock.today()
     if request.method == "GET":
         text = ""
         base = request.args.get("from")

@@ -59,7 +59,7 @@ def test_users_create_and_refuse(app: Flask, runner: FlaskCliRunner, tmp_path: P
     assert ok.exit_code == 0, ok.output
     bad = runner.invoke(args=["users", "create", "x", "--name", "x", "--role", "department",
                               "--area", "339901000000", "--password", "short"])
-    assert bad.exit_code == 1 and "密码至少8位" in bad.output and "部门" in bad.output
+    assert bad.exit_code == 1 and "密码至少10位" in bad.output and "部门" in bad.output
 
 
 def test_export_current_and_as_of(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:

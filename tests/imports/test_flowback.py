@@ -82,7 +82,7 @@ def summary(alerts: list[FlowbackAlert]) -> list[tuple[str, str, str]]:
 
 def test_death_list_alerts(session: Session, county: County, people: dict[str, Person]) -> None:
     batch = flowback.reconcile(session, county.township_1, "deaths", DEATHS_CSV.encode("utf-8"), "死亡名单.csv")
-    assert batch.counts == {"rows": 6, "matched": 3, "unmatched": 1, "mismatched": 1, "outside_scope": 0, "rejected": 1, "alerts": 3}
+    assert batch.counts == {"rows": 6, "matched": 3, "unmatched": 1, "mismatched": 1, "rejected": 1, "alerts": 3}
     got = flowback.alerts(session, county.township_1, import_id=batch.id)
     assert summary(got) == [("deceased", "赵一", VILLAGE_A), ("deceased", "钱二", VILLAGE_A), ("mismatch", "周五", VILLAGE_A)]
     zhao = next(a for a in got if a.name == "赵一")
@@ -150,9 +150,18 @@ def test_disability_and_pension_lists(session: Session, county: County, people: 
     pension = f"姓名,身份证号\n王八,{WANG}\n赵一,{ZHAO}\n".encode("gbk")   # a GBK CSV
     batch = flowback.reconcile(session, county.admin, "pension", pension, "养老金.csv")
     assert summary(flowback.alerts(session, county.admin, import_id=batch.id)) == [("pension-deceased", "王八", VILLAGE_C)]
-    # a village cadre's import only looks at their own village
+    # a village cadre's import only looks at their own village: an ID elsewhere is just "unmatched"
     mine = flowback.reconcile(session, county.cadre_a, "pension", pension, "养老金.csv")
-    assert (mine.counts["outside_scope"], mine.counts["matched"], mine.counts["alerts"]) == (1, 1, 0)
+    assert (mine.counts["unmatched"], mine.counts["matched"], mine.counts["alerts"]) == (1, 1, 0)
+    assert "outside_scope" not in mine.counts
+
+
+def test_read_only_department_cannot_raise_flowback_alerts(session: Session, county: County) -> None:
+    from app.issues import PermissionDenied
+
+    pension = f"姓名,身份证号\n王八,{WANG}\n".encode("gbk")
+    with pytest.raises(PermissionDenied):
+        flowback.reconcile(session, county.mca, "pension", pension, "养老金.csv")
 
 
 def test_unreadable_lists(session: Session, county: County) -> None:

@@ -138,3 +138,17 @@ def test_rejects_workbook(session: Session, county: County, reader: list) -> Non
     assert [r[-1] for r in rows[1:]] == [f"工作表 花名册 第{n}行" for n in (7, 9, 10, 11)]
     assert "乙村" in rows[1][-2] and "出生日期无法识别" in rows[4][-2]
     assert count(session, Person) == 2  # building it wrote nothing
+
+
+def test_read_only_roles_cannot_discard_and_tampered_conflict_ids_are_not_found(session: Session, county: County,
+                                                                              reader: list) -> None:
+    from app.issues import NotFound, PermissionDenied
+
+    base(session, county)
+    batch, _ = imports.run_import(session, county.cadre_a, CONTENT, "台账.xlsx", area_code=VILLAGE_A)
+    with pytest.raises(PermissionDenied):
+        imports.discard_import(session, county.mca, batch.id)  # a department may read the preview, not drop it
+    assert session.get(ImportBatch, batch.id).status == "previewed"
+    assert imports.discard_import(session, county.cadre_a, batch.id).status == "discarded"
+    with pytest.raises(NotFound):
+        imports.resolve_conflicts(session, county.admin, [2**70], "keep")  # beyond SQLite's integers: no crash

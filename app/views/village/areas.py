@@ -6,9 +6,9 @@ from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.issues import IssueError
-from app.services import history, households, observations, persons
+from app.services import audit, history, households, observations, persons
 from app.services.dashboard import township_dashboard
-from app.views.auth import login_required
+from app.views.auth import client_address, login_required
 from app.views.forms import display
 from app.views.village.common import (
     PER_PAGE,
@@ -49,6 +49,8 @@ def household_list(code: str) -> str:
     q, tag = request.args.get("q", ""), request.args.get("tag", "")
     page = households.search_households(_session(), g.user, code, text=q, tag=tag or None, page=_page_arg(), per_page=PER_PAGE)
     row_tags = _current_tags(households=[r.household.id for r in page.rows])
+    audit.record(g.user, "household-search", f"area:{code}", records=len(page.rows), address=client_address(),
+                 detail={"q": q[:100], "tag": tag[:40], "total": page.total, "page": page.page})
     return render_template("village/households.html", page=page, q=q, tag=tag, row_tags=row_tags, tab="households", **context)
 
 
@@ -62,6 +64,8 @@ def person_list(code: str) -> str:
                                   page=_page_arg(), per_page=PER_PAGE)
     numbers = households.numbers_of(_session(), {p.household_id for p in page.rows if p.household_id})
     row_tags = _current_tags(persons=[p.id for p in page.rows])
+    audit.record(g.user, "person-search", f"area:{code}", records=len(page.rows), address=client_address(),
+                 detail={**{k: v[:100] for k, v in args.items() if v}, "total": page.total, "page": page.page})
     return render_template("village/persons.html", page=page, args=args, numbers=numbers, row_tags=row_tags,
                            today=persons.today(), tab="persons", **context)
 

@@ -16,9 +16,10 @@ from app.models.history import SOURCES
 from app.services import history, persons, tags
 from app.services.codelists import code_lists
 from app.services.dashboard import area_info
-from app.services.scope import BASE_DATA_WRITERS, require_read
+from app.services.scope import BASE_DATA_WRITERS, mask_values, needs_to_know, require_read, tag_visible
 from app.validators.idcard import check_id_number
 from app.views.forms import Form, attribute_form, display, labelled_changes, model_form
+from app.views.params import page_arg
 
 bp = Blueprint("village", __name__, url_prefix="/village")
 
@@ -74,14 +75,15 @@ def _effective_form(value: date | None = None) -> Form:
 
 
 def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    return page_arg(request.args)
 
 
 def _history(session: Session, entity: str, entity_id: int, model: Any, tag_rows: list[Tag] = ()) -> list[dict[str, Any]]:
-    """Who changed what, when, from which source — the record's own entries and those of its tags."""
+    """Who changed what, when, from which source — the record's own entries and those of its tags.
+
+    Not shown to departments: past values include full ID numbers and phones (need-to-know)."""
+    if needs_to_know(g.user):
+        return []
     types = tags.tag_types(session)
     type_names = {t.code: t.name for t in types.values()}
     rows = [{**e, "what": "本记录", "lines": labelled_changes(session, model, e["changes"])}
@@ -98,6 +100,8 @@ def _history(session: Session, entity: str, entity_id: int, model: Any, tag_rows
     for r in rows:
         r["source_label"] = SOURCES.get(r["source"], r["source"])
         r["action_label"] = {"create": "新增", "update": "修改", "end": "结束"}.get(r["action"], r["action"])
+        if "seed" in r["changes"]:  # the seed's creation marker ({"seed": [null, true]}): no field changed
+            r["action_label"], r["lines"] = "初始登记", [line for line in r["lines"] if line[0] != "seed"]
     return rows
 
 
@@ -145,17 +149,25 @@ def _current_tags(*, persons: list[int] = (), households: list[int] = ()) -> dic
     session = _session()
     names = {t.code: t.name for t in tags.tag_types(session).values()}
     found = tags.current_tags_of_many(session, person_ids=list(persons), household_ids=list(households))
-    return {subject: [names.get(c, c) for c in codes] for subject, codes in found.items()}
+    return {subject: [names.get(c, c) for c in codes if tag_visible(session, g.user, c)] for subject, codes in found.items()}
 
 
-def _household_form(household: Household | None = None) -> Form:
+def _household_form(household: Household | None = None, *, masked: bool = False) -> Form:
     form = model_form(_session(), Household, exclude=HOUSEHOLD_MANAGED)
-    return form.fill(household.model_dump()) if household else form
+    if household is None:
+        return form
+    values = household.model_dump()
+    return form.fill(mask_values(_session(), g.user, values) if masked else values)
 
 
-def _person_form(person: Person | None = None) -> Form:
+def _person_form(person: Person | None = None, *, masked: bool = False) -> Form:
+    """The person's fields; ``masked`` (for showing, never for editing) masks what the user may not see."""
     form = model_form(_session(), Person, exclude=PERSON_MANAGED)
-    return form.fill(person.model_dump()) if person else form
+    if person is None:
+        return form
+    values = person.model_dump()
+    return form.fill(mask_values(_session(), g.user, values) if masked else values)
+
 
 
 # -- small shared bits ------------------------------------------------------------------------------

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.issues import Conflict, IssueError
+from app.issues import Conflict, IssueError, PermissionDenied
 from app.models import Household
-from app.services import households, persons, tags
+from app.services import audit, households, persons, tags
 from app.services.dashboard import area_info
-from app.views.auth import login_required
+from app.services.scope import unmasked_fields
+from app.views.auth import client_address, login_required
 from app.views.village.common import (
     _apply_issues,
     _area_context,
@@ -65,13 +66,20 @@ def household_new(code: str) -> Response | tuple[str, int]:
 @login_required
 def household_show(household_id: int) -> str:
     session = _session()
-    h = households.get_household(session, g.user, household_id)
+    try:
+        h = households.get_household(session, g.user, household_id)
+    except PermissionDenied:
+        audit.record(g.user, "household-view", f"household:{household_id}", detail={"refused": True},
+                     address=client_address())
+        raise
     members = households.members(session, g.user, household_id)
+    audit.record(g.user, "household-view", f"household:{household_id} {h.number}", records=len(members),
+                 address=client_address(), detail={"area": h.area_code, "unmasked": sorted(unmasked_fields(session, g.user))})
     all_tags = tags.tags_of(session, g.user, household_id=household_id)
     today = persons.today()
     member_tags = _current_tags(persons=[m.id for m in members])
     return render_template(
-        "village/household.html", h=h, household_rows=_display_rows(_household_form(h)),
+        "village/household.html", h=h, household_rows=_display_rows(_household_form(h, masked=True)),
         members=members, member_tags=member_tags, houses=households.houses_of(session, g.user, household_id),
         house_labels=_house_labels(), current_tags=[t for t in all_tags if _is_current(t, today)],
         ended_tags=[t for t in all_tags if not _is_current(t, today)],

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.issues import Conflict, Issue, IssueError, ValidationFailed
+from app.issues import Conflict, Issue, IssueError, PermissionDenied, ValidationFailed
 from app.models import Household, Person
-from app.services import households, persons, tags
+from app.services import audit, households, persons, tags
 from app.services.dashboard import area_info
-from app.views.auth import login_required
+from app.services.scope import unmasked_fields
+from app.views.auth import client_address, login_required
 from app.views.forms import Form, FormField, model_form
 from app.views.village.common import (
     END_REASONS,
@@ -70,13 +71,19 @@ def person_new(household_id: int) -> Response | tuple[str, int]:
 @login_required
 def person_show(person_id: int) -> str:
     session = _session()
-    p = persons.get_person(session, g.user, person_id)
+    try:
+        p = persons.get_person(session, g.user, person_id)
+    except PermissionDenied:
+        audit.record(g.user, "person-view", f"person:{person_id}", detail={"refused": True}, address=client_address())
+        raise
+    audit.record(g.user, "person-view", f"person:{person_id} {p.name}", records=1, address=client_address(),
+                 detail={"area": p.area_code, "unmasked": sorted(unmasked_fields(session, g.user))})
     all_tags = tags.tags_of(session, g.user, person_id=person_id)
     today = persons.today()
     h = session.get(Household, p.household_id) if p.household_id else None
     types = tags.tag_types(session)
     return render_template(
-        "village/person.html", p=p, h=h, person_rows=_display_rows(_person_form(p)),
+        "village/person.html", p=p, h=h, person_rows=_display_rows(_person_form(p, masked=True)),
         status_rows=_display_rows(model_form(session, Person, include=["living_status", "status_date", "moved_to"]).fill(p.model_dump())),
         current_tags=[t for t in all_tags if _is_current(t, today)], ended_tags=[t for t in all_tags if not _is_current(t, today)],
         tag_names=types, attr_rows={t.id: _attr_rows(types.get(t.tag_code), t.attrs) for t in all_tags}, today=today,

@@ -1,0 +1,49 @@
+"""Security headers, the session cookie's flags, and masking in templates.
+
+Content-Security-Policy allows scripts and styles from this site only (no inline scripts: page scripts
+live in app/static/js/ and take their data from ``data-*`` attributes); pages shown to a logged-in user
+are never stored by browsers or proxies (``Cache-Control: no-store``) since most carry personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request
+from werkzeug.wrappers import Response
+
+from app.db import get_session
+from app.services.scope import mask_values
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if g.get("user") is not None or request.path.startswith("/api/"):
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def mask(value: Any, field: str) -> Any:
+    """In templates: ``{{ mask(p.id_number, 'id_number') }}`` — the value as this user may see it."""
+    user = g.get("user")
+    if user is None or value is None:
+        return value
+    return mask_values(get_session(), user, {field: value})[field]
+
+
+def init_app(app: Flask) -> None:
+    app.config.update(
+        SESSION_COOKIE_NAME="ybt_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(app.config.get("YBT_SECURE_COOKIES")),
+    )
+    app.after_request(security_headers)
+    app.jinja_env.globals["mask"] = mask

@@ -1,0 +1,128 @@
+"""The data-sharing API: tokens from ``ybt api-token create``, 401 without, the OpenAPI 3 document,
+the change feed's need-to-know and cursor, and an audit row per call."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from openapi_spec_validator import validate
+from sqlalchemy import select
+
+from app.db import get_db
+from app.models import AuditEvent
+
+
+def _token(runner: FlaskCliRunner, department: str) -> str:
+    result = runner.invoke(args=["api-token", "create", "--department", department])
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_openapi_document_is_valid_and_lists_every_api_path(app: Flask, client: FlaskClient) -> None:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    document = response.get_json()
+    validate(document)  # raises on any violation of the OpenAPI 3 schema
+    routes = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
+    expected = {r.replace("<", "{").replace(">", "}") for r in routes} - {"/api/openapi.json", "/api/docs"}
+    assert set(document["paths"]) == expected
+    assert {"/api/reports", "/api/reports/{report_id}", "/api/changes", "/api/codelists"} <= expected
+    docs = client.get("/api/docs").get_data(as_text=True)
+    assert "GET /api/changes" in docs and "<script" not in docs
+
+
+@pytest.mark.usefixtures("users")
+def test_reports_need_a_valid_token(app: Flask, client: FlaskClient, runner: FlaskCliRunner) -> None:
+    anonymous = client.get("/api/reports")
+    assert anonymous.status_code == 401
+    assert anonymous.get_json()["error"]["issues"][0]["code"] == "not-logged-in"
+    assert client.get("/api/reports", headers=_bearer("ybt_forged")).status_code == 401
+
+    token = _token(runner, "mca")
+    ok = client.get("/api/reports", headers=_bearer(token))
+    assert ok.status_code == 200
+    catalogue = ok.get_json()["reports"]
+    assert catalogue and {r["department"] for r in catalogue} == {"mca"}
+
+    listed = runner.invoke(args=["api-token", "list"]).output
+    token_id = int(listed.split()[0].lstrip("#"))
+    assert runner.invoke(args=["api-token", "revoke", str(token_id)]).exit_code == 0
+    assert client.get("/api/reports", headers=_bearer(token)).status_code == 401  # revoked at once
+
+    with get_db(app).session() as session:
+        rows = session.execute(select(AuditEvent).where(AuditEvent.kind == "api").order_by(AuditEvent.id)).scalars().all()
+    assert [(r.target, r.detail["status"]) for r in rows] == [
+        ("GET /api/reports", 401), ("GET /api/reports", 401), ("GET /api/reports", 200), ("GET /api/reports", 401)]
+    assert rows[2].username.startswith("api:ybt_") and rows[2].records == len(catalogue)
+
+
+def test_token_is_stored_hashed(app: Flask, runner: FlaskCliRunner) -> None:
+    token = _token(runner, "nhc")
+    with get_db(app).session() as session:
+        from app.models import ApiToken
+
+        row = session.execute(select(ApiToken)).scalar_one()
+    assert token not in (row.token_hash, row.prefix) and len(row.token_hash) == 64
+
+
+def test_unknown_department_is_refused(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["api-token", "create", "--department", "nope"])
+    assert result.exit_code == 1 and "部门代码" in result.output
+
+
+def test_change_feed_respects_need_to_know_and_pages(app: Flask, client: FlaskClient, runner: FlaskCliRunner,
+                                                     base_data: dict[str, int]) -> None:
+    """mca sees h1 and h4 (低保) with their members and its tags; never p4-p7 (no 民政 tag)."""
+    token = _token(runner, "mca")
+    seen: list[dict] = []
+    cursor = 0
+    for _ in range(50):
+        page = client.get(f"/api/changes?limit=3&cursor={cursor}", headers=_bearer(token)).get_json()
+        seen += page["changes"]
+        if page["next_cursor"] is None:
+            break
+        assert len(page["changes"]) == 3
+        cursor = page["next_cursor"]
+    persons = {c["entity_id"] for c in seen if c["entity"] == "person"}
+    expected = {str(base_data[k]) for k in ("p1", "p2", "p3", "p8", "p9")}
+    assert persons == expected
+    households = {c["entity_id"] for c in seen if c["entity"] == "household"}
+    assert households == {str(base_data["h1"]), str(base_data["h4"])}
+    for change in seen:
+        id_change = change["changes"].get("id_number")
+        if id_change:
+            assert "*" in id_change[1]  # masked: no grant
+    assert client.get("/api/changes?limit=0", headers=_bearer(token)).status_code == 422
+    assert client.get("/api/changes?since=99999999999999999999", headers=_bearer(token)).status_code == 422
+
+
+def test_codelists_and_json_errors(client: FlaskClient, runner: FlaskCliRunner) -> None:
+    token = _token(runner, "moa")
+    lists = client.get("/api/codelists", headers=_bearer(token)).get_json()["code_lists"]
+    assert lists["sex"]["1"] == "男"
+    missing = client.get("/api/codelists/nope", headers=_bearer(token))
+    assert missing.status_code == 404
+    assert set(json.loads(missing.data)) == {"error"}
+
+
+def test_run_report_as_json(client: FlaskClient, runner: FlaskCliRunner, base_data: dict[str, int]) -> None:
+    token = _token(runner, "mca")
+    catalogue = client.get("/api/reports", headers=_bearer(token)).get_json()["reports"]
+    roster = next(r for r in catalogue if r["kind"] == "roster")
+    response = client.get(f"{roster['url']}?area=339901100201", headers=_bearer(token))
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    body = response.get_json()
+    assert body and isinstance(body, dict)
+    text = json.dumps(body, ensure_ascii=False)
+    assert client.get("/api/reports/nope", headers=_bearer(token)).status_code == 404
+    assert client.get(f"{roster['url']}?as_of=0001-01-01", headers=_bearer(token)).status_code == 422
+    assert "339901100201" in text
+    other = next(r for r in client.get("/api/reports", headers=_bearer(_token(runner, "nhc"))).get_json()["reports"])
+    assert client.get(other["url"], headers=_bearer(token)).status_code == 403  # another department's report
