@@ -36,6 +36,8 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("reports.index", "部门报表", ALL),
     NavEntry("reports.manage", "报表定义", ("admin",)),
     NavEntry("reports.download_log", "下载记录", ("admin",)),
+    NavEntry("catalogue.catalogue", "报表目录", ("department", "admin")),
+    NavEntry("catalogue.burden", "减负监测", ("admin",)),
     NavEntry("home.reference", "字典与账号", ("admin",)),
 )
 

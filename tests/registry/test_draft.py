@@ -280,3 +280,12 @@ def test_a_roster_maps_its_columns_to_fields_and_its_title_to_the_tag(indicators
     assert spec.kind == "roster" and spec.where.tags[0].code == "dibao" and spec.where.tags[0].household
     assert draft.as_json()["columns"][7] == {"path": "家庭成员", "label": "姓名", "indicator": None, "score": 100.0,
                                               "field": "name"}
+
+
+def test_retired_indicators_are_not_offered():
+    registry = load_registry(REGISTRY_DIR)
+    registry.retired.add("P_ORPHAN")
+    codes = [i.code for i in all_indicators(registry)]
+    assert "P_ORPHAN" not in codes and "P_LEFT_CHILD" in codes
+    draft = draft_form(mca_three_level(), "民政.xlsx", all_indicators(registry))
+    assert draft.columns[10].label == "孤儿" and draft.columns[10].indicator is None
