@@ -64,7 +64,8 @@ def burden() -> str | Response | tuple[str, int]:
                          download_name=f"burden_{period}.xlsx")
     top = max([r.cells for r in result.reports] + [1])
     return render_template("catalogue/burden.html", result=result, data=result.as_dict(), period=period, issues=[],
-                           labels=burden_service.SOURCE_LABELS, sources=burden_service.VILLAGE_SOURCES, top=top)
+                           labels=burden_service.SOURCE_LABELS, sources=burden_service.VILLAGE_SOURCES, top=top,
+                           charts=burden_service.charts(result))
 
 
 @bp.post("/catalogue/draft")
