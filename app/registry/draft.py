@@ -293,14 +293,17 @@ def _known_as(ind: IndicatorInfo) -> dict[str, float]:
 
 
 def match_column(path: str, label: str, unit: str, indicators: list[IndicatorInfo],
-                 department: str | None = None) -> tuple[str | None, float, str | None]:
-    """(indicator code or None, score, best candidate). Unsure → None."""
+                 department: str | None = None, known: dict[str, dict[str, float]] | None = None,
+                 ) -> tuple[str | None, float, str | None]:
+    """(indicator code or None, score, best candidate). Unsure → None. ``known``: ``_known_as`` per code,
+    computed once per form."""
     queries = _queries(path, label)
     if not queries:
         return None, 0.0, None
+    known = known or {ind.code: _known_as(ind) for ind in indicators}
     scores: dict[str, float] = {}
     for ind in indicators:
-        best = max(fuzz.ratio(q, n) - penalty for q in queries for n, penalty in _known_as(ind).items())
+        best = max(fuzz.ratio(q, n) - penalty for q in queries for n, penalty in known[ind.code].items())
         if unit and ind.unit and unit != ind.unit:
             best -= 25  # 户 vs 人, 元 vs 万元: never the same column
         if department and ind.department == department:
@@ -335,6 +338,18 @@ def suggest(path: str, label: str, unit: str) -> dict[str, Any] | None:
 
 
 # ---------------------------------------------------------------------------------- the draft
+
+
+def check_department(department: str | None) -> None:
+    """A department code given by the user must be one of the code list's (mca, cdpf, …)."""
+    if not department:
+        return
+    from app.registry.loader import seed_context
+
+    known = seed_context().departments
+    if department not in known:
+        raise ValidationFailed(Issue("unknown-department", f"部门代码“{department}”不存在", {"field": "department"},
+                                     hint="可选：" + "、".join(f"{c}（{n}）" for c, n in known.items())))
 
 
 def draft_form(data: bytes, file_name: str, indicators: list[IndicatorInfo], department: str | None = None) -> Draft:
@@ -394,8 +409,10 @@ def draft_form(data: bytes, file_name: str, indicators: list[IndicatorInfo], dep
     for col in columns:
         col.file_total = totals.get(col.index)
     if kind == "area_summary":
+        known = {ind.code: _known_as(ind) for ind in indicators}
         for col in columns:
-            col.indicator, col.score, col.candidate = match_column(col.path, col.label, col.unit, indicators, department)
+            col.indicator, col.score, col.candidate = match_column(col.path, col.label, col.unit, indicators, department,
+                                                                   known)
             if col.indicator is None:
                 col.suggestion = suggest(col.path, col.label, col.unit)
     by_code = {i.code: i for i in indicators}

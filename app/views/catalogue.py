@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from app import clock
 from app.db import get_db, get_session
 from app.issues import Issue, IssueError, PermissionDenied, ValidationFailed
-from app.registry.draft import draft_form, draft_id, to_yaml
+from app.registry.draft import check_department, draft_form, draft_id, to_yaml
 from app.registry.indicator_list import all_indicators
 from app.registry.vocabulary import FREQUENCIES
 from app.services import burden as burden_service
@@ -84,6 +84,7 @@ def draft() -> str | tuple[str, int]:
         data = upload.read(MAX_FORM_BYTES + 1)
         if len(data) > MAX_FORM_BYTES:
             raise ValidationFailed(Issue("file-too-large", "报表文件不能超过 10 MB", {"file": upload.filename}))
+        check_department(department)
         result = draft_form(data, upload.filename, all_indicators(registry), department)
     except IssueError as exc:
         return _manage_page("", exc.issues, None, None, reports.RunRequest(""), clock.today()), exc.status

@@ -248,11 +248,15 @@ def test_cli_draft_json_shape_and_registry_check_warnings(runner, tmp_path):
     assert "临时救助人次" in text.stdout and "需新建指标" in text.stdout and "匹配 11 列，未匹配 1 列" in text.stdout
 
 
-def test_cli_draft_refuses_a_non_spreadsheet(runner, tmp_path):
+def test_cli_draft_refuses_a_non_spreadsheet_and_an_unknown_department(runner, tmp_path):
     bad = tmp_path / "x.xlsx"
     bad.write_bytes(b"%PDF-1.4")
     result = runner.invoke(args=["report", "draft", str(bad)])
     assert result.exit_code == 1 and "电子表格" in result.output
+    form = tmp_path / "民政表.xlsx"
+    form.write_bytes(mca_three_level())
+    result = runner.invoke(args=["report", "draft", str(form), "--department", "minzheng"])
+    assert result.exit_code == 1 and "部门代码“minzheng”不存在" in result.output and "mca" in result.output
 
 
 def dibao_roster() -> bytes:
