@@ -79,7 +79,7 @@ def test_form_to_draft_to_admission_to_download(live_server: str, browser: Any, 
         page.click("#n-check")
         expect(page.locator("#n-result")).to_contain_text("校验通过")
         page.click("#n-publish")
-        expect(page.locator("#n-result")).to_contain_text("已发布指标 P_HARDSHIP_CHILD")
+        expect(page.locator("#n-result")).to_contain_text("已发布指标 P_HARDSHIP_CHILD", timeout=20_000)
         page.locator("#d-tree > li[data-path='2']").get_by_role("button", name="删除").click()
         expect(page.locator("#d-tree li[data-path='2'] .tree-what")).to_have_text("P_HARDSHIP_CHILD")
         page.locator("#d-tree li[data-path='2'] input.tree-label").fill("困境儿童（人）")
@@ -87,8 +87,9 @@ def test_form_to_draft_to_admission_to_download(live_server: str, browser: Any, 
         page.screenshot(path=str(screenshot_dir / "report-draft-designer.png"), full_page=True)
         page.fill("#d-id", "mca_needy_brief")
         page.locator("#d-id").dispatch_event("change")
-        expect(page.locator("#d-yaml")).to_have_value(re.compile(r"indicator: P_HARDSHIP_CHILD"))
-        expect(page.locator("#d-yaml")).to_have_value(re.compile(r"id: mca_needy_brief"))
+        # the text box follows the designer after each (debounced) preview: allow a loaded machine time
+        expect(page.locator("#d-yaml")).to_have_value(re.compile(r"indicator: P_HARDSHIP_CHILD"), timeout=20_000)
+        expect(page.locator("#d-yaml")).to_have_value(re.compile(r"id: mca_needy_brief"), timeout=20_000)
         fixed = page.input_value("#d-yaml")
         assert "new_indicator" not in fixed
 
