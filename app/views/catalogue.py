@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, current_app, g, render_template, request, send_file
+from flask import Blueprint, current_app, g, jsonify, render_template, request, send_file
 from werkzeug.wrappers import Response
 
 from app import clock
@@ -62,10 +62,11 @@ def burden() -> str | Response | tuple[str, int]:
     if request.args.get("format") == "xlsx":
         return send_file(io.BytesIO(burden_service.burden_xlsx(result)), mimetype=MIME["xlsx"], as_attachment=True,
                          download_name=f"burden_{period}.xlsx")
+    if request.args.get("format") == "json":  # the page's charts read this too (no inline data: CSP)
+        return jsonify({"burden": result.as_dict(), **burden_service.charts(result)})
     top = max([r.cells for r in result.reports] + [1])
     return render_template("catalogue/burden.html", result=result, data=result.as_dict(), period=period, issues=[],
-                           labels=burden_service.SOURCE_LABELS, sources=burden_service.VILLAGE_SOURCES, top=top,
-                           charts=burden_service.charts(result))
+                           labels=burden_service.SOURCE_LABELS, sources=burden_service.VILLAGE_SOURCES, top=top)
 
 
 @bp.post("/catalogue/draft")

@@ -149,7 +149,9 @@ def test_burden_page_shows_the_same_numbers_to_the_admin_only(county: Flask, cli
     page = client.get("/burden?period=2025").get_data(as_text=True)
     assert '<dd class="burden-cells">222</dd>' in page and '<dd class="burden-facts">16</dd>' in page
     assert '<dd class="burden-ratio">13.88</dd>' in page
-    assert 'data-chart-json="burden-villages-data"' in page and "echarts.min.js" in page
+    assert 'data-chart-key="villages"' in page and "echarts.min.js" in page
+    charts = client.get("/burden?period=2025&format=json").get_json()
+    assert charts["reports"]["series"][0]["data"] == [220, 2] and charts["burden"]["cells_delivered"] == 222
     download = client.get("/burden?period=2025&format=xlsx")
     assert download.status_code == 200
     wb = load_workbook(io.BytesIO(download.data))
