@@ -43,6 +43,8 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("designer.index", "报表设计器", ("department", "admin")),
     NavEntry("indicators.index", "指标字典", ("department", "admin")),
     NavEntry("reports.download_log", "下载记录", ("admin",)),
+    NavEntry("catalogue.catalogue", "报表目录", ("department", "admin")),
+    NavEntry("catalogue.burden", "减负监测", ("admin",)),
     NavEntry("home.reference", "字典与账号", ("admin",)),
 )
 
