@@ -217,7 +217,7 @@ def manage() -> str | Response | tuple[str, int]:
         if not text.strip():
             issues = [Issue("empty-file", "报表定义为空", hint="上传 .yaml 文件，或在下方编辑框中粘贴定义")]
         else:
-            spec, issues = reports.validate_projection(text, registry, source)
+            spec, issues = reports.validate_projection(text, registry, source, session=session)
     try:
         req = _request_from_args(spec.id if spec else "")
     except IssueError as exc:
