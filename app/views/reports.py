@@ -21,10 +21,10 @@ from app.registry.loader import Registry
 from app.registry.schema import ReportSpec
 from app.registry.vocabulary import FREQUENCIES, REPORT_KINDS
 from app.reporting.table import Report
-from app.services import reports
+from app.services import audit, reports
 from app.services.codelists import labels
-from app.services.scope import require_admin
-from app.views.auth import login_required
+from app.services.scope import effective_unmasked, require_admin
+from app.views.auth import client_address, login_required
 from app.views.errors import wants_json
 from app.views.report_html import plain_title, sheet_html
 
@@ -159,6 +159,10 @@ def download(report_id: str) -> Response | tuple[str, int]:
         return _show_page(registry, spec, req, None, _labelled(exc.issues)), exc.status
     reports.log_download(session, g.user, report, fmt)
     session.commit()
+    unmasked = list(effective_unmasked(session, spec))
+    audit.record(g.user, "download", f"{spec.ref} {fmt}", records=sum(len(s.rows) for s in report.sheets),
+                 purpose=(request.args.get("purpose") or "").strip()[:300] or None, address=client_address(),
+                 detail={"area": req.area_code, "unmasked": unmasked})
     buffer.seek(0)
     response = send_file(buffer, mimetype=MIME[fmt], as_attachment=True, download_name=f"{report_id}.{fmt}")
     response.headers["Content-Disposition"] = _disposition(report, req, fmt)

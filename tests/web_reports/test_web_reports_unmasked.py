@@ -46,3 +46,14 @@ def test_revoked_grant_masks_the_shipped_roster(login, session: Session, hand) -
     session.commit()
     masked = client.get("/reports/mca_dibao_roster/download?format=csv&area=339901000000&period=2025-06").get_data(as_text=True)
     assert "**********" not in full and "**********" in masked
+
+
+def test_download_with_unmasked_fields_is_audited_with_its_purpose(login, session: Session, hand) -> None:
+    from app.models import AuditEvent
+
+    client = login("mca")
+    url = "/reports/mca_dibao_roster/download?format=csv&area=339901000000&period=2025-06&purpose=核对低保名单"
+    assert client.get(url).status_code == 200
+    row = session.execute(select(AuditEvent).where(AuditEvent.kind == "download")).scalar_one()
+    assert (row.username, row.purpose, row.detail["unmasked"]) == ("mca", "核对低保名单", ["id_number"])
+    assert row.records > 0
