@@ -13,6 +13,7 @@ BLUEPRINTS += (imports_views.bp, admin.bp)
 
 def init_app(app: Flask) -> None:
     """Register the blueprints, CSRF check, error handlers and session-cookie settings."""
+    security.install_converters(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in API responses
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

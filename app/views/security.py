@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from app.db import get_session
@@ -38,6 +39,32 @@ def mask(value: Any, field: str) -> Any:
     return mask_values(get_session(), user, {field: value})[field]
 
 
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` in every route: 1 … 2³¹−1, the range of the id columns on both databases; a larger
+    number is a 404 like any unknown id, never an overflow in the database driver."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def install_converters(app: Flask) -> None:
+    """Before any blueprint is registered (rules bind their converters when added)."""
+    app.url_map.converters["int"] = BoundedIntConverter
+
+
+def out_of_range(exc: Exception) -> Any:
+    """A number too large for the database (a tampered id or page in a query string or form): a 400 with
+    the one error shape, and the request's transaction rolled back, instead of a 500."""
+    from app.issues import Issue
+    from app.views.errors import error_response
+
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    return error_response(400, [Issue("out-of-range", "请求中的数字超出允许的范围，请检查后重试")])
+
+
 def init_app(app: Flask) -> None:
     app.config.update(
         SESSION_COOKIE_NAME="ybt_session",
@@ -46,4 +73,8 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_SECURE=bool(app.config.get("YBT_SECURE_COOKIES")),
     )
     app.after_request(security_headers)
+    from sqlalchemy.exc import DataError
+
+    app.register_error_handler(OverflowError, out_of_range)
+    app.register_error_handler(DataError, out_of_range)
     app.jinja_env.globals["mask"] = mask
