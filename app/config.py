@@ -36,6 +36,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("YBT_SESSION_MAX_HOURS", int, 12, "A login session ends this many hours after login, however active"),
     Option("YBT_SECURE_COOKIES", bool, False, "Send the session cookie over HTTPS only (set when served over HTTPS)"),
     Option("YBT_AUDIT_RETENTION_DAYS", int, 1095, "Read-audit rows older than this are removed by `ybt audit purge` (0: keep all)"),
+    Option("YBT_SNAPSHOTS", str, "on", "on | off: keep the report store incremental and on disk (off: every process reads the database whole)"),
+    Option("YBT_SNAPSHOT_DIR", str, None, "Folder of the persisted report snapshots (default: instance/snapshots; none under TESTING)"),
 )
 MIN_SECRET_KEY = 32
 
@@ -64,7 +66,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill ``app.config`` from the declared options and check them."""
     app.config.from_pyfile("config.py", silent=True)
     for option in OPTIONS:
-        value = app.config.get(option.name, option.default)
+        # Flask pre-fills some keys with None (SECRET_KEY): None means "not configured", so the default applies
+        value = app.config.get(option.name)
+        if value is None:
+            value = option.default
         env = os.environ.get(option.name) or os.environ.get(f"YBT_{option.name}")
         if env is not None:
             value = env
@@ -78,7 +83,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["YBT_MAX_UPLOAD_MB"]) * 1024 * 1024
 
     production = app.config["YBT_ENV"] != "development" and not app.config.get("TESTING")
-    if production and str(app.config["SECRET_KEY"]).strip().lower() in PLACEHOLDER_SECRETS:
+    if production and str(app.config["SECRET_KEY"] or "").strip().lower() in PLACEHOLDER_SECRETS:
         raise ConfigError(
             "SECRET_KEY is a placeholder; set a long random value in the environment "
             "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')"

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue, IssueError, ValidationFailed
 from app.models import (
     Area,
@@ -37,7 +38,6 @@ from app.models import (
     User,
 )
 from app.models.area import level_of, scope_prefix
-from app.models.base import utcnow
 from app.services import history, rules
 from app.services import households as household_service
 from app.services import persons as person_service
@@ -67,7 +67,7 @@ class Applier:
                  import_batch: ImportBatch | None, on_progress: Callable[[int, int], None] | None):
         self.session, self.actor, self.area_code, self.policy = session, actor, area_code, policy
         self.batch, self.import_batch, self.on_progress = batch, import_batch, on_progress
-        self.today = utcnow().date()
+        self.today = clock.today()
         self.persons: dict[str, Person] = {}
         self.households: dict[str, Household] = {}
         self.new_households: dict[str, int] = {}  # household number -> id reserved for a bulk insert

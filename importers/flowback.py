@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import FlowbackAlert, ImportBatch, ImportFile, Person, Tag, User
 from app.models.base import utcnow
@@ -221,7 +222,7 @@ def reconcile(session: Session, actor: User, kind: str, content: bytes, file_nam
     require_write(actor, actor.area_code, tag_department={"disability": "cdpf", "pension": "hrss"}.get(kind))
     rows, file_issues = read_list(content, file_name, kind)
     scope = scope_of(actor)
-    today = utcnow().date()
+    today = clock.today()
     counts = {"rows": len(rows), "matched": 0, "unmatched": 0, "mismatched": 0, "rejected": 0, "alerts": 0}
     batch = ImportBatch(kind=kind, file_name=file_name[:255], sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content),
                         area_code=actor.area_code, policy="queue", status="rejected" if file_issues else "applied",
@@ -320,7 +321,7 @@ def confirm(session: Session, actor: User, alert_id: int) -> FlowbackAlert:
                                       moved_to=alert.list_values.get("moved_to") or "名单未注明迁往地", batch=batch)
         elif alert.kind == "certificate-expired":
             on = _list_date(alert)
-            tag = _open_disability(session, person_id, utcnow().date())
+            tag = _open_disability(session, person_id, clock.today())
             if tag is not None:
                 tag_service.end_tag(session, actor, tag.id, max(on, tag.valid_from), reason="残疾证过期", batch=batch)
         elif alert.kind == "mismatch":

@@ -120,7 +120,7 @@ def mapping_from_data(data: Any, source: str = "映射") -> Mapping:
             target_s = str(target).strip() if target is not None else ""
             if target_s != IGNORE and target_s not in known:
                 issue("unknown-field", _join(_join(path, "columns"), header), f"未知的字段“{target_s}”",
-                      did_you_mean(target_s, [*known, IGNORE]))
+                      allowed_fields_hint(target_s, with_ignore=True))
                 continue
             out.columns[str(header)] = target_s
         if raw.get("tag") is not None:
@@ -146,7 +146,8 @@ def mapping_from_data(data: Any, source: str = "映射") -> Mapping:
             defaults = {}
         for name, value in defaults.items():
             if name not in known:
-                issue("unknown-field", _join(_join(path, "defaults"), name), f"未知的字段“{name}”", did_you_mean(str(name), known))
+                issue("unknown-field", _join(_join(path, "defaults"), name), f"未知的字段“{name}”",
+                      allowed_fields_hint(str(name)))
                 continue
             out.defaults[str(name)] = value
         if raw.get("skip") is not None:
@@ -166,6 +167,26 @@ def mapping_from_data(data: Any, source: str = "映射") -> Mapping:
     if issues:
         raise ValidationFailed(issues)
     return mapping
+
+
+def allowed_fields_hint(name: str, *, with_ignore: bool = False) -> str:
+    """'Did you mean' plus the allowed fields with their Chinese labels: those of the same entity or tag
+    type when the name has a known prefix (dibao.xxx -> the 低保 attributes), otherwise all of them."""
+    known = fields()
+    prefix = name.split(".", 1)[0] + "." if "." in name else None
+    same = [f for f in known.values() if prefix and f.name.startswith(prefix)]
+    listed = same or list(known.values())
+    parts = [did_you_mean(name, [*known, IGNORE] if with_ignore else known) or ""]
+    if same and prefix:
+        tag = tag_types().get(prefix[:-1])
+        what = f"标签“{tag.name}”的" if tag is not None else f"{prefix}开头的"
+        parts.append(f"{what}可用字段：")
+    else:
+        parts.append("可用的字段：")
+    parts.append("、".join(f"{f.name}（{f.label}）" for f in listed))
+    if with_ignore and not same:
+        parts.append(f"、{IGNORE}（忽略此列）")
+    return "".join(parts)
 
 
 def _join(path: str, key: Any) -> str:

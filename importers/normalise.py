@@ -14,6 +14,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from app import clock
 from app.issues import Issue
 from app.validators.idcard import PROVINCE_CODES, check_id_number
 from app.validators.uscc import check_uscc
@@ -256,7 +257,7 @@ def check_id(value: Any, *, birth_date: date | None = None, sex: str | None = No
     text, issue = id_text(value)
     if issue is not None:
         return None, [issue], None, None, False
-    fast = _fast_id(text or "", birth_date, sex, today or date.today())
+    fast = _fast_id(text or "", birth_date, sex, today or clock.today())
     if fast is not None:
         return fast
     result = check_id_number(text or "", birth_date=None if isinstance(birth_date, MonthDate) else birth_date,
@@ -277,7 +278,7 @@ class Normaliser:
 
     def __init__(self, code_lists: dict[str, dict[str, str]], today: date | None = None):
         self.code_lists = code_lists
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self.codes = CodeMatcher(code_lists)
         self._cache: dict[str, dict[Any, tuple[Any, Issue | None]]] = {}
 

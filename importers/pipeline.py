@@ -19,6 +19,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
+from app import clock
 from app.issues import Issue, ValidationFailed
 from importers import header as hdr
 from importers.mapping import Mapping, SheetMapping, mapping_from_data
@@ -68,7 +69,7 @@ def parse_file(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        _Parser(parsed, book, code_lists, mapping or Mapping(), on_progress, today or date.today()).run()
+        _Parser(parsed, book, code_lists, mapping or Mapping(), on_progress, today or clock.today()).run()
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -52,6 +52,29 @@ def _backend(item: pytest.Item) -> str | None:
     return None
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_NOTICE = (
+    "!! BROWSER TESTS ARE SKIPPED: {chromium} not found, so the end-to-end tests in tests/browser/ do not run\n"
+    "!! and this run does NOT cover the web pages in a real browser. Install Debian's packages to run them:\n"
+    "!!     sudo apt-get install chromium fonts-noto-cjk\n"
+    "!! (set YBT_BROWSER_TESTS=1 to make a missing browser a failure instead of a skip)"
+)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say at the start, loudly, when the browser tests cannot run."""
+    return None if CHROMIUM.exists() else BROWSER_NOTICE.format(chromium=CHROMIUM)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """...and again at the end, with the number of browser tests skipped."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "tests/browser/" in str(getattr(r, "nodeid", ""))]
+    if skipped and not CHROMIUM.exists():
+        terminalreporter.section("browser tests skipped", sep="!", red=True, bold=True)
+        terminalreporter.write_line(f"!! {len(skipped)} browser tests were SKIPPED, not passed.", red=True, bold=True)
+        terminalreporter.write_line(BROWSER_NOTICE.format(chromium=CHROMIUM), red=True, bold=True)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = config.getoption("--db")
     if wanted == "all":

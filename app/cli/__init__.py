@@ -9,8 +9,9 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from app.cli import areas, audit, db, export, reports, seed, users
+from app.cli import areas, audit, catalogue, db, export, quality, reports, seed, users
 from app.cli.imports import flowback_group, import_group
+from app.cli.indicators import indicator_group
 
 COMMANDS: tuple[click.Command, ...] = (
     db.db_group,
@@ -21,6 +22,10 @@ COMMANDS: tuple[click.Command, ...] = (
     reports.report_group,
     reports.registry_group,
     import_group, flowback_group,
+    quality.rules_group,
+    quality.completeness_command,
+    indicator_group,
+    catalogue.burden_command,  # its module also adds `ybt report draft` and `ybt report catalogue`
     audit.audit_group, audit.api_token_group,
 )
 

@@ -66,9 +66,10 @@ def registry_group() -> None:
 @registry_group.command("check")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 def check_command(path: Path | None) -> None:
-    """Validate the registry folder, or one projection file against the shipped dictionary."""
+    """Validate the registry folder (default: the configured one), or one projection file against it."""
+    configured = current_app.extensions.get("ybt.registry_dir") or REGISTRY_DIR
     if path is not None and path.is_file():
-        registry = load_registry(REGISTRY_DIR)
+        registry = load_registry(configured)
         ctx = seed_context()
         ctx.indicators = registry.indicators
         text = path.read_text(encoding="utf-8")
@@ -79,7 +80,7 @@ def check_command(path: Path | None) -> None:
             issues = [*issues, Issue("duplicate-id", f"报表“{spec.id}”第{spec.version}版已存在，内容不同", {"file": str(path), "path": "version"},
                                      hint=f"修改已有报表请把 version 提高到 {max(registry.reports[spec.id]) + 1}")]
     else:
-        registry = load_registry(path or REGISTRY_DIR)
+        registry = load_registry(path or configured)
         issues = registry.issues
         summary = f"{len(registry.indicators)} 个指标，{sum(len(v) for v in registry.reports.values())} 个报表版本"
     _print(issues)

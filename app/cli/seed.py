@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
 
+from app import clock
 from app.cli.common import fail_on_issues
 from app.db import get_db
 
@@ -33,7 +34,7 @@ def seed_demo_command(persons: int, seed: int, if_empty: bool, today: datetime |
     if if_empty and counts["person"]:
         click.echo(f"数据库已有 {counts['person']:,} 名人员，跳过演示数据生成（--if-empty）")
         return
-    on = today.date() if today else date.today()
+    on = today.date() if today else clock.today()
     progress = None if quiet else (lambda line: click.echo(f"  … {line}", err=True))
     with fail_on_issues():
         summary = seed_demo(db, persons, seed, on, progress=progress)

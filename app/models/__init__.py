@@ -10,7 +10,7 @@ from app.models.imports import FlowbackAlert, ImportBatch, ImportConflict, Impor
 from app.models.observation import Observation, ObservationItem
 from app.models.organisation import Organisation, OrganisationHistory
 from app.models.person import Household, HouseholdHistory, Person, PersonHistory
-from app.models.report import ReportDefinition, ReportDownload
+from app.models.report import IndicatorDefinition, ReportDefinition, ReportDownload
 from app.models.tag import Tag, TagType
 from app.models.task import CollectionTask, TaskEvent, TaskVillage
 from app.models.user import User
@@ -41,7 +41,12 @@ __all__ = [
     "CollectionTask",
     "CodeItem",
     "CodeList",
+    "FlowbackAlert",
+    "ImportBatch",
+    "ImportConflict",
+    "ImportFile",
     "House",
+    "IndicatorDefinition",
     "HouseHistory",
     "Household",
     "HouseholdHistory",

@@ -38,3 +38,25 @@ class ReportDownload(SQLModel, table=True):
     rows: int = 0
     data_version: int = 0
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class IndicatorDefinition(SQLModel, table=True):
+    """One published version of an indicator (口径), as the YAML mapping of one indicator.
+
+    The shipped files (forms_registry/indicators) are the baseline; a version published in the
+    browser or by ``ybt indicator publish`` is stored here. The text of a version never changes;
+    ``retired_at`` marks a code withdrawn from new reports (it stays runnable for the old ones).
+    """
+
+    __tablename__ = "indicator_definition"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=60, index=True)
+    version: int
+    source: str = Field(sa_type=Text, sa_column_kwargs={"comment": "the indicator mapping as published (YAML)"})
+    published_by: int | None = Field(default=None, foreign_key="app_user.id")
+    published_at: datetime = Field(default_factory=utcnow)
+    note: str = Field(default="", max_length=500)
+    retired_at: datetime | None = Field(default=None, sa_column_kwargs={"comment": "withdrawn from new reports"})
+    retired_by: int | None = Field(default=None, foreign_key="app_user.id")

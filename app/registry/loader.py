@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
+from app.registry.dictionary import duplicate_issues
 from app.registry.parse import Context, Parser, did_you_mean
 from app.registry.schema import Indicator, ReportSpec
 
@@ -37,11 +39,33 @@ def seed_context() -> Context:
     return Context(tag_types, code_lists, items)
 
 
+@dataclass(frozen=True)
+class PublishedIndicator:
+    """One stored version of an indicator (``indicator_definition``), as the loader needs it."""
+
+    code: str
+    version: int
+    text: str
+    retired: bool = False
+    note: str = ""
+
+
 @dataclass
 class Registry:
-    indicators: dict[str, Indicator] = field(default_factory=dict)
+    indicators: dict[str, Indicator] = field(default_factory=dict)  # the newest version of every code
     reports: dict[str, dict[int, ReportSpec]] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    indicator_versions: dict[str, dict[int, Indicator]] = field(default_factory=dict)
+    retired: set[str] = field(default_factory=set)
+
+    def where_used(self) -> dict[str, list[str]]:
+        """Indicator code → the report versions (id@version) whose columns read it."""
+        used: dict[str, list[str]] = {}
+        for _id, versions in sorted(self.reports.items()):
+            for _n, spec in sorted(versions.items()):
+                for code in spec.indicator_codes():
+                    used.setdefault(code, []).append(spec.ref)
+        return used
 
     @property
     def errors(self) -> list[Issue]:
@@ -80,10 +104,14 @@ def _is_file(source: str) -> bool:
     return source.startswith("reports/")
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(text: str, source: str) -> tuple[Any, list[Issue]]:
     """Parse YAML safely (no tags, no objects); a syntax error becomes an issue with its line."""
     try:
-        return yaml.safe_load(text), []
+        # libyaml's loader when built in: the registry parses ~10x faster, which a new process (CLI) pays
+        return yaml.load(text, Loader=_LOADER), []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = {"file": source, "row": mark.line + 1} if mark else {"file": source}
@@ -106,17 +134,67 @@ def load_indicators(directory: Path, ctx: Context) -> tuple[dict[str, Indicator]
         for i, raw in enumerate(data if isinstance(data, list) else []):
             seen = len(parser.issues)
             indicator = parser.indicator(raw, f"[{i}]")
+            if any(p.severity == "error" for p in parser.issues[seen:]):
+                # a broken indicator (e.g. an unknown conversion) must not compute anything; its code is
+                # kept on its issues so that a column using it says so instead of "unknown indicator"
+                code = raw.get("code") if isinstance(raw, dict) else None
+                if isinstance(code, str):
+                    parser.issues[seen:] = [p.at(code=code) for p in parser.issues[seen:]]
+                continue
             if indicator is None or not indicator.code:
                 continue
-            if any(p.severity == "error" for p in parser.issues[seen:]):
-                continue  # a broken indicator (e.g. an unknown conversion) must not compute anything
             if indicator.code in indicators:
                 parser.issue("duplicate-id", f"[{i}].code", f"指标代码“{indicator.code}”重复",
                              hint=f"已在 {indicators[indicator.code].source} 中定义")
                 continue
-            indicators[indicator.code] = indicator
+            duplicates = duplicate_issues(indicator, indicators, f"[{i}]")
+            parser.issues += duplicates
+            if any(d.severity == "error" for d in duplicates):
+                continue
+            indicators[indicator.code] = replace(indicator, text=yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))
         issues += parser.issues
     return indicators, issues
+
+
+def broken_codes(issues: list[Issue]) -> set[str]:
+    """Codes of indicators that failed their own check (so a column using one says so)."""
+    return {i.location["code"] for i in issues if i.severity == "error" and i.location and "code" in i.location}
+
+
+def parse_indicator(text: str, source: str, ctx: Context, version: int = 1) -> tuple[Indicator | None, list[Issue]]:
+    """One indicator given as a YAML mapping (a designer's or a published version's text)."""
+    data, issues = read_yaml(text, source)
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]
+    if data is None:
+        return None, issues or [Issue("empty-file", "指标定义为空", {"file": source})]
+    parser = Parser(source, ctx)
+    indicator = parser.indicator(data, "")
+    issues += parser.issues
+    if indicator is None or any(i.severity == "error" for i in issues):
+        return None, issues
+    return replace(indicator, version=version, text=text), issues
+
+
+def merge_published(registry: Registry, ctx: Context, published: list[PublishedIndicator]) -> None:
+    """Add the stored versions to the file baseline. A stored version that no longer parses (a tag
+    type renamed…) is skipped with a warning: a browser publication never stops the app."""
+    for code, versions in registry.indicators.items():
+        registry.indicator_versions.setdefault(code, {1: versions})
+    for row in sorted(published, key=lambda r: (r.code, r.version)):
+        source = f"已发布指标 {row.code}@{row.version}"
+        indicator, problems = parse_indicator(row.text, source, ctx, row.version)
+        if indicator is None or indicator.code != row.code:
+            registry.issues += [replace(p, severity="warning") for p in problems if p.severity == "error"]
+            registry.issues.append(Issue("published-broken", f"已发布的指标 {row.code}@{row.version} 无法加载，已跳过",
+                                         {"record": f"{row.code}@{row.version}"}, "warning",
+                                         hint="请在指标字典中发布修正后的新版本"))
+            continue
+        registry.indicator_versions.setdefault(row.code, {})[row.version] = indicator
+        if row.retired:
+            registry.retired.add(row.code)
+    for code, versions in registry.indicator_versions.items():
+        registry.indicators[code] = versions[max(versions)]
 
 
 def parse_report(text: str, source: str, ctx: Context) -> tuple[ReportSpec | None, list[Issue]]:
@@ -129,19 +207,25 @@ def parse_report(text: str, source: str, ctx: Context) -> tuple[ReportSpec | Non
 
 
 def load_registry(directory: Path = REGISTRY_DIR, ctx: Context | None = None,
-                  published: list[tuple[str, str]] | None = None) -> Registry:
-    """Read every indicator and report file (and published versions, as (source, text) pairs)."""
+                  published: list[tuple[str, str]] | None = None,
+                  published_indicators: list[PublishedIndicator] | None = None) -> Registry:
+    """Read every indicator and report file (and published versions: reports as (source, text)
+    pairs, indicators as stored rows)."""
     ctx = ctx or seed_context()
     indicators, issues = load_indicators(directory, ctx)
-    ctx.indicators = indicators
     registry = Registry(indicators=indicators, issues=issues)
+    merge_published(registry, ctx, published_indicators or [])
+    ctx.indicators = registry.indicators
+    ctx.broken_indicators = broken_codes(issues) - set(registry.indicators)
+    # retired codes stay usable by the report versions that already use them; the check for new
+    # versions happens on publishing (services.reports.publish)
     sources = [(f"reports/{p.name}", p.read_text(encoding="utf-8")) for p in sorted((directory / "reports").glob("*.yaml"))]
     for source, text in [*sources, *(published or [])]:
         spec, problems = parse_report(text, source, ctx)
         registry.issues += problems
         if spec is not None and spec.id and not any(p.severity == "error" for p in problems):
             registry.add_report(spec)
-            if spec.valid_until is not None and spec.valid_until < date.today():
+            if spec.valid_until is not None and spec.valid_until < clock.today():
                 registry.issues.append(Issue("form-expired", f"报表“{spec.title}”的有效期至{spec.valid_until}，已过期：不能再生成",
                                              {"file": source, "path": "statutory.有效期至"}, "warning",
                                              hint="报批新版本后提高 version 并更新有效期"))

@@ -6,6 +6,7 @@ a near name exists, a hint ("did you mean …").
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import re
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from app.registry import vocabulary as v
 from app.registry.schema import (
     ColumnNode,
     Compute,
+    Derived,
     FieldFilter,
     Indicator,
     ReportSpec,
@@ -43,6 +45,8 @@ class Context:
         self.code_lists = code_lists
         self.observation_items = observation_items
         self.indicators = indicators or {}
+        self.broken_indicators: set[str] = set()  # codes that failed their own check (follow-on errors)
+        self.retired_indicators: set[str] = set()  # codes withdrawn from new reports
         self.departments = code_lists.get("department", {})
 
 
@@ -81,7 +85,10 @@ class Parser:
         allowed = list(allowed)
         for key in data:
             if key not in allowed:
-                self.unknown("property", _join(path, key), key, allowed)
+                near = did_you_mean(str(key), allowed)
+                listed = "可用属性：" + "、".join(allowed)
+                self.issue("unknown-property", _join(path, key), f"未知的属性“{key}”",
+                           f"{near}{listed}" if near else listed)
 
     # -- where -----------------------------------------------------------------------------
 
@@ -159,6 +166,11 @@ class Parser:
             if isinstance(item, str):
                 item = {"code": item}
             item = self.mapping(item, p)
+            if "any_of" in item:
+                any_of = self.any_of(item, subject, p, household=household, negate=negate)
+                if any_of is not None:
+                    out.append(any_of)
+                continue
             code = self.string(item, "code", p)
             self.keys(item, ("code", "attrs"), p)
             tag_type = self.ctx.tag_types.get(code)
@@ -192,6 +204,29 @@ class Parser:
             out.append(TagFilter(code, tuple(attrs), household, negate))
         return out
 
+    def any_of(self, item: dict, subject: str, path: str, *, household: bool, negate: bool) -> TagFilter | None:
+        """``{any_of: [a, b]}``: holds at least one of the tags (negated: none of them)."""
+        self.keys(item, ("any_of",), path)
+        codes = item["any_of"]
+        p = _join(path, "any_of")
+        if not isinstance(codes, list) or len(codes) < 2 or not all(isinstance(c, str) for c in codes):
+            self.issue("wrong-type", p, "any_of 应为至少两个标签代码的列表", hint="如 any_of: [tekun, orphan]")
+            return None
+        expected = "household" if household or subject == "households" else "person"
+        ok = True
+        for i, code in enumerate(codes):
+            tag_type = self.ctx.tag_types.get(code)
+            if tag_type is None:
+                self.unknown("tag", f"{p}[{i}]", code, self.ctx.tag_types)
+                ok = False
+            elif tag_type["subject"] != expected:
+                self.issue("tag-subject", f"{p}[{i}]", f"标签“{tag_type['name']}”属于{_SUBJECT[tag_type['subject']]}，"
+                           f"不能与{_SUBJECT[expected]}标签放在同一个 any_of 中", hint="户标签请写在 household_tags 下")
+                ok = False
+        if not ok:
+            return None
+        return TagFilter(codes[0], (), household, negate, tuple(dict.fromkeys(codes)))
+
     # -- indicators ------------------------------------------------------------------------
 
     def indicator(self, raw: Any, path: str) -> Indicator | None:
@@ -223,7 +258,7 @@ class Parser:
             if raw is None:
                 self.issue("required", path, "缺少计算口径 compute")
             return None
-        self.keys(data, ("aggregate", "subject", "where", "field", "tag_attr", "item", "period", "convert", "age_date"), path)
+        self.keys(data, ("aggregate", "subject", "where", "field", "tag_attr", "item", "period", "convert", "age_date", "flow"), path)
         aggregate = self.string(data, "aggregate", path)
         subject = self.string(data, "subject", path)
         if aggregate and aggregate not in v.AGGREGATES:
@@ -252,8 +287,11 @@ class Parser:
             self.issue("not-applicable", _join(path, "aggregate"), "distinct_households 只适用于人员（persons）")
         elif aggregate == "count" and subject == "observations":
             self.issue("not-applicable", _join(path, "aggregate"), "台账数据只能求和（sum）")
-        period = str(data.get("period", "reference_year"))
-        if period not in v.PERIODS:
+        flow = self.flow(data.get("flow"), _join(path, "flow"), subject, aggregate) if data.get("flow") is not None else None
+        period = str(data.get("period", "report_period" if flow else "reference_year"))
+        if flow and period not in v.FLOW_PERIODS:
+            self.unknown("period", _join(path, "period"), period, v.FLOW_PERIODS)
+        elif not flow and period not in v.PERIODS:
             self.unknown("period", _join(path, "period"), period, v.PERIODS)
         convert = None
         if data.get("convert") is not None:
@@ -266,8 +304,52 @@ class Parser:
                 self.issue("unit-mismatch", _join(path, "convert"), f"换算后的单位“{pair[1]}”与指标单位“{unit}”不一致")
             else:
                 convert = pair
-        age_date = self.month_day(data.get("age_date"), _join(path, "age_date"))
-        return Compute(aggregate, subject, where, value_field, tag_attr, item, period, convert, age_date)
+        age_date, age_rule = self.age_reference(data.get("age_date"), _join(path, "age_date"))
+        return Compute(aggregate, subject, where, value_field, tag_attr, item, period, convert, age_date, age_rule, flow)
+
+    def flow(self, raw: Any, path: str, subject: str, aggregate: str) -> tuple[str, str | None] | None:
+        """``flow: born`` or ``flow: {event: tag_started, tag: tekun}``: count what happened in the period."""
+        data = {"event": raw} if isinstance(raw, str) else self.mapping(raw, path)
+        if not data:
+            return None
+        self.keys(data, ("event", "tag"), path)
+        event = str(data.get("event", ""))
+        spec = v.FLOW_EVENTS.get(event)
+        if spec is None:
+            self.unknown("event", _join(path, "event"), event, v.FLOW_EVENTS)
+            return None
+        if subject not in spec.subjects:
+            self.issue("not-applicable", _join(path, "event"), f"变动“{spec.label}”不适用于统计对象 {subject}",
+                       hint="适用于：" + "、".join(spec.subjects))
+            return None
+        if aggregate != "count":
+            self.issue("not-applicable", _join(path, "event"), "变动（flow）指标只能计数（aggregate: count）")
+        tag = data.get("tag")
+        if spec.needs_tag:
+            tag_type = self.ctx.tag_types.get(str(tag))
+            if tag_type is None:
+                self.unknown("tag", _join(path, "tag"), tag, self.ctx.tag_types)
+                return None
+            if f"{tag_type['subject']}s" != subject:
+                self.issue("tag-subject", _join(path, "tag"), f"标签“{tag_type['name']}”属于{_SUBJECT[tag_type['subject']]}，"
+                           f"统计对象应为 {tag_type['subject']}s")
+                return None
+            return event, str(tag)
+        if tag is not None:
+            self.issue("not-applicable", _join(path, "tag"), f"变动“{spec.label}”不需要 tag")
+        return event, None
+
+    def age_reference(self, raw: Any, path: str) -> tuple[tuple[int, int] | None, str]:
+        """``08-31`` (that day of the reference year), ``{last: 08-31}`` (the last 31 August on or
+        before the reference date) or ``{next: 08-31}`` (the next one on or after it)."""
+        if isinstance(raw, dict):
+            self.keys(raw, ("last", "next"), path)
+            rules = [k for k in ("last", "next") if k in raw]
+            if len(rules) != 1:
+                self.issue("wrong-type", path, "age_date 的映射须且只能写 last 或 next 之一", hint="如 age_date: {last: 08-31}")
+                return None, "same_year"
+            return self.month_day(raw[rules[0]], _join(path, rules[0])), rules[0]
+        return self.month_day(raw, path), "same_year"
 
     def tag_attr(self, raw: Any, path: str, subject: str) -> tuple[str, str] | None:
         data = self.mapping(raw, path)
@@ -382,13 +464,17 @@ class Parser:
             if isinstance(value, date):
                 valid_until = value
             else:
-                match = re.match(r"^(\d{4})[-年](\d{1,2})[-月](\d{1,2})日?$", str(value))
+                match = re.match(r"^(\d{4})[-年](\d{1,2})(?:[-月](\d{1,2})日?|月)?$", str(value).strip())
                 try:
-                    valid_until = date(int(match.group(1)), int(match.group(2)), int(match.group(3))) if match else None
+                    if match and match.group(3):
+                        valid_until = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+                    elif match:  # a month ("2027年12月") means its last day
+                        year, month = int(match.group(1)), int(match.group(2))
+                        valid_until = date(year, month, calendar.monthrange(year, month)[1])
                 except ValueError:
                     valid_until = None
                 if valid_until is None:
-                    self.issue("bad-date", "statutory.有效期至", f"有效期至“{value}”应写成 2027-12-31")
+                    self.issue("bad-date", "statutory.有效期至", f"有效期至“{value}”应写成 2027-12-31 或 2027年12月")
         items = [(k, _statutory_text(k, data[k])) for k in STATUTORY_KEYS if k in data]
         return tuple(items), valid_until
 
@@ -419,9 +505,12 @@ class Parser:
         data = self.mapping(raw, path)
         if not data:
             return None
-        self.keys(data, ("label", "children", "indicator", "field"), path)
+        self.keys(data, ("label", "children", "indicator", "field", "derived", "compare", "blank", "decimals",
+                         "new_indicator"), path)
         children_raw = data.get("children")
         indicator, fld = data.get("indicator"), data.get("field")
+        if data.get("derived") is not None or data.get("blank"):
+            return self.special_column(data, path, kind, counter)
         label = self.string(data, "label", path, required=not (indicator or fld))
         if children_raw is not None:
             if indicator or fld:
@@ -432,6 +521,13 @@ class Parser:
             children = tuple(c for i, raw_c in enumerate(children_raw)
                              if (c := self.column(raw_c, f"{path}.children[{i}]", kind, subject, counter)))
             return ColumnNode(label, children) if children else None
+        pending = data.get("new_indicator")
+        if pending is not None and not indicator and not fld and kind == "area_summary":
+            name = pending.get("name") if isinstance(pending, dict) else None
+            name = str(name or label or "")
+            self.issue("unmatched-column", path, f"列“{label}”未匹配指标：需新建指标“{name}”，生成时该列为空",
+                       hint="在指标字典中新建该指标后，把 new_indicator 换成 indicator: <指标代码>", severity="warning")
+            return ColumnNode(label, key=f"c{next(iter(counter))}", pending=name)
         if bool(indicator) == bool(fld):
             self.issue("broken-header", path, "表头叶子须且只能指定 indicator 或 field 之一")
             return None
@@ -440,10 +536,17 @@ class Parser:
             if kind not in ("area_summary", "indicator_rows"):
                 self.issue("not-applicable", _join(path, "indicator"), "花名册和变动名单的列只能是字段（field）")
                 return None
-            if indicator not in self.ctx.indicators:
-                self.unknown("indicator", _join(path, "indicator"), indicator, self.ctx.indicators)
+            if not self.indicator_ref(indicator, _join(path, "indicator")):
                 return None
-            return ColumnNode(label or self.ctx.indicators[indicator].name, indicator=str(indicator), key=key)
+            compare = data.get("compare")
+            if compare is not None and compare not in v.COMPARISONS:
+                self.unknown("comparison", _join(path, "compare"), compare, v.COMPARISONS)
+                return None
+            if compare is not None and kind != "area_summary":
+                self.issue("not-applicable", _join(path, "compare"), "对比列（compare）只适用于分区划汇总表")
+                return None
+            return ColumnNode(label or self.ctx.indicators[indicator].name, indicator=str(indicator), key=key,
+                              compare=compare)
         if kind not in ("roster", "change_list"):
             self.issue("not-applicable", _join(path, "field"), "汇总表和指标表的列只能是指标（indicator）")
             return None
@@ -462,6 +565,69 @@ class Parser:
             self.issue("not-applicable", _join(path, "field"), f"字段“{name}”不适用于{_SUBJECT[subject[:-1] if subject != 'households' else 'household']}名册")
             return None
         return ColumnNode(label or (spec.label if spec else name), field=name, key=key)
+
+    def indicator_ref(self, code: Any, path: str) -> bool:
+        """A column's (or a derived operand's) indicator: known, not retired, and not itself broken."""
+        if code in self.ctx.broken_indicators:
+            self.issue("broken-indicator", path, f"指标“{code}”本身未通过校验，此处无法使用",
+                       hint="请先修正该指标定义中的错误（见上方对该指标的报错）")
+            return False
+        if code not in self.ctx.indicators:
+            self.unknown("indicator", path, code, self.ctx.indicators)
+            return False
+        if code in self.ctx.retired_indicators:
+            self.issue("retired-indicator", path, f"指标“{code} {self.ctx.indicators[code].name}”已停用，新报表不能再使用",
+                       hint="请在指标字典中选用替代它的指标")
+            return False
+        return True
+
+    def special_column(self, data: dict, path: str, kind: str, counter: Iterable[int]) -> ColumnNode | None:
+        """A derived column (from other indicators of the row) or a blank one filled in by hand."""
+        label = self.string(data, "label", path)
+        for key in ("children", "indicator", "field"):
+            if key in data:
+                self.issue("broken-header", _join(path, key), f"派生列或空白列不能同时指定 {key}")
+                return None
+        if data.get("blank"):
+            if data.get("derived") is not None:
+                self.issue("broken-header", path, "空白列（blank）不能同时是派生列")
+                return None
+            return ColumnNode(label, key=f"c{next(iter(counter))}", blank=True)
+        if kind != "area_summary":
+            self.issue("not-applicable", _join(path, "derived"), "派生列（derived）只适用于分区划汇总表")
+            return None
+        raw = self.mapping(data["derived"], _join(path, "derived"))
+        if len(raw) != 1:
+            self.issue("wrong-type", _join(path, "derived"), "derived 应写成“运算: [指标, 指标]”，如 share: [P_A, P_B]",
+                       hint="运算：" + "、".join(f"{k}（{lab}）" for k, lab in v.DERIVED_OPS.items()))
+            return None
+        op, operands = next(iter(raw.items()))
+        p = _join(_join(path, "derived"), op)
+        if op not in v.DERIVED_OPS:
+            self.unknown("derived", p, op, v.DERIVED_OPS)
+            return None
+        if not isinstance(operands, list) or not all(isinstance(o, str) for o in operands):
+            self.issue("wrong-type", p, "运算对象应为指标代码列表")
+            return None
+        if (op == "sum" and len(operands) < 2) or (op != "sum" and len(operands) != 2):
+            self.issue("wrong-type", p, f"{v.DERIVED_OPS[op]}需要{'至少两个' if op == 'sum' else '两个'}指标",
+                       hint="如 share: [P_TEKUN_60, P_TEKUN]（前者占后者的百分比）")
+            return None
+        ok = True
+        for i, operand in enumerate(operands):
+            code, _, compare = operand.partition("@")
+            if compare and compare not in ("previous", "last_year"):
+                self.unknown("comparison", f"{p}[{i}]", compare, ("previous", "last_year"))
+                ok = False
+            elif not self.indicator_ref(code, f"{p}[{i}]"):
+                ok = False
+        decimals = data.get("decimals", 1 if op == "share" else 2)
+        if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 6:
+            self.issue("wrong-type", _join(path, "decimals"), "decimals 应为 0–6 的整数")
+            ok = False
+        if not ok:
+            return None
+        return ColumnNode(label, key=f"c{next(iter(counter))}", derived=Derived(op, tuple(operands), decimals))
 
     def _tag_field(self, name: str, path: str) -> bool:
         parts = name.split(".")
@@ -483,6 +649,7 @@ _WHAT = {
     "property": "属性", "field": "字段", "operator": "比较符", "tag": "标签", "attribute": "标签属性",
     "aggregate": "汇总方式", "subject": "统计对象", "item": "台账指标", "period": "期别", "department": "部门",
     "frequency": "报送频率", "kind": "报表类型", "level": "区划级别", "indicator": "指标",
+    "event": "变动类型", "comparison": "对比期", "derived": "派生运算",
 }
 _SUBJECT = {"person": "人员", "household": "户"}
 

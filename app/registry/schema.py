@@ -25,6 +25,11 @@ class TagFilter:
     attrs: tuple[tuple[str, tuple[str, ...]], ...] = ()
     household: bool = False
     negate: bool = False
+    any_of: tuple[str, ...] = ()  # held: any of these codes (``code`` is the first); negated: none of them
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return self.any_of or (self.code,)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class Compute:
     period: str = "reference_year"  # observations: which period
     convert: tuple[str, str] | None = None  # unit conversion (from, to)
     age_date: tuple[int, int] | None = None  # (month, day) of the reference year at which ages count
+    age_rule: str = "same_year"  # same_year | last (on or before the reference date) | next (on or after)
+    flow: tuple[str, str | None] | None = None  # (event, tag code): counted when the event falls in the period
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,21 @@ class Indicator:
     compute: Compute
     decimals: int = 0
     source: str = ""
+    version: int = 1
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A column computed from indicator values of the same row (never evaluated as code).
+
+    ``op``: ratio a/b, share a/b×100, difference a−b, sum a+b+…, per_capita a/b; each operand is an
+    indicator code, or ``CODE@previous`` / ``CODE@last_year`` for a comparison value.
+    """
+
+    op: str
+    operands: tuple[str, ...]
+    decimals: int = 2
 
 
 @dataclass(frozen=True)
@@ -67,6 +89,10 @@ class ColumnNode:
     indicator: str | None = None
     field: str | None = None
     key: str = ""
+    derived: Derived | None = None
+    compare: str | None = None  # previous | last_year: the indicator's value at that period's end
+    blank: bool = False  # a column filled in by hand (备注, 签字)
+    pending: str = ""  # a draft's unmatched column: the name of the indicator still to be created (需新建指标)
 
     def leaves(self) -> list[ColumnNode]:
         return [self] if not self.children else [leaf for c in self.children for leaf in c.leaves()]
@@ -125,4 +151,11 @@ class ReportSpec:
         return [leaf for c in self.columns for leaf in c.leaves()]
 
     def indicator_codes(self) -> list[str]:
-        return [leaf.indicator for leaf in self.leaves() if leaf.indicator]
+        """Every indicator the projection reads: shown columns and the operands of derived ones."""
+        codes: list[str] = []
+        for leaf in self.leaves():
+            if leaf.indicator:
+                codes.append(leaf.indicator)
+            if leaf.derived:
+                codes += [o.split("@")[0] for o in leaf.derived.operands]
+        return list(dict.fromkeys(codes))

@@ -76,6 +76,59 @@ PERIODS: dict[str, str] = {
     "reference_quarter": "参考日所在季度",
 }
 
+# The window of a flow (change within a period) indicator: the report's period when it is run for one
+# (``--period 2025-06``), else the month of the reference date; or fixed relative to the reference date.
+FLOW_PERIODS: dict[str, str] = {
+    "report_period": "报告期（未指定报告期时为参考日所在月份的月初至参考日）",
+    "reference_month": "参考日所在月份（月初至参考日）",
+    "reference_quarter": "参考日所在季度（季初至参考日）",
+    "reference_year": "参考日所在年度（年初至参考日）",
+}
+
+
+@dataclass(frozen=True)
+class FlowEvent:
+    name: str
+    label: str
+    subjects: tuple[str, ...]
+    needs_tag: bool = False
+
+
+# Changes within the period that a summary may count (本月新增 / 本月减少 …). A person's filters
+# (age, attributes, tags) apply to their state on the period's last day.
+FLOW_EVENTS: dict[str, FlowEvent] = {
+    e.name: e
+    for e in (
+        FlowEvent("tag_started", "标签开始（新增）", ("persons", "households"), needs_tag=True),
+        FlowEvent("tag_ended", "标签结束（减少）", ("persons", "households"), needs_tag=True),
+        FlowEvent("born", "出生", ("persons",)),
+        FlowEvent("died", "死亡", ("persons",)),
+        FlowEvent("moved_in", "迁入（新登记）", ("persons",)),
+        FlowEvent("moved_out", "迁出", ("persons",)),
+        FlowEvent("household_created", "立户", ("households",)),
+        FlowEvent("household_closed", "销户", ("households",)),
+    )
+}
+
+# Comparison values of a column (the same indicator at another date) and of derived operands (CODE@previous).
+COMPARISONS: dict[str, str] = {
+    "previous": "上期（上一个报告期末）",
+    "last_year": "上年同期",
+    "change": "比上期增减",
+    "change_pct": "比上期增长（%）",
+    "change_last_year": "比上年同期增减",
+    "change_last_year_pct": "比上年同期增长（%）",
+}
+
+# Derived columns: computed from indicator values of the same row; a division by zero shows "—".
+DERIVED_OPS: dict[str, str] = {
+    "ratio": "比值（a÷b）",
+    "share": "占比（a÷b×100，%）",
+    "difference": "差额（a−b）",
+    "sum": "合计（a+b+…）",
+    "per_capita": "人均（a÷b）",
+}
+
 # Unit conversions (from, to) → factor. Only these; an unknown pair is a registry error.
 CONVERSIONS: dict[tuple[str, str], float] = {
     ("元", "万元"): 0.0001,

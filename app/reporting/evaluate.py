@@ -12,14 +12,38 @@ from app.registry.vocabulary import CONVERSIONS
 from app.reporting.frames import Snapshot
 
 
-def age_date(on: date, month_day: tuple[int, int] | None) -> date:
-    """The date ages are counted at: the reference date, or a fixed day of its year (e.g. 31 August)."""
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _month_day_in(year: int, month: int, day: int) -> date:
+    return date(year, month, 28 if (month, day) == (2, 29) and not _leap(year) else day)
+
+
+def age_date(on: date, month_day: tuple[int, int] | None, rule: str = "same_year") -> date:
+    """The date ages are counted at: the reference date, or a fixed day (e.g. 31 August) — of the
+    reference year (``same_year``), the last one on or before the reference date (``last``: a school-age
+    count in March means last 31 August) or the next one on or after it (``next``: an enrolment forecast)."""
     if month_day is None:
         return on
     month, day = month_day
-    if (month, day) == (2, 29) and not (on.year % 4 == 0 and (on.year % 100 != 0 or on.year % 400 == 0)):
-        day = 28
-    return date(on.year, month, day)
+    this_year = _month_day_in(on.year, month, day)
+    if rule == "last" and this_year > on:
+        return _month_day_in(on.year - 1, month, day)
+    if rule == "next" and this_year < on:
+        return _month_day_in(on.year + 1, month, day)
+    return this_year
+
+
+def flow_window(on: date, period: tuple[date, date] | None, name: str) -> tuple[date, date]:
+    """The days a flow indicator counts events in (both ends included)."""
+    if name == "report_period" and period is not None:
+        return period
+    if name == "reference_quarter":
+        return date(on.year, 3 * ((on.month - 1) // 3) + 1, 1), on
+    if name == "reference_year":
+        return date(on.year, 1, 1), on
+    return date(on.year, on.month, 1), on
 
 
 def age_expr(at: date) -> pl.Expr:
@@ -56,12 +80,50 @@ def _field_expr(f: FieldFilter) -> pl.Expr:
 
 
 def tag_holders(snap: Snapshot, t: TagFilter, subject: str) -> pl.Series:
-    """Ids of the persons (or households) holding tag ``t`` on the snapshot's date."""
-    tags = snap.tag_frame(t.code)
-    for name, values in t.attrs:
-        tags = tags.filter(pl.col(f"attr.{name}").is_in(list(values)))
+    """Ids of the persons (or households) holding tag ``t`` (any of its codes) on the snapshot's date."""
     column = "household_id" if (t.household or subject == "households") else "person_id"
-    return tags.get_column(column).drop_nulls().unique()
+    held: list[pl.Series] = []
+    for code in t.codes:
+        tags = snap.tag_frame(code)
+        for name, values in t.attrs:
+            tags = tags.filter(pl.col(f"attr.{name}").is_in(list(values)))
+        held.append(tags.get_column(column).drop_nulls())
+    return pl.concat(held).unique() if len(held) > 1 else held[0].unique()
+
+
+def flow_ids(snap: Snapshot, subject: str, flow: tuple[str, str | None], window: tuple[date, date]) -> pl.Series:
+    """Ids of the subject's records for which the flow event fell within ``window`` (both ends included).
+
+    A tag started when an interval begins in the window and the holder did not hold the tag the day
+    before (an attribute change that splits an interval is no new entry); it ended when an interval's
+    end (its first day not held) falls in the window and no interval continues it.
+    """
+    event, code = flow
+    start, end = window
+    if event in ("tag_started", "tag_ended"):
+        assert code is not None
+        key = "person_id" if subject == "persons" else "household_id"
+        tags = snap.store.tag_frame(code).filter(pl.col(key).is_not_null())
+        starts = tags.select(pl.col(key), pl.col("valid_from").alias("day"))
+        ends = tags.filter(pl.col("valid_to").is_not_null()).select(pl.col(key), pl.col("valid_to").alias("day"))
+        if event == "tag_started":
+            hits = starts.join(ends, on=[key, "day"], how="anti")
+        else:
+            hits = ends.join(starts, on=[key, "day"], how="anti")
+        return hits.filter(pl.col("day").is_between(start, end)).get_column(key).unique()
+    versions = snap.store.table(subject)
+    if event in ("moved_in", "household_created"):
+        first = versions.group_by("id").agg(pl.col("valid_from").min().alias("first"),
+                                           *( [pl.col("birth_date").first()] if event == "moved_in" else []))
+        hits = first.filter(pl.col("first").is_between(start, end))
+        if event == "moved_in":  # a birth is counted as a birth, not as a moving in
+            hits = hits.filter(pl.col("birth_date") < start)
+        return hits.get_column("id")
+    frame = snap.table(subject)
+    if event == "born":
+        return frame.filter(pl.col("birth_date").is_between(start, end)).get_column("id")
+    status = {"died": ("living_status", "2"), "moved_out": ("living_status", "3"), "household_closed": ("status", "2")}[event]
+    return frame.filter((pl.col(status[0]) == status[1]) & pl.col("status_date").is_between(start, end)).get_column("id")
 
 
 def where_expr(snap: Snapshot, where: Where, subject: str) -> pl.Expr:
@@ -70,7 +132,7 @@ def where_expr(snap: Snapshot, where: Where, subject: str) -> pl.Expr:
     for f in where.fields:
         expr = expr & _field_expr(f)
     for t in where.tags:
-        key = "household_id" if t.household else "id"
+        key = "household_id" if t.household else "id"  # (any_of: held = holds at least one)
         held = pl.col(key).is_in(tag_holders(snap, t, subject).implode())
         expr = expr & (~held if t.negate else held)
     return expr
@@ -144,23 +206,36 @@ def _with_tag_values(
 
 
 def village_values(
-    snap: Snapshot, indicators: list[Indicator], age_on: tuple[int, int] | None = None
+    snap: Snapshot, indicators: list[Indicator], age_on: tuple[int, int] | None = None,
+    period: tuple[date, date] | None = None,
 ) -> pl.DataFrame:
-    """One row per village (12-digit code) with one column per indicator code (missing → 0)."""
+    """One row per village (12-digit code) with one column per indicator code (missing → 0).
+
+    ``period`` is the report's period (flows count events within it; without one, within the
+    reference month up to the reference date)."""
     on = snap.on
     parts: list[pl.DataFrame] = []
     by_subject: dict[tuple[str, date], list[Indicator]] = {}
     for ind in indicators:
         if ind.compute.subject == "observations":
             continue
-        at = age_date(on, ind.compute.age_date or age_on)
-        by_subject.setdefault((ind.compute.subject, at), []).append(ind)
+        c = ind.compute
+        at = age_date(on, c.age_date, c.age_rule) if c.age_date else age_date(on, age_on)
+        by_subject.setdefault((c.subject, at), []).append(ind)
     for (subject, at), group in by_subject.items():
         frame = _with_tag_values(snap, prepared(snap, subject, at), subject, [i.compute for i in group])
         # Masks are computed over the whole frame first: membership tests inside a group-by would
         # run once per village.
         masks = {i.code: f"__mask_{n}" for n, i in enumerate(group)}
-        frame = frame.with_columns([where_expr(snap, i.compute.where, subject).alias(masks[i.code]) for i in group])
+
+        def mask(ind: Indicator, subject: str = subject) -> pl.Expr:
+            expr = where_expr(snap, ind.compute.where, subject)
+            if ind.compute.flow is not None:
+                window = flow_window(on, period, ind.compute.period)
+                expr = expr & pl.col("id").is_in(flow_ids(snap, subject, ind.compute.flow, window).implode())
+            return expr
+
+        frame = frame.with_columns([mask(i).alias(masks[i.code]) for i in group])
         aggs = [_value_expr(snap, i.compute, masks[i.code]).alias(i.code) for i in group]
         parts.append(frame.group_by("village").agg(aggs))
     for ind in indicators:

@@ -6,12 +6,13 @@ tree, the form furniture (title, statutory block, filler, period and unit lines,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 import polars as pl
 
+from app import clock
 from app.registry.schema import ColumnNode, Indicator, ReportSpec
 from app.registry.vocabulary import AREA_LEVELS
 from app.reporting import evaluate
@@ -65,15 +66,15 @@ def _furniture(spec: ReportSpec, ctx: RunContext, sheets: list[Sheet], snap_vers
     else:
         period_line = f"截至{_chinese_date(ctx.on)}"
     footer = [
-        (name, _chinese_date(ctx.generated_at.date()) if name == "报出日期" else "") for name in spec.footer
+        (name, _chinese_date(clock.local(ctx.generated_at).date()) if name == "报出日期" else "") for name in spec.footer
     ]
     meta = {
         "报表": spec.ref,
-        "报表名称": spec.title,
+        "报表名称": render_title(spec, ctx),  # placeholders filled, in every output format
         "参考日期": ctx.on.isoformat(),
         "报告期": f"{ctx.period[0].isoformat()}..{ctx.period[1].isoformat()}" if ctx.period else "",
         "区划": f"{ctx.area_code} {ctx.area_name}",
-        "生成时间": ctx.generated_at.isoformat(timespec="seconds"),
+        "生成时间": clock.display(ctx.generated_at),  # local time of YBT_TIMEZONE, readable
         "数据版本": str(snap_version),
         "生成人": ctx.generated_by,
     }
@@ -132,12 +133,76 @@ def _rolled(
     }
 
 
+NO_VALUE = "—"  # a division by zero, or a comparison without a base
+
+
+def _base(kind: str) -> str:
+    """Which other date a comparison reads: the previous period's end or a year earlier."""
+    return "last_year" if "last_year" in kind else "previous"
+
+
+def previous_end(on: date, frequency: str, which: str) -> date:
+    """The end of the previous period (``previous``) or the same day a year earlier (``last_year``)."""
+    if which == "last_year":
+        return date(on.year - 1, on.month, 28 if (on.month, on.day) == (2, 29) else on.day)
+    months = {"quarterly": 3, "half_yearly": 6, "yearly": 12}.get(frequency, 1)
+    if months == 12:
+        return date(on.year - 1, on.month, 28 if (on.month, on.day) == (2, 29) else on.day)
+    first = date(on.year, ((on.month - 1) // months) * months + 1, 1)
+    return date.fromordinal(first.toordinal() - 1)
+
+
+def _shifted(period: tuple[date, date] | None, end: date) -> tuple[date, date] | None:
+    """The report period moved to end on ``end`` (same length in months)."""
+    if period is None:
+        return None
+    start, last = period
+    months = (last.year - start.year) * 12 + last.month - start.month
+    first_month = end.month - months
+    year = end.year + (first_month - 1) // 12
+    return date(year, (first_month - 1) % 12 + 1, 1), end
+
+
+def _derive(op: str, values: list[Any], decimals: int) -> Any:
+    """A derived cell from the row's (already summed) parts: never an error, "—" for ÷0 or no data."""
+    if any(x is None or x == NO_VALUE for x in values):
+        return NO_VALUE
+    if op == "sum":
+        return round(sum(values), decimals)
+    a, b = values
+    if op == "difference":
+        return round(a - b, decimals)
+    if b == 0:
+        return NO_VALUE
+    return round(a / b * (100 if op == "share" else 1), decimals)
+
+
+def _compared(kind: str, now: Any, before: Any, decimals: int) -> Any:
+    if kind in ("previous", "last_year"):
+        return before
+    kind = kind.replace("change_last_year", "change")
+    if now is None or before is None:
+        return NO_VALUE
+    if kind.endswith("_pct"):
+        return NO_VALUE if before == 0 else round((now - before) / before * 100, 1)
+    return round(now - before, decimals)
+
+
 def area_summary(
     spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators: dict[str, Indicator]
 ) -> Report:
     leaves = spec.leaves()
-    used = [indicators[leaf.indicator] for leaf in leaves if leaf.indicator]
-    values = evaluate.village_values(snap, list({i.code: i for i in used}.values()), spec.age_date)
+    codes = spec.indicator_codes()
+    used = [indicators[code] for code in codes]
+    values = evaluate.village_values(snap, used, spec.age_date, ctx.period)
+    # comparison values: the same indicators at the previous period's end / a year earlier, renamed CODE@kind
+    for kind in sorted({_base(leaf.compare) for leaf in leaves if leaf.compare}
+                       | {o.partition("@")[2] for leaf in leaves if leaf.derived for o in leaf.derived.operands} - {""}):
+        end = previous_end(ctx.on, spec.frequency, kind)
+        other = evaluate.village_values(snap.store.snapshot(end), used, spec.age_date, _shifted(ctx.period, end))
+        other = other.rename({i.code: f"{i.code}@{kind}" for i in used})
+        values = values.join(other, on="village", how="full", coalesce=True).fill_null(0)
+        used = [*used, *(replace(i, code=f"{i.code}@{kind}") for i in indicators.values() if i.code in codes)]
     level = AREA_LEVELS[spec.rows.level]
     areas = _areas_in_scope(snap, ctx, level)
     area_rows = list(areas.iter_rows(named=True))
@@ -149,16 +214,23 @@ def area_summary(
     if spec.rows.show_code:
         label_cols.append(Column("code", "区划代码", "id"))
         header.append(HeaderCell("区划代码", key="code"))
-    columns = label_cols + [
-        Column(leaf.key, leaf.label, _kind(indicators[leaf.indicator]), indicators[leaf.indicator].decimals)
-        for leaf in leaves
-    ]
+    columns = label_cols + [_leaf_column(leaf, indicators) for leaf in leaves]
     header += _header(spec.columns)
 
     def row_of(name: str, code: str, vals: dict[str, float], kind: str) -> Row:
         data: dict[str, Any] = {"name": name, "code": code}
         for leaf in leaves:
-            data[leaf.key] = vals.get(leaf.indicator, 0)
+            if leaf.blank:
+                data[leaf.key] = None
+            elif leaf.derived is not None:
+                data[leaf.key] = _derive(leaf.derived.op, [vals.get(o, 0) for o in leaf.derived.operands],
+                                         leaf.derived.decimals)
+            elif leaf.compare:
+                data[leaf.key] = _compared(leaf.compare, vals.get(leaf.indicator or "", 0),
+                                           vals.get(f"{leaf.indicator}@{_base(leaf.compare)}", 0),
+                                           indicators[leaf.indicator or ""].decimals)
+            else:  # a draft's unmatched column has no indicator: left blank
+                data[leaf.key] = vals.get(leaf.indicator, 0) if leaf.indicator else None
         return Row(data, kind)  # type: ignore[arg-type]
 
     rows: list[Row] = []
@@ -197,6 +269,19 @@ def area_summary(
 
 def _kind(indicator: Indicator) -> str:
     return "decimal" if indicator.decimals else "integer"
+
+
+def _leaf_column(leaf: ColumnNode, indicators: dict[str, Indicator]) -> Column:
+    if leaf.blank:
+        return Column(leaf.key, leaf.label, "text")
+    if leaf.derived is not None:
+        return Column(leaf.key, leaf.label, "decimal" if leaf.derived.decimals else "integer", leaf.derived.decimals)
+    if not leaf.indicator:  # a draft's unmatched column (需新建指标): left blank
+        return Column(leaf.key, leaf.label, "integer")
+    indicator = indicators[leaf.indicator]
+    if leaf.compare and leaf.compare.endswith("_pct"):
+        return Column(leaf.key, leaf.label, "decimal", 1)
+    return Column(leaf.key, leaf.label, _kind(indicator), indicator.decimals)
 
 
 # ---------------------------------------------------------------------------------- indicator rows

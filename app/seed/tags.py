@@ -35,6 +35,11 @@ def assign_tags(gen: County) -> None:
 
     subsidised_hh = _household_tags(gen, rng, starts)
     _person_tags(gen, rng, starts, subsidised_hh)
+    _care_tags(gen)
+
+
+# Monthly 高龄津贴 by band (元): 80–89, 90–99, 100 and older.
+AGED_ALLOWANCE = {"1": 100.0, "2": 200.0, "3": 500.0}
 
 
 def _household_tags(gen: County, rng: np.random.Generator, starts: Starts) -> np.ndarray:
@@ -195,6 +200,96 @@ def _person_tags(gen: County, rng: np.random.Generator, starts: Starts, subsidis
     _add(gen, "pension_insured", pen[split], b60[split], NO_DAY, '{"receiving": "1"}')
     rest = ~before & ~split
     _add(gen, "pension_insured", pen[rest], vf[rest], NO_DAY, '{"receiving": "0"}')
+
+
+def _draw(rng: np.random.Generator, weight: np.ndarray, rate: float) -> np.ndarray:
+    """About ``rate`` of the eligible (``weight > 0``) drawn in proportion to ``weight``, at least one.
+
+    The rare kinds (孤儿 about 5 in 10,000 children) would round to nobody in a small county, and a
+    tag type without holders leaves its report columns always 0; one holder keeps them exercised.
+    """
+    eligible = np.flatnonzero(weight > 0)
+    if len(eligible) == 0:
+        return eligible
+    k = min(len(eligible), max(1, int(round(rate * len(eligible)))))
+    w = weight[eligible].astype(np.float64)
+    return np.sort(rng.choice(eligible, size=k, replace=False, p=w / w.sum()))
+
+
+def _care_tags(gen: County) -> None:
+    """低保边缘, 孤儿, 事实无人抚养儿童, 留守老人, 严重精神障碍 and 高龄津贴.
+
+    Drawn from their own random stream (phase 15), after every other tag, so the older tags of a
+    given seed stay as they were.
+    """
+    rng = gen.rng(15)
+    t, age, n = gen.t, gen.p_age, gen.N
+
+    def starts(lo: np.ndarray, hi: np.ndarray, p_legacy: float) -> np.ndarray:
+        lo = np.asarray(lo, dtype=np.int64)
+        hi = np.maximum(np.asarray(hi, dtype=np.int64), lo + 1)
+        spread = lo + (rng.random(len(lo)) * (hi - lo)).astype(np.int64)
+        return np.where((rng.random(len(lo)) < p_legacy) & (lo == gen.start), lo, spread).astype(np.int32)
+
+    held = {"dibao": np.zeros(gen.H, dtype=bool), "tekun": np.zeros(n, dtype=bool)}
+    for part in gen.tag_parts:
+        if part["code"] in held:
+            held[part["code"]][part["subject"]] = True
+    # the rare kinds are drawn among those still here today, so that a small county has holders now
+    local_p = (gen.p_res <= 2) & (gen.p_end == NO_DAY)
+    h_local = (gen.h_res == 1) & (gen.h_end == NO_DAY)
+    h_age = age[gen.h_first]
+    h_disabled = np.bincount(gen.p_hh, weights=gen.p_disabled, minlength=gen.H) > 0
+    h_tekun = np.bincount(gen.p_hh, weights=held["tekun"], minlength=gen.H) > 0
+
+    # 低保边缘: ~1.5 % of households, the frail ones near the 低保 line (never a 低保 or 特困 household)
+    w = (1 + 2.0 * h_disabled + 1.5 * (h_age >= 65) + 1.0 * (gen.h_size <= 2)) * h_local * ~held["dibao"] * ~h_tekun
+    edge = _draw(rng, w, 0.015)
+    vf = starts(np.full(len(edge), gen.start), t - 30, 0.3)
+    ended = rng.random(len(edge)) < 0.2
+    vt = np.where(ended, vf + 90 + (rng.random(len(edge)) * np.maximum(t - vf - 91, 1)).astype(np.int64), NO_DAY)
+    _add(gen, "dibao_edge", edge, vf, np.where(vt >= t, NO_DAY, vt).astype(np.int32), EMPTY, household=True)
+
+    # children under 18 registered here: 孤儿 (≈5 in 10,000) and 事实无人抚养儿童 (≈1 in 1,000), more
+    # often grandchildren living with grandparents; the tag ends on the 18th birthday
+    child = (age < 18) & local_p
+    w = child * np.where(gen.p_role == G, 3.0, 1.0)
+    orphan = _draw(rng, w, 0.0005)
+    w[orphan] = 0
+    unsupported = _draw(rng, w, 0.001)
+    for code, sel in (("orphan", orphan), ("unsupported_child", unsupported)):
+        end18 = add_years(gen.p_birth[sel], 18)
+        vf = starts(gen.p_vf[sel], np.minimum(end18, t) - 1, 0.5)
+        _add(gen, code, sel, vf, np.where(end18 < t, end18, NO_DAY).astype(np.int32), EMPTY)
+
+    # 留守老人: 60+ living here whose household has nobody of working age at home and someone away
+    working_home = np.bincount(gen.p_hh, weights=(age >= 16) & (age < 60) & (gen.p_res == 1), minlength=gen.H)
+    away = np.bincount(gen.p_hh, weights=gen.p_res == 2, minlength=gen.H)
+    eligible = (age >= 60) & (gen.p_res == 1) & (working_home[gen.p_hh] == 0) & (away[gen.p_hh] > 0)
+    elderly = _draw(rng, eligible.astype(np.float64), 0.7)
+    lo = np.maximum(gen.p_vf[elderly], add_years(gen.p_birth[elderly], 60))
+    _add(gen, "left_behind_elderly", elderly, starts(lo, t - 30, 0.6), NO_DAY, EMPTY)
+
+    # 严重精神障碍: registered prevalence ≈ 4.5 ‰ of adults, most of them of working age
+    w = (age >= 18) * local_p * np.where(age < 65, 1.2, 0.8)
+    mental = _draw(rng, w, 0.0045)
+    lo = np.maximum(gen.p_vf[mental], add_years(gen.p_birth[mental], 18))
+    _add(gen, "severe_mental", mental, starts(lo, t - 30, 0.7), NO_DAY, EMPTY)
+
+    # 高龄津贴: ~92 % of the registered 80+ apply; granted from the 80th birthday (or the system start),
+    # a month or two later for some; the band and amount change on the 90th and 100th birthday
+    b80 = add_years(gen.p_birth, 80)
+    eligible = (gen.p_res <= 2) & (b80 < t - 30)  # those who died since were granted it too
+    aged = _draw(rng, eligible.astype(np.float64), 0.92)
+    late = np.where((rng.random(len(aged)) < 0.4) & (b80[aged] > gen.p_vf[aged]),
+                    (rng.random(len(aged)) * 60).astype(np.int64), 0)
+    vf = np.minimum(np.maximum(b80[aged], gen.p_vf[aged]).astype(np.int64) + late, t - 1)
+    b90, b100 = add_years(gen.p_birth[aged], 90), add_years(gen.p_birth[aged], 100)
+    for band, lo, hi in (("1", vf, b90), ("2", np.maximum(vf, b90), b100), ("3", np.maximum(vf, b100), None)):
+        keep = (lo < t) if hi is None else (lo < t) & (lo < hi)
+        end = NO_DAY if hi is None else np.where(hi[keep] < t, hi[keep], NO_DAY)
+        attrs = json.dumps({"band": band, "monthly_amount": AGED_ALLOWANCE[band]})
+        _add(gen, "aged_allowance", aged[keep], lo[keep], end, attrs)
 
 
 def _left_behind(gen: County, rng: np.random.Generator, starts: Starts) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeBatch, House, Household, Person, Tag, User
 from app.services import history
@@ -99,11 +100,18 @@ def update_household(
     )
 
 
-def end_household(session: Session, actor: User, household_id: int, on: date, *, batch: ChangeBatch | None = None) -> history.Change:
+def end_household(session: Session, actor: User, household_id: int, on: date, *, batch: ChangeBatch | None = None,
+                  expected_version: int | None = None) -> history.Change:
     """Close a household (注销); refused while living members still belong to it."""
+    household = get_household(session, actor, household_id)
+    if household.status != "1":
+        raise ValidationFailed(Issue("already-ended", f"户 {household.number} 已注销", {"field": "status"}))
+    if on > clock.today():
+        raise ValidationFailed(Issue("future-date", "注销日期不能晚于今天", {"field": "on"}))
     if members(session, actor, household_id, alive_only=True):
         raise ValidationFailed(Issue("household-has-members", "该户仍有在世成员，请先迁出或转户后再注销", {"record": household_id}))
-    return update_household(session, actor, household_id, {"status": "2", "status_date": on}, effective=on, batch=batch, action="end")
+    return update_household(session, actor, household_id, {"status": "2", "status_date": on}, effective=on, batch=batch,
+                            action="end", expected_version=expected_version)
 
 
 @dataclass(frozen=True)
@@ -143,7 +151,7 @@ def search_households(
             current, within_area(Person.area_code, area))
         query = query.where(or_(exists().where(current, Tag.household_id == Household.id), Household.id.in_(member_tagged)))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page = max(1, page)
+    page = min(max(1, page), max(1, -(-total // per_page)))  # past the end: the last page
     found = list(session.execute(query.order_by(Household.number).offset((page - 1) * per_page).limit(per_page)).scalars())
     ids = [h.id for h in found]
     heads: dict[int, str] = {}

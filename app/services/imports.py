@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Conflict, Issue, IssueError, NotFound, ValidationFailed
 from app.models import (
     ChangeLog,
@@ -51,17 +52,22 @@ def sha256(content: bytes) -> str:
 
 
 def parse(session: Session, content: bytes, file_name: str, *, mapping: dict[str, Any] | None = None,
-          max_bytes: int | None = None, on_progress: Progress | None = None) -> ParsedFile:
-    """Read a ledger with the import pipeline (header band, synonyms, normalising, per-cell issues)."""
-    try:
-        from importers.pipeline import parse_file
-    except ImportError:  # the reader is developed alongside; say so instead of crashing
-        raise ValidationFailed(Issue("reader-unavailable", "台账读取模块尚未就绪，暂时无法导入台账文件", {"file": file_name})) from None
+          max_bytes: int | None = None, on_progress: Progress | None = None, isolated: bool = False) -> ParsedFile:
+    """Read a ledger with the import pipeline (header band, synonyms, normalising, per-cell issues).
+
+    ``isolated``: read in a child process under memory and CPU limits (uploads in the web server), so a
+    crafted file that crashes the native reader ends the child, not the worker."""
     kwargs: dict[str, Any] = {"file_name": file_name, "code_lists": code_lists(session), "mapping": mapping}
     if max_bytes is not None:
         kwargs["max_bytes"] = max_bytes
     if on_progress is not None:
         kwargs["on_progress"] = on_progress
+    if isolated:
+        from importers.isolated import parse_file_isolated
+
+        return parse_file_isolated(content, **kwargs)
+    from importers.pipeline import parse_file
+
     return parse_file(content, **kwargs)
 
 
@@ -105,12 +111,14 @@ def run_import(
     max_bytes: int | None = None,
     on_progress: Progress | None = None,
     apply_progress: Progress | None = None,
+    isolated: bool = False,
 ) -> tuple[ImportBatch, ApplyResult]:
     """Preview (``dry_run``, the default: nothing but the ImportBatch row is kept) or apply a file.
 
     ``on_progress`` follows the reading, ``apply_progress`` the comparing and writing (records done, total)."""
     check_target(session, actor, area_code)
-    parsed = parsed or parse(session, content, file_name, mapping=mapping, max_bytes=max_bytes, on_progress=on_progress)
+    parsed = parsed or parse(session, content, file_name, mapping=mapping, max_bytes=max_bytes, on_progress=on_progress,
+                             isolated=isolated)
     digest = sha256(content)
     earlier = _earlier(session, digest)
     actor_id = actor.id
@@ -147,7 +155,7 @@ def get_import(session: Session, actor: User, import_id: int) -> ImportBatch:
 
 
 def apply_import(session: Session, actor: User, import_id: int, *, policy: str | None = None,
-                 mapping: dict[str, Any] | None = None) -> tuple[ImportBatch, ApplyResult]:
+                 mapping: dict[str, Any] | None = None, isolated: bool = False) -> tuple[ImportBatch, ApplyResult]:
     """Apply a previewed import: the stored file is read again and compared with today's database."""
     batch = get_import(session, actor, import_id)
     require_write(actor, batch.area_code)
@@ -157,7 +165,7 @@ def apply_import(session: Session, actor: User, import_id: int, *, policy: str |
     if stored is None:
         raise NotFound(Issue("file-missing", "该导入的原文件已不存在，请重新上传", {"record": import_id}))
     content, area_code = stored.content, batch.area_code or actor.area_code
-    parsed = parse(session, content, batch.file_name, mapping=mapping)
+    parsed = parse(session, content, batch.file_name, mapping=mapping, isolated=isolated)
     earlier = _earlier(session, batch.sha256)
     try:
         batch.policy = policy or batch.policy
@@ -283,7 +291,7 @@ def open_conflict_count(session: Session, actor: User) -> int:
 
 
 def _take(session: Session, actor: User, c: ImportConflict, batch: Any) -> None:
-    today = utcnow().date()
+    today = clock.today()
     if c.entity == "tag":
         tag = session.get(Tag, c.entity_id)
         if tag is None or (tag.valid_to is not None and tag.valid_to <= today):

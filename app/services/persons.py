@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import ChangeBatch, Household, Person, Tag, User
-from app.models.base import utcnow
 from app.services import history, rules
 from app.services.fields import check_values, with_defaults
 from app.services.scope import (
@@ -33,7 +33,7 @@ END_REASONS = {"death": DECEASED, "moved_out": MOVED_OUT}
 
 
 def today() -> date:
-    return utcnow().date()
+    return clock.today()
 
 
 def get_person(session: Session, actor: User, person_id: int) -> Person:
@@ -278,7 +278,7 @@ def search_persons(
             exists().where(current, Tag.household_id == Person.household_id),
         ))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page = max(1, page)
+    page = min(max(1, page), max(1, -(-total // per_page)))  # past the end: the last page
     rows = session.execute(
         query.order_by(Person.household_id, Person.relation, Person.id).offset((page - 1) * per_page).limit(per_page)
     ).scalars()

@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app import clock
 from app.db import Database
 from app.issues import Issue, PermissionDenied, ValidationFailed
 from app.models import Area, ReportDefinition, ReportDownload, User
@@ -74,12 +75,15 @@ def parse_period(text: str) -> tuple[date, date]:
 
 def registry_for(app: Flask, session: Session) -> Registry:
     """The file registry plus every version published in the browser (cached by the newest id)."""
-    newest = session.execute(select(func.coalesce(func.max(ReportDefinition.id), 0))).scalar_one()
+    from app.services import indicators
+
+    newest = (session.execute(select(func.coalesce(func.max(ReportDefinition.id), 0))).scalar_one(), *indicators.stamp(session))
     cached = app.extensions.get("ybt.registry")
     if cached is None or cached[0] != newest:
         published = [(f"已发布 {d.report_id}@{d.version}", d.source)
                      for d in session.execute(select(ReportDefinition).order_by(ReportDefinition.id)).scalars()]
-        cached = (newest, load_registry(app.extensions["ybt.registry_dir"], published=published))
+        cached = (newest, load_registry(app.extensions["ybt.registry_dir"], published=published,
+                                        published_indicators=indicators.published_rows(session)))
         app.extensions["ybt.registry"] = cached
     return cached[1]
 
@@ -102,6 +106,7 @@ def validate_projection(text: str, registry: Registry, source: str = "上传的�
     """Parse and check a projection; with a ``session``, also its ``unmasked`` against the department's grants."""
     ctx = seed_context()
     ctx.indicators = registry.indicators
+    ctx.retired_indicators = set(registry.retired)  # a new report version may not use a retired indicator
     spec, issues = parse_report(text, source, ctx)
     if spec is not None and session is not None:
         issues = [*issues, *projection_unmasked_issues(session, spec)]
@@ -115,6 +120,9 @@ def publish(session: Session, registry: Registry, actor: User, text: str, note: 
     errors = [i for i in issues if i.severity == "error"]
     if spec is None or errors:
         raise ValidationFailed(errors or [Issue("empty-file", "文件为空")])
+    if spec.valid_until is None:  # 报表准入: no open-ended statutory form enters the catalogue
+        raise ValidationFailed(Issue("no-valid-until", "准入要求填写有效期至：statutory 中缺少“有效期至”", {"path": "statutory.有效期至"},
+                                     hint="在 statutory 下加一行，例如  有效期至: 2027-12-31"))
     existing = registry.reports.get(spec.id, {})
     if spec.version in existing:
         raise ValidationFailed(Issue("version-exists", f"报表“{spec.id}”第{spec.version}版已存在，不能覆盖", {"path": "version"},
@@ -158,7 +166,7 @@ def build_report(db: Database, session: Session, registry: Registry, actor: User
 def build_from_spec(db: Database, session: Session, registry: Registry, actor: User | None, spec: ReportSpec,
                     req: RunRequest, today: date | None = None) -> Report:
     """Generate a projection given as a parsed spec (also one not yet published: the admin's preview)."""
-    today = today or utcnow().date()
+    today = today or clock.today()
     check_not_expired(spec, today)
     allowed = effective_unmasked(session, spec)  # honoured only within the department's authorisation
     if allowed != tuple(spec.unmasked):
@@ -229,7 +237,7 @@ def downloads(session: Session, actor: User, limit: int = 100) -> list[ReportDow
 
 def area_choices(session: Session, actor: User) -> list[Area]:
     """Areas a user may pick for a report: their scope's county/townships/villages in force today."""
-    today = utcnow().date()
+    today = clock.today()
     query = (select(Area).where(scope_of(actor).clause(Area.code), Area.level.between(3, 5), Area.valid_from <= today)
              .where((Area.valid_to.is_(None)) | (Area.valid_to > today)).order_by(Area.code))
     return list(session.execute(query).scalars())

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue, ValidationFailed
 from app.models import Household, Person, Tag, TagType
 
@@ -88,7 +89,7 @@ def person_rules(session: Session, values: dict[str, Any], *, person_id: int | N
     effect (default today). ``action="end"`` is a death / moving-out registration, which ends the
     person's tags itself.
     """
-    on = on or date.today()
+    on = on or clock.today()
     issues: list[Issue] = []
     before = session.get(Person, person_id) if person_id is not None else None
     alive = values.get("living_status", ALIVE) == ALIVE
@@ -118,8 +119,8 @@ def person_rules(session: Session, values: dict[str, Any], *, person_id: int | N
             issues.append(Issue("spouse-under-age", f"与户主关系为配偶，但该人员{age}周岁，未达法定婚龄{minimum}周岁",
                                 {"field": "relation"}, hint="民法典第一千零四十七条：男不早于22周岁，女不早于20周岁"))
 
-    if alive and birth is not None and "birth_date" in changed and age_on(birth, date.today()) > OLD_AGE_WARNING:
-        issues.append(Issue("age-over-110", f"该人员已{age_on(birth, date.today())}周岁，超过{OLD_AGE_WARNING}周岁，请核实出生日期",
+    if alive and birth is not None and "birth_date" in changed and age_on(birth, clock.today()) > OLD_AGE_WARNING:
+        issues.append(Issue("age-over-110", f"该人员已{age_on(birth, clock.today())}周岁，超过{OLD_AGE_WARNING}周岁，请核实出生日期",
                             {"field": "birth_date"}, severity="warning"))
 
     joining = household_id is not None and alive and (before is None or before.household_id != household_id

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import ChangeBatch, Household, Person, Tag, TagType, User
-from app.models.base import utcnow
 from app.services import history, rules
 from app.services.codelists import code_lists
 from app.services.persons import ALIVE
@@ -161,7 +161,7 @@ def current_tags_of_many(session: Session, *, person_ids: list[int] = (), househ
 
     Callers pass ids they already read through a scoped service.
     """
-    on = on or utcnow().date()
+    on = on or clock.today()
     if not person_ids and not household_ids:
         return {}
     subject = Tag.person_id if person_ids else Tag.household_id

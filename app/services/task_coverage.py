@@ -207,7 +207,7 @@ def select_records(spec: ReportSpec, indicators: dict[str, Indicator], needs: di
         where = c.where
         if c.tag_attr:  # a sum of a tag attribute reads only the records holding that tag
             where = Where(where.fields, (*where.tags, TagFilter(c.tag_attr[0])))
-        groups.setdefault((c.subject, evaluate.age_date(ctx.on, c.age_date or spec.age_date)), []).append(where)
+        groups.setdefault((c.subject, (evaluate.age_date(ctx.on, c.age_date, c.age_rule) if c.age_date else evaluate.age_date(ctx.on, spec.age_date))), []).append(where)
     for (subject, at), wheres in groups.items():
         frame = evaluate.prepared(snap, subject, at).filter(village)
         mask = pl.lit(False)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from app import clock
 from app.db import Database
 from app.issues import Conflict, Issue, NotFound, PermissionDenied, ValidationFailed
 from app.models import Area, CollectionTask, TaskEvent, TaskVillage, User
@@ -39,7 +40,7 @@ MAX_COMMENT = 1000
 
 
 def today() -> date:
-    return utcnow().date()
+    return clock.today()
 
 
 # ------------------------------------------------------------------------------- who may do what

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from app import clock
 from app.issues import Issue
 
 __all__ = [
@@ -186,7 +187,7 @@ def _check(raw: Any, *, birth_date: date | None, sex: str | None, today: date | 
     if number[:2] not in PROVINCE_CODES:
         issues.append(_issue("id-area", f"身份证号码前两位“{number[:2]}”不是有效的省级行政区划代码"))
 
-    today = _as_date(today) or date.today()
+    today = _as_date(today) or clock.today()
     birth_date = _as_date(birth_date)
     born = _parse_birth(number[6:14])
     if born is None:

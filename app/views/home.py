@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, current_app, g, redirect, render_template, url_for
 from sqlmodel import Session
+from werkzeug.wrappers import Response
 
 from app.db import get_session
 from app.issues import Issue, PermissionDenied
 from app.models import User
-from app.services import dashboard
+from app.services import dashboard, reports
+from app.services.scope import require_admin
 from app.views.auth import login_required
 
 bp = Blueprint("home", __name__)
@@ -21,7 +23,7 @@ LANDINGS: dict[str, tuple[Callable[[Session, User], Any], str]] = {
     "village_cadre": (dashboard.village_dashboard, "home/village.html"),
     "township_staff": (dashboard.township_dashboard, "home/township.html"),
     "department": (dashboard.department_dashboard, "home/department.html"),
-    "admin": (dashboard.admin_dashboard, "home/admin.html"),
+    "admin": (lambda session, actor: require_admin(actor), "home/admin.html"),  # actions only
 }
 
 
@@ -32,4 +34,21 @@ def index() -> str:
     if landing is None:
         raise PermissionDenied(Issue("unknown-role", f"账号角色“{g.user.role}”没有对应的首页，请联系管理员"))
     gather, template = landing
-    return render_template(template, data=gather(get_session(), g.user))
+    session = get_session()
+    data = gather(session, g.user)
+    # a broken registry file does not stop the app: its definitions are left out and admins see why
+    problems = reports.registry_for(current_app, session).errors if g.user.role == "admin" else []
+    return render_template(template, data=data, registry_problems=problems)
+
+
+@bp.get("/admin/reference")
+@login_required
+def reference() -> str:
+    """The read-only dictionaries (areas, users, code lists, tag types), off the admin's landing page."""
+    return render_template("home/reference.html", data=dashboard.admin_dashboard(get_session(), g.user))
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico on every page whatever the page says: send them to the icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

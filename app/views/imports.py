@@ -27,6 +27,7 @@ from app.services.codelists import code_lists
 from app.services.fields import label as field_label
 from app.services.scope import BASE_DATA_WRITERS, scope_of
 from app.views.auth import login_required
+from app.views.params import MAX_ID, int_arg
 from importers import flowback
 from importers.outcomes import MODELS
 
@@ -99,7 +100,7 @@ def upload() -> Response | tuple[str, int]:
         area_code = request.form.get("area", "").strip() or g.user.area_code
         policy = request.form.get("policy", "queue")
         batch, _ = imports.run_import(session, g.user, content, name, area_code=area_code, policy=policy, dry_run=True,
-                                      max_bytes=None)
+                                      max_bytes=None, isolated=True)
     except IssueError as exc:
         session.rollback()
         batches = imports.list_imports(session, g.user, kind="ledger", limit=50)
@@ -159,7 +160,8 @@ def show(import_id: int) -> str:
 def apply(import_id: int) -> Response:
     session = get_session()
     try:
-        batch, _ = imports.apply_import(session, g.user, import_id, policy=request.form.get("policy") or None)
+        batch, _ = imports.apply_import(session, g.user, import_id, policy=request.form.get("policy") or None,
+                                          isolated=True)
     except IssueError as exc:
         _flash_issues(exc)
         return redirect(url_for("imports.show", import_id=import_id))
@@ -198,7 +200,7 @@ def rejects(import_id: int) -> Response:
 @login_required
 def conflicts() -> str:
     session = get_session()
-    import_id = request.args.get("import", type=int)
+    import_id = int_arg(request.args, "import")
     batch = imports.get_import(session, g.user, import_id) if import_id else None
     items = imports.conflicts(session, g.user, import_id=import_id)
     return render_template("imports/conflicts.html", items=items, batch=batch)
@@ -210,10 +212,10 @@ def resolve() -> Response:
     session = get_session()
     decision = request.form.get("decision", "")
     if request.form.get("all_of"):
-        all_of = request.form.get("all_of", type=int)  # a tampered value selects nothing, never a crash
+        all_of = int_arg(request.form, "all_of")  # a tampered value selects nothing, never a crash
         ids = imports.open_conflict_ids(session, g.user, all_of) if all_of is not None else []
     else:
-        ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+        ids = [int(i) for i in request.form.getlist("id") if i.isdigit() and int(i) <= MAX_ID]
     back = request.form.get("import")
     try:
         n = imports.resolve_conflicts(session, g.user, ids, decision)
@@ -229,7 +231,7 @@ def resolve() -> Response:
 
 def _flowback_page(issues: list[Issue], status: int = 200) -> tuple[str, int]:
     session = get_session()
-    import_id = request.args.get("import", type=int)
+    import_id = int_arg(request.args, "import")
     shown = request.args.get("status", "open")
     batch = imports.get_import(session, g.user, import_id) if import_id else None
     alerts = flowback.alerts(session, g.user, status=None if shown == "all" else shown, import_id=import_id)

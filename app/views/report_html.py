@@ -97,16 +97,18 @@ def sheet_html(sheet: Sheet, limit: int) -> dict[str, Any]:
     rows = sheet.rows[:limit]
     merged = [c.key in sheet.merge_columns for c in columns]
     spans = _spans(continuation_flags(rows)) if any(merged) else [1] * len(rows)
+    # 栏次 of each numeric column (1, 2, …): what a click on a cell asks lineage to explain
+    numbers = [sum(numeric[: i + 1]) if num else None for i, num in enumerate(numeric)]
     body = []
     for row, span in zip(rows, spans, strict=True):
         cells = []
-        for column, mask, merge, num in zip(columns, masked, merged, numeric, strict=True):
+        for column, mask, merge, num, col in zip(columns, masked, merged, numeric, numbers, strict=True):
             if merge and span == 0:
                 continue  # covered by the block's first row
             value = row.values.get(column.key)
             cells.append({"text": format_value(mask_id_number(value) if mask else value, column.kind, column.decimals),
-                          "rowspan": span if merge else 1, "num": num})
-        body.append({"kind": row.kind, "cells": cells})
+                          "rowspan": span if merge else 1, "num": num, "col": col})
+        body.append({"kind": row.kind, "cells": cells, "code": row.values.get("code")})
     return {
         "name": sheet.name,
         "title": sheet.title,

@@ -13,15 +13,16 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.db import get_db, get_session
 from app.issues import Issue, IssueError, ValidationFailed
 from app.models import Area, ReportDefinition, User
-from app.models.base import utcnow
 from app.registry.loader import Registry
 from app.registry.schema import ReportSpec
 from app.registry.vocabulary import FREQUENCIES, REPORT_KINDS
 from app.reporting.table import Report
 from app.services import audit, reports
+from app.services import catalogue as catalogue_service
 from app.services.codelists import labels
 from app.services.scope import effective_unmasked, require_admin
 from app.views.auth import client_address, login_required
@@ -119,6 +120,8 @@ def show(report_id: str) -> str | tuple[str, int]:
         spec = registry.get(report_id, req.version)
         if request.args.get("preview"):
             preview = _preview(reports.build_report(get_db(), session, registry, g.user, req))
+            if spec.kind == "area_summary":  # a click on a number explains it (views/quality.py)
+                preview["explain_url"] = url_for("quality.explain", report_id=spec.id, version=spec.version)
     except IssueError as exc:
         issues, status = _labelled(exc.issues), exc.status
     return _show_page(registry, spec, req, preview, issues), status
@@ -129,7 +132,7 @@ def _show_page(registry: Registry, spec: ReportSpec, req: reports.RunRequest, pr
     return render_template(
         "reports/show.html", spec=spec, versions=sorted(registry.reports[spec.id], reverse=True),
         areas=reports.area_choices(get_session(), g.user), req=req, preview=preview, issues=issues, kinds=REPORT_KINDS,
-        today=utcnow().date().isoformat(), formats=reports.FORMATS,
+        today=clock.today().isoformat(), formats=reports.FORMATS,
     )
 
 
@@ -186,7 +189,9 @@ def download_log() -> str:
     users = {u.id: u for u in session.execute(select(User).where(User.id.in_(user_ids))).scalars()} if user_ids else {}
     codes = {e.area_code for e in entries}
     areas = {a.code: a.name for a in session.execute(select(Area).where(Area.code.in_(codes))).scalars()} if codes else {}
-    return render_template("reports/downloads.html", entries=entries, users=users, areas=areas)
+    registry = reports.registry_for(current_app, session)
+    titles = {f"{spec.id}@{spec.version}": spec.plain_title for versions in registry.reports.values() for spec in versions.values()}
+    return render_template("reports/downloads.html", entries=entries, users=users, areas=areas, titles=titles)
 
 
 # ---------------------------------------------------------------------------------- admin
@@ -199,7 +204,7 @@ def manage() -> str | Response | tuple[str, int]:
     require_admin(g.user)
     session = get_session()
     registry = reports.registry_for(current_app, session)
-    today = utcnow().date()
+    today = clock.today()
     if request.method == "GET":
         text = ""
         base = request.args.get("from")
@@ -242,23 +247,27 @@ def manage() -> str | Response | tuple[str, int]:
     clash = _version_clash(registry, spec)
     if clash is not None:
         issues = [*issues, clash]
+    sheet = catalogue_service.admission(spec, registry)  # 报表准入: shown before anything goes live
+    issues = [*issues, *(i for i in sheet.issues if i.severity == "error")]
     preview = None
     try:
         preview = _preview(reports.build_from_spec(get_db(), session, registry, g.user, spec, req))
     except IssueError as exc:
         issues = [*issues, *_labelled(exc.issues)]
-    return _manage_page(text, issues, spec, preview, req, today)
+    refused = any(i.severity == "error" for i in sheet.issues)  # e.g. no 有效期至: cannot be admitted
+    return _manage_page(text, issues, spec, preview, req, today, admission=sheet), 422 if refused else 200
 
 
 def _manage_page(text: str, issues: list[Issue], spec: ReportSpec | None, preview: dict[str, Any] | None,
-                 req: reports.RunRequest, today: date) -> str:
+                 req: reports.RunRequest, today: date, draft: Any = None, admission: Any = None) -> str:
     session = get_session()
     published = list(session.execute(select(ReportDefinition).order_by(ReportDefinition.id.desc()).limit(50)).scalars())
     user_ids = {d.published_by for d in published if d.published_by is not None}
     users = {u.id: u for u in session.execute(select(User).where(User.id.in_(user_ids))).scalars()} if user_ids else {}
     return render_template("reports/manage.html", source=text, issues=issues, preview=preview, spec=spec,
                            can_publish=spec is not None and not _errors(issues), areas=reports.area_choices(session, g.user),
-                           req=req, today=today.isoformat(), published=published, users=users)
+                           req=req, today=today.isoformat(), published=published, users=users, draft=draft,
+                           admission=admission)
 
 
 def _read_upload(filename: str, raw: bytes) -> tuple[str | None, list[Issue]]:

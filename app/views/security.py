@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request
-from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from app.db import get_session
@@ -37,20 +36,6 @@ def mask(value: Any, field: str) -> Any:
     if user is None or value is None:
         return value
     return mask_values(get_session(), user, {field: value})[field]
-
-
-class BoundedIntConverter(IntegerConverter):
-    """``<int:…>`` in every route: 1 … 2³¹−1, the range of the id columns on both databases; a larger
-    number is a 404 like any unknown id, never an overflow in the database driver."""
-
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(map, *args, **kwargs)
-
-
-def install_converters(app: Flask) -> None:
-    """Before any blueprint is registered (rules bind their converters when added)."""
-    app.url_map.converters["int"] = BoundedIntConverter
 
 
 def out_of_range(exc: Exception) -> Any:

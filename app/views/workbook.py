@@ -14,6 +14,7 @@ from app.models import WorkbookUpload
 from app.models.workbook import UPLOAD_STATUSES
 from app.services import workbook
 from app.services.scope import require_write
+from app.services.workbook.plan import ENTITY_LABELS
 from app.views.auth import login_required
 
 bp = Blueprint("workbook", __name__, url_prefix="/village")
@@ -92,7 +93,7 @@ def _preview_page(code: str, stored: WorkbookUpload, issues: list[Issue] | None 
             "status_label": UPLOAD_STATUSES.get(stored.status, stored.status), "batch_id": stored.batch_id,
             "decided_at": stored.decided_at},
         preview=preview, issues=issues or [], choices=choices or {}, kinds=workbook.KIND_LABELS, shown=SHOWN_ROWS,
-        entity_labels={"person": "人员", "household": "户", "tag": "标签"},
+        entity_labels=ENTITY_LABELS,
     )
 
 

@@ -96,9 +96,10 @@ sheets:
                           ("header-rows", "header_rows"), ("unknown-field", "defaults.area.cod"), ("wrong-type", "sheets.说明.skip")}
     assert all(i.location["file"] == "低保映射.yaml" for i in exc.value.issues)
     assert found[("unknown-key", "colums")].hint == "是否想写“columns”？"
-    assert found[("unknown-field", "columns.证件")].hint == "是否想写“person.id_number”？"
+    assert found[("unknown-field", "columns.证件")].hint.startswith(
+        "是否想写“person.id_number”？person.开头的可用字段：person.id_number（公民身份号码）、person.name（姓名）、")
     assert found[("unknown-field", "columns.证件")].message == "未知的字段“person.id_numbr”"
-    assert found[("unknown-field", "defaults.area.cod")].hint == "是否想写“area.code”？"
+    assert found[("unknown-field", "defaults.area.cod")].hint.startswith("是否想写“area.code”？area.开头的可用字段：area.code（")
 
 
 def test_mapping_yaml_syntax_error_names_the_line() -> None:
@@ -131,8 +132,22 @@ def test_mapping_as_data_is_checked_the_same_way() -> None:
                         mapping={"columns": {"名字": "person.name", "证件": "person.id_number"}})
     assert [(r.entity, r.key) for r in parsed.records] == [("person", ZHANG_WEI)]
     parsed = parse_file(data, file_name="m.csv", code_lists=CL, today=TODAY, mapping={"columns": {"证件": "person.idnumber"}})
-    assert parsed.records == [] and [(i.code, i.location["path"], i.hint) for i in parsed.issues] == [
-        ("unknown-field", "columns.证件", "是否想写“person.id_number”？")]
+    assert parsed.records == [] and [(i.code, i.location["path"], i.hint.split("？")[0]) for i in parsed.issues] == [
+        ("unknown-field", "columns.证件", "是否想写“person.id_number”")]
+
+
+def test_unknown_tag_attribute_lists_the_tag_attributes_in_chinese() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        parse_mapping("defaults:\n  dibao.kinds: 农村低保\n", "m.yaml")
+    (issue,) = exc.value.issues
+    assert issue.message == "未知的字段“dibao.kinds”"
+    assert issue.hint == ("是否想写“dibao.kind”？标签“低保”的可用字段：dibao.kind（低保类别）、dibao.monthly_amount（月保障金额）、"
+                          "dibao.covered_persons（保障人数）")
+    with pytest.raises(ValidationFailed) as exc:
+        parse_mapping("columns:\n  甲: xyz\n", "m.yaml")
+    hint = exc.value.issues[0].hint
+    assert hint.startswith("可用的字段：person.id_number（公民身份号码）") and hint.endswith("、ignore（忽略此列）")
+    assert "dibao.kind（低保类别）" in hint and "household.number（" in hint
 
 
 def test_comments_are_capped_fills_are_not(monkeypatch: pytest.MonkeyPatch) -> None:

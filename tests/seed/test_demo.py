@@ -330,3 +330,68 @@ def test_cli(runner, db_url: str) -> None:
     assert again.exit_code != 0 and "空库" in again.output
     skipped = runner.invoke(args=["seed-demo", "--persons", "400", "--if-empty", "--quiet"])
     assert skipped.exit_code == 0 and "跳过" in skipped.output
+
+
+def _holders_today(session) -> dict[str, set[int]]:
+    held: dict[str, set[int]] = defaultdict(set)
+    for tag in session.execute(tags_as_of_select(TODAY)).scalars():
+        held[tag.tag_code].add(tag.person_id or tag.household_id)
+    return held
+
+
+def test_cli_leaves_no_tag_type_without_holders(runner, db_url: str) -> None:
+    """Every tag type of the dictionary (高龄津贴 included) has holders today, so no report column of a
+    tag is always 0 in the demo; the rare kinds (孤儿) get at least one even in a small county."""
+    result = runner.invoke(args=["seed-demo", "--persons", "2000", "--seed", "5", "--today", TODAY.isoformat(), "--quiet"])
+    assert result.exit_code == 0, result.output
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            types = tag_types(s)
+            held = _holders_today(s)
+    finally:
+        db.engine.dispose()
+    assert "aged_allowance" in types and len(types) >= 20
+    assert {code for code in types if not held[code]} == set()
+
+
+def test_care_tags_and_aged_allowance(seeded) -> None:
+    """The kinds added later: at plausible rates, on the right people, with their attributes."""
+    db, _ = seeded
+    with db.session() as s:
+        persons = {p.id: p for p in s.execute(select(Person).where(Person.living_status == "1")).scalars()}
+        households = set(s.execute(select(Household.id).where(Household.status == "1")).scalars())
+        held = _holders_today(s)
+        aged_tags = [t for t in s.execute(tags_as_of_select(TODAY)).scalars() if t.tag_code == "aged_allowance"]
+        all_aged = s.execute(select(Tag).where(Tag.tag_code == "aged_allowance")).scalars().all()
+    everyone = set(persons)
+    registered = {pid for pid, p in persons.items() if p.residence_type in ("1", "2")}
+    assert 0.005 <= len(held["dibao_edge"] & households) / len(households) <= 0.03
+    assert not held["dibao_edge"] & held["dibao"]
+    assert 1 <= len(held["orphan"]) <= 3 and 1 <= len(held["unsupported_child"]) <= 5
+    assert not held["orphan"] & held["unsupported_child"]
+    for pid in held["orphan"] | held["unsupported_child"]:
+        assert _age(persons[pid].birth_date) < 18
+    assert held["left_behind_elderly"] and all(_age(persons[p].birth_date) >= 60 for p in held["left_behind_elderly"] & everyone)
+    assert 1 <= len(held["severe_mental"]) <= 0.008 * len(everyone)
+    assert all(_age(persons[p].birth_date) >= 18 for p in held["severe_mental"] & everyone)
+    # 高龄津贴: most of the registered 80+ (granted up to two months after the birthday), nobody younger,
+    # one open tag each, the band and amount of the age today
+    aged80 = {pid for pid in registered if _age(persons[pid].birth_date, TODAY - timedelta(days=90)) >= 80}
+    allowance = held["aged_allowance"] & everyone
+    assert 0.8 <= len(allowance & aged80) / len(aged80) <= 1.0
+    assert all(_age(persons[p].birth_date) >= 80 for p in allowance)
+    assert len(aged_tags) == len({t.person_id for t in aged_tags})
+    for tag in aged_tags:
+        if tag.person_id in persons:
+            age = _age(persons[tag.person_id].birth_date)
+            band = "1" if age < 90 else "2" if age < 100 else "3"
+            assert tag.attrs == {"band": band, "monthly_amount": {"1": 100.0, "2": 200.0, "3": 500.0}[band]}
+    # a band change at the 90th birthday: the 80–89 tag ends the day the 90–99 one starts
+    by_person: dict[int, list[Tag]] = defaultdict(list)
+    for tag in all_aged:
+        by_person[tag.person_id].append(tag)
+    changed = [sorted(ts, key=lambda t: t.valid_from) for ts in by_person.values() if len(ts) > 1]
+    for first, second, *_ in changed:
+        assert first.valid_to == second.valid_from and (first.attrs["band"], second.attrs["band"]) in (("1", "2"), ("2", "3"))
+        assert _age(persons[first.person_id].birth_date, second.valid_from) in (90, 100) if first.person_id in persons else True

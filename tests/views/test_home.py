@@ -70,8 +70,17 @@ def test_department_user_sees_only_its_tag_types(client: FlaskClient, auth: Auth
     assert "党员" not in html and "持证残疾" not in html
 
 
-def test_admin_sees_dictionaries(client: FlaskClient, auth: AuthActions) -> None:
+def test_admin_landing_leads_with_actions(client: FlaskClient, auth: AuthActions) -> None:
     html = landing(client, auth, "admin")
+    body = html[html.index("<main"):]
+    assert "<table" not in body  # the read-only dictionaries have their own page
+    for href in ("/village/", "/imports/", "/tasks/", "/reports/", "/reports/manage", "/admin/reference"):
+        assert f'href="{href}"' in body, href
+
+
+def test_admin_sees_dictionaries(client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("admin")
+    html = client.get("/admin/reference").get_data(as_text=True)
     assert row_for(html, "村（社区）") == ["村（社区）", "2"]
     assert row_for(html, "网格") == ["网格", "1"]
     assert row_for(html, "村（社区）干部") == ["村（社区）干部", "3"]

@@ -159,6 +159,6 @@ def test_templates_have_no_inline_scripts_or_handlers() -> None:
     offenders = []
     for path in root.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
-        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\son[a-z]+\s*=", text):
+        if re.search(r"<script(?![^>]*\b(src=|type=\"application/json\"))[^>]*>", text) or re.search(r"\son[a-z]+\s*=", text):
             offenders.append(str(path.relative_to(root)))
     assert offenders == []

@@ -22,6 +22,7 @@ kind: area_summary
 statutory:
   表号: 民救9表
   制定机关: 云溪县民政局
+  有效期至: 2099-12-31
 unit_line: 单位：户、人
 rows: {level: village, subtotals: true, total: top}
 column_numbers: true

@@ -19,7 +19,7 @@ def test_the_workbook_has_dropdowns_text_ids_locked_keys_and_its_meta(session: S
     session.commit()
     wb = load_workbook(io.BytesIO(download.content))
     assert [(ws.title, ws.sheet_state) for ws in wb] == [
-        ("人员", "visible"), ("户", "visible"), ("标签", "visible"), ("说明", "visible"),
+        ("人员", "visible"), ("户", "visible"), ("标签", "visible"), ("房屋", "visible"), ("说明", "visible"),
         ("_代码表", "hidden"), ("_meta", "hidden")]
     assert wb.security.lockStructure  # sheets cannot be unhidden, renamed or deleted
 

@@ -32,7 +32,7 @@ def test_round_trip_without_edits_changes_nothing(session: Session, village: Vil
     session.commit()
     stored, preview = upload(session, village, content)
     assert preview.rows == [] and not preview.blocked
-    assert preview.unchanged == {"household": 2, "person": 4, "tag": 3}
+    assert preview.unchanged == {"household": 2, "person": 4, "tag": 3, "house": 0}
     batches = session.execute(select(func.count()).select_from(ChangeBatch)).scalar()
     workbook.apply(session, village.cadre, stored, digest=preview.digest)
     session.commit()
@@ -70,7 +70,7 @@ def test_each_kind_of_edit_previews_and_applies_exactly(session: Session, villag
         ("tag", "new", "党员"), ("tag", "ended", "党员"), ("tag", "changed", "低保"),
     }
     assert preview.counts == {"new": 3, "changed": 2, "ended": 2, "invalid": 0, "conflict": 0, "missing": 1}
-    assert preview.unchanged == {"household": 2, "person": 1, "tag": 1}
+    assert preview.unchanged == {"household": 2, "person": 1, "tag": 1, "house": 0}
     li = next(r for r in preview.rows if r.title.startswith("李一"))
     assert [(c.label, c.old, c.new, c.column) for c in li.changes] == [
         ("婚姻状况", "", "已婚", "J"), ("联系电话", "", "13900001111", "N")]

@@ -1,6 +1,6 @@
 """The workbook's sheets and columns, derived from the canonical model (labels, code lists, help).
 
-Adding a field to ``PersonFields`` or ``HouseholdFields`` adds a column to the workbook: the header is
+Adding a field to ``PersonFields``, ``HouseholdFields`` or ``HouseFields`` adds a column to the workbook: the header is
 the column's label, the explanation row its help text and unit, a code-list column gets a dropdown.
 Only the key columns and a few links (户号 instead of the household's internal id) are declared here.
 """
@@ -12,12 +12,12 @@ from datetime import date
 
 from sqlmodel import SQLModel
 
-from app.models import Household, Person, TagType
+from app.models import House, Household, Person, TagType
 
 # kinds of cell: how a value is written, read back and explained
 KEY, VERSION, TEXT, ID_NUMBER, CODE, DATE, NUMBER, INFO = "key", "version", "text", "id_number", "code", "date", "number", "info"
 
-PERSON_SHEET, HOUSEHOLD_SHEET, TAG_SHEET = "人员", "户", "标签"
+PERSON_SHEET, HOUSEHOLD_SHEET, TAG_SHEET, HOUSE_SHEET = "人员", "户", "标签", "房屋"
 README_SHEET, CODES_SHEET, META_SHEET = "说明", "_代码表", "_meta"
 FORMAT_NAME = "ybt-village-workbook"
 FORMAT_VERSION = "1"
@@ -26,6 +26,7 @@ HEADER_ROW, NOTE_ROW, FIRST_DATA_ROW = 1, 2, 3
 # fields kept by the platform itself, not by the cadre in the workbook
 PERSON_SKIP = {"household_id", "area_code"}
 HOUSEHOLD_SKIP = {"area_code"}
+HOUSE_SKIP = {"area_code", "household_id"}
 TAG_NAME_LIST = "_tag_types"  # the pseudo code list of tag names (dropdown of 标签)
 
 
@@ -56,6 +57,8 @@ def _kind(model: type[SQLModel], name: str) -> str:
         return CODE
     if column.type.python_type is date:
         return DATE
+    if column.type.python_type in (int, float):
+        return NUMBER
     return TEXT
 
 
@@ -102,6 +105,15 @@ def person_columns() -> list[WbColumn]:
 
 def household_columns() -> list[WbColumn]:
     return [*key_columns(), *_model_columns(Household, HOUSEHOLD_SKIP)]
+
+
+def house_columns() -> list[WbColumn]:
+    """Houses in use; the household living there by its 户号. Setting 状态 to 注销 records the demolition."""
+    link = WbColumn("household_number", "居住户户号", TEXT, "住在这栋房屋里的户的户号（本村）；无人居住不填", width=16.0)
+    columns = _model_columns(House, HOUSE_SKIP)
+    columns = [WbColumn(c.key, c.header, c.kind, c.note + "；改为“注销”即登记拆除（自写入之日起）", c.code_list, c.width)
+               if c.key == "status" else c for c in columns]
+    return [*key_columns(), *columns[:1], link, *columns[1:]]
 
 
 def tag_columns(tag_types: list[TagType]) -> list[WbColumn]:

@@ -10,18 +10,20 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.issues import Issue
-from app.models import ChangeBatch, ChangeLog, Household, Person, Tag, TagType, User, WorkbookDownload
+from app.models import ChangeBatch, ChangeLog, House, Household, Person, Tag, TagType, User, WorkbookDownload
 from app.models.history import SOURCES
 from app.services.codelists import code_lists
 from app.services.tags import tag_types
 from app.services.workbook.columns import (
     CODE,
     DATE,
+    HOUSE_SHEET,
     HOUSEHOLD_SHEET,
     PERSON_SHEET,
     TAG_NAME_LIST,
     TAG_SHEET,
     WbColumn,
+    house_columns,
     household_columns,
     person_columns,
     tag_columns,
@@ -60,12 +62,13 @@ class Context:
         self.types: dict[str, TagType] = tag_types(session)
         self.lists = {**code_lists(session), TAG_NAME_LIST: {t.code: t.name for t in self.types.values()}}
         self.columns = {PERSON_SHEET: person_columns(), HOUSEHOLD_SHEET: household_columns(),
-                        TAG_SHEET: tag_columns(list(self.types.values()))}
+                        TAG_SHEET: tag_columns(list(self.types.values())), HOUSE_SHEET: house_columns()}
         self.households: dict[int, Household] = {}
         self.household_by_number: dict[str, Household] = {}
         self.persons: dict[int, Person] = {}
         self.person_by_id_number: dict[str, Person] = {}
         self.tags: dict[int, Tag] = {}
+        self.houses: dict[int, House] = {}
 
     def load(self, parsed: Parsed) -> None:
         """The village's households and persons, and every record the file or the download names.
@@ -74,9 +77,10 @@ class Context:
         change are loaded as objects when their row is checked.
         """
         s, code = self.session, self.village_code
-        ids = {e: set(self.download.record_ids.get(e, [])) for e in ("person", "household", "tag")}
-        for entity, sheet in (("person", PERSON_SHEET), ("household", HOUSEHOLD_SHEET), ("tag", TAG_SHEET)):
-            ids[entity] |= {r.record_id for r in parsed.rows[sheet] if r.record_id is not None}
+        ids = {e: set(self.download.record_ids.get(e, [])) for e in ("person", "household", "tag", "house")}
+        for entity, sheet in (("person", PERSON_SHEET), ("household", HOUSEHOLD_SHEET), ("tag", TAG_SHEET),
+                              ("house", HOUSE_SHEET)):
+            ids[entity] |= {r.record_id for r in parsed.rows.get(sheet, []) if r.record_id is not None}
         households, persons, tags = Household.__table__, Person.__table__, Tag.__table__
         for h in s.execute(select(households).where(in_area(households.c.area_code, code))):
             self.households[h.id] = h
@@ -93,6 +97,10 @@ class Context:
         for chunk in chunks(sorted(ids["tag"])):
             for t in s.execute(select(tags).where(tags.c.id.in_(chunk))):
                 self.tags[t.id] = t
+        houses = House.__table__
+        for chunk in chunks(sorted(ids["house"])):
+            for house in s.execute(select(houses).where(houses.c.id.in_(chunk))):
+                self.houses[house.id] = house
 
     def display(self, column: WbColumn, value: Any) -> Any:
         if value is None:

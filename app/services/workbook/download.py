@@ -1,4 +1,4 @@
-"""Download: the village's current base data as one workbook (人员, 户, 标签, 说明 + hidden code and meta sheets)."""
+"""Download: the village's current base data as one workbook (人员, 户, 标签, 房屋, 说明 + hidden code and meta sheets)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from app.issues import Issue, NotFound, ValidationFailed
-from app.models import Area, ChangeBatch, Household, Person, Tag, TagType, User, WorkbookDownload
+from app.models import Area, ChangeBatch, House, Household, Person, Tag, TagType, User, WorkbookDownload
 from app.models.base import utcnow
 from app.services.codelists import code_lists
 from app.services.persons import ALIVE, today
@@ -24,6 +24,7 @@ from app.services.workbook.columns import (
     DATE,
     FORMAT_NAME,
     FORMAT_VERSION,
+    HOUSE_SHEET,
     HOUSEHOLD_SHEET,
     INFO,
     KEY,
@@ -35,12 +36,14 @@ from app.services.workbook.columns import (
     TAG_SHEET,
     VERSION,
     WbColumn,
+    house_columns,
     household_columns,
     person_columns,
     tag_columns,
 )
 
 ACTIVE_HOUSEHOLD = "1"
+HOUSE_IN_USE = "1"
 SPARE_ROWS = 1000  # dropdowns and unlocked cells reach this far below the data, for new rows
 STYLE_OF = {KEY: xw.KEY, VERSION: xw.KEY, INFO: xw.INFO, DATE: xw.DATE, NUMBER: xw.NUMBER}
 WORKBOOK_AREA_LEVELS = (5, 6)  # a village, or a grid below it
@@ -106,7 +109,15 @@ def gather(session: Session, code: str) -> dict[str, Any]:
     persons = [dict(zip(["household_number", *p_fields], r, strict=True)) for r in p_rows]
     households = [dict(zip([c.key for c in household_cols], r, strict=True)) for r in h_rows]
     tags = _current_tags(session, [p["id"] for p in persons], [h["id"] for h in households], today())
-    return {"persons": persons, "households": households, "tags": tags}
+    house_fields = [c.key for c in house_columns() if c.key != "household_number"]
+    house_rows = session.execute(
+        select(Household.number, *[getattr(House, k) for k in house_fields])
+        .outerjoin(Household, House.household_id == Household.id)
+        .where(in_area(House.area_code, code), House.status == HOUSE_IN_USE)
+        .order_by(House.address, House.id)
+    ).all()
+    houses = [dict(zip(["household_number", *house_fields], r, strict=True)) for r in house_rows]
+    return {"persons": persons, "households": households, "tags": tags, "houses": houses}
 
 
 def _tag_rows(tags: list[Any], persons: list[dict], households: list[dict], columns: list[WbColumn],
@@ -175,16 +186,19 @@ def _readme(area: Area, record: WorkbookDownload, actor: User, counts: dict[str,
     lines = [
         f"{area.name}（{area.code}）基础数据一表",
         f"下载时间：{record.downloaded_at:%Y-%m-%d %H:%M} UTC　下载人：{actor.display_name}　数据版本：{record.data_version}",
-        f"人员 {counts['persons']} 人（在世）、户 {counts['households']} 户（正常户）、当前标签 {counts['tags']} 条。",
+        f"人员 {counts['persons']} 人（在世）、户 {counts['households']} 户（正常户）、当前标签 {counts['tags']} 条、"
+        f"房屋 {counts['houses']} 栋（在用）。",
         "",
         "怎样填写：",
         "1. 直接修改“人员”“户”“标签”表中的内容；带下拉箭头的列请从列表中选择；日期按 2025-03-01 填写。",
         "2. 新增：在表的末尾另起一行填写，“记录号”留空。新增人员须填写户号（可以是“户”表中新增的户）。",
         "3. 死亡或迁出：把“人员状态”改为死亡或迁出，并填写“死亡或迁出日期”（迁出还须填写迁往地）。不要删除该行——删除的行不会注销人员，只会在上传时提示“表中缺少”。",
         "4. 结束标签：在“结束日期”中填写结束日期。新增标签另起一行。标签属性改变时，自原标签结束、新标签开始（自上传写入之日起）。",
-        "5. 灰色的记录号、版本列是系统用于核对的，请勿修改；表格结构已保护（无密码），只能修改白色单元格。",
-        "6. 填好后在“一表”页面上传：系统先显示预览（新增、修改、注销、有误、冲突），确认后才写入。",
-        "7. 下载后若有他人在系统中修改了同一条记录，上传时显示为“冲突”，由您逐条选择保留系统的值或采用表中的值。",
+        "5. 房屋：在“房屋”表中修改（如新的安全鉴定等级）；新增房屋另起一行，“居住户户号”填本村的户号（无人居住不填）；"
+        "房屋拆除时把“状态”改为“注销”，自写入之日起不再计入统计。",
+        "6. 灰色的记录号、版本列是系统用于核对的，请勿修改；表格结构已保护（无密码），只能修改白色单元格。",
+        "7. 填好后在“一表”页面上传：系统先显示预览（新增、修改、注销、有误、冲突），确认后才写入。",
+        "8. 下载后若有他人在系统中修改了同一条记录，上传时显示为“冲突”，由您逐条选择保留系统的值或采用表中的值。",
     ]
     return xw.Sheet(README_SHEET, [], ([line] for line in lines), [xw.WRAP], [110.0], protect=True)
 
@@ -207,21 +221,25 @@ def download_workbook(session: Session, actor: User, code: str) -> Download:
     types = tag_types(session)
     lists = {**code_lists(session), TAG_NAME_LIST: {t.code: t.name for t in types.values()}}
     p_cols, h_cols, t_cols = person_columns(), household_columns(), tag_columns(list(types.values()))
+    house_cols = house_columns()
     record = WorkbookDownload(
         actor_id=actor.id, village_code=code, downloaded_at=utcnow(), data_version=version,
         record_ids={"person": [p["id"] for p in data["persons"]], "household": [h["id"] for h in data["households"]],
-                    "tag": [t.id for t in data["tags"]]},
+                    "tag": [t.id for t in data["tags"]], "house": [h["id"] for h in data["houses"]]},
     )
     session.add(record)
     session.flush()
-    wanted = list(dict.fromkeys(c.code_list for c in (*p_cols, *h_cols, *t_cols) if c.kind == CODE and c.code_list))
+    wanted = list(dict.fromkeys(c.code_list for c in (*p_cols, *h_cols, *t_cols, *house_cols)
+                                if c.kind == CODE and c.code_list))
     codes, formulas = _codes_sheet(lists, wanted)
-    counts = {"persons": len(data["persons"]), "households": len(data["households"]), "tags": len(data["tags"])}
+    counts = {"persons": len(data["persons"]), "households": len(data["households"]), "tags": len(data["tags"]),
+              "houses": len(data["houses"])}
     sheets = [
         _data_sheet(PERSON_SHEET, p_cols, data["persons"], lists, formulas),
         _data_sheet(HOUSEHOLD_SHEET, h_cols, data["households"], lists, formulas),
         _data_sheet(TAG_SHEET, t_cols, _tag_rows(data["tags"], data["persons"], data["households"], t_cols, types),
                     lists, formulas),
+        _data_sheet(HOUSE_SHEET, house_cols, data["houses"], lists, formulas),
         _readme(area, record, actor, counts),
         codes,
         _meta(area, record, actor),

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.issues import Issue
 
-ENTITY_LABELS = {"person": "人员", "household": "户", "tag": "标签"}
+ENTITY_LABELS = {"person": "人员", "household": "户", "tag": "标签", "house": "房屋"}
 KIND_LABELS = {"new": "新增", "changed": "修改", "ended": "注销或结束", "invalid": "有误", "conflict": "冲突",
                "missing": "表中缺少"}
 

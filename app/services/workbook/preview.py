@@ -21,6 +21,7 @@ from app.services import persons as person_service
 from app.services import rules
 from app.services.persons import ALIVE, today
 from app.services.workbook.columns import (
+    HOUSE_SHEET,
     HOUSEHOLD_SHEET,
     INFO,
     KEY,
@@ -39,6 +40,7 @@ from app.services.workbook.context import (
     locate,
     norm,
 )
+from app.services.workbook.house_rows import missing_houses
 from app.services.workbook.plan import CellChange, RowPlan
 from app.services.workbook.reader import Parsed, Row
 from app.services.workbook.tag_rows import subject_key, tags_plan
@@ -304,4 +306,4 @@ def missing(ctx: Context, parsed: Parsed) -> list[RowPlan]:
             tag_type = ctx.types.get(t.tag_code)
             out.append(RowPlan("tag", "missing", TAG_SHEET, None, tid,
                                f"{tag_type.name if tag_type else t.tag_code} · {subject_key(ctx, t)}"))
-    return out
+    return out + missing_houses(ctx, {r.record_id for r in parsed.rows.get(HOUSE_SHEET, []) if r.record_id is not None})

@@ -21,6 +21,7 @@ from app.services.workbook.columns import (
     DATE,
     FIRST_DATA_ROW,
     FORMAT_NAME,
+    HOUSE_SHEET,
     HOUSEHOLD_SHEET,
     ID_NUMBER,
     KEY,
@@ -238,4 +239,7 @@ def read_workbook(content: bytes, file_name: str, columns: dict[str, list[WbColu
     issues: list[Issue] = []
     rows = {sheet: read_sheet(workbook, sheet, columns[sheet], labels, issues)
             for sheet in (HOUSEHOLD_SHEET, PERSON_SHEET, TAG_SHEET)}
+    # 房屋 came later: a workbook downloaded before it has no such sheet and means no change to houses
+    rows[HOUSE_SHEET] = (read_sheet(workbook, HOUSE_SHEET, columns[HOUSE_SHEET], labels, issues)
+                         if HOUSE_SHEET in workbook.sheet_names else [])
     return Parsed(meta, rows, issues)

@@ -13,6 +13,7 @@ from app.models import Area, ChangeBatch, Household, Person, Tag, User, Workbook
 from app.models.base import utcnow
 from app.services import history
 from app.services import households as household_service
+from app.services import houses as house_service
 from app.services import persons as person_service
 from app.services import tags as tag_service
 from app.services.codelists import code_lists
@@ -20,16 +21,19 @@ from app.services.persons import today
 from app.services.rules import HEAD
 from app.services.scope import require_write
 from app.services.workbook.columns import (
+    HOUSE_SHEET,
     HOUSEHOLD_SHEET,
     PERSON_SHEET,
     TAG_NAME_LIST,
     TAG_SHEET,
+    house_columns,
     household_columns,
     person_columns,
     tag_columns,
 )
 from app.services.workbook.context import ENDED_PERSON, Context
 from app.services.workbook.download import village_of
+from app.services.workbook.house_rows import houses_plan
 from app.services.workbook.plan import Preview, RowPlan
 from app.services.workbook.preview import households_plan, missing, persons_plan, tags_plan
 from app.services.workbook.reader import Parsed, read_workbook
@@ -41,7 +45,8 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 def _parse(session: Session, content: bytes, file_name: str) -> Parsed:
     types = tag_service.tag_types(session)
     lists = {**code_lists(session), TAG_NAME_LIST: {t.code: t.name for t in types.values()}}
-    columns = {PERSON_SHEET: person_columns(), HOUSEHOLD_SHEET: household_columns(), TAG_SHEET: tag_columns(list(types.values()))}
+    columns = {PERSON_SHEET: person_columns(), HOUSEHOLD_SHEET: household_columns(), TAG_SHEET: tag_columns(list(types.values())),
+               HOUSE_SHEET: house_columns()}
     return read_workbook(content, file_name, columns, lists)
 
 
@@ -111,9 +116,10 @@ def preview(session: Session, actor: User, upload: WorkbookUpload) -> Preview:
     p_rows, p_same = persons_plan(ctx, parsed.rows[PERSON_SHEET], new_households)
     new_persons = {r.values["id_number"]: r for r in p_rows if r.kind == "new"}
     t_rows, t_same = tags_plan(ctx, parsed.rows[TAG_SHEET], new_persons, new_households)
+    house_rows, house_same = houses_plan(ctx, parsed.rows[HOUSE_SHEET], new_households)
     return Preview(upload.id, area.code, area.name, upload.file_name, parsed.meta.get("downloaded_at", ""),
-                   download.data_version, [*h_rows, *p_rows, *t_rows, *missing(ctx, parsed)],
-                   {"household": h_same, "person": p_same, "tag": t_same}, parsed.issues)
+                   download.data_version, [*h_rows, *p_rows, *t_rows, *house_rows, *missing(ctx, parsed)],
+                   {"household": h_same, "person": p_same, "tag": t_same, "house": house_same}, parsed.issues)
 
 
 def discard(session: Session, actor: User, upload: WorkbookUpload) -> None:
@@ -241,6 +247,26 @@ def _write(session: Session, actor: User, batch: ChangeBatch, plan: Preview, tak
         v = row.values
         _located(row, tag_service.grant_tag, session, actor, v["tag_code"], subject_id(v["tag_code"], v["subject"]),
                  v["valid_from"], attrs=v["attrs"], evidence=v.get("evidence"), batch=batch, confirm_warnings=True)
+
+    for row in [r for r in rows if r.entity == "house"] + [r for r in taken if r.entity == "house"]:
+        values = dict(row.values)
+        if "household_number" in values:
+            number = values.pop("household_number")
+            values["household_id"] = household_id(number) if number else None
+        demolish = row.kind == "ended" or (row.kind == "conflict" and values.get("status") == house_service.DEMOLISHED)
+        values.pop("status", None)
+        if row.kind == "new":
+            _located(row, house_service.create_house, session, actor, {**values, "area_code": plan.village_code},
+                     effective=on, batch=batch)
+            continue
+        version = row.expected_version
+        if values:
+            _located(row, house_service.update_house, session, actor, row.record_id, values, effective=on,
+                     expected_version=version, batch=batch)
+            version = None  # checked by the update just made
+        if demolish:
+            _located(row, house_service.demolish_house, session, actor, row.record_id, on, expected_version=version,
+                     batch=batch)
 
     for row in by["household", "ended"]:
         changes = {k: v for k, v in row.values.items() if k not in ("status", "status_date")}

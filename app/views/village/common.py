@@ -19,6 +19,7 @@ from app.services.dashboard import area_info
 from app.services.scope import BASE_DATA_WRITERS, mask_values, needs_to_know, require_read, tag_visible
 from app.validators.idcard import check_id_number
 from app.views.forms import Form, attribute_form, display, labelled_changes, model_form
+from app.views.params import page_arg
 
 bp = Blueprint("village", __name__, url_prefix="/village")
 
@@ -74,10 +75,7 @@ def _effective_form(value: date | None = None) -> Form:
 
 
 def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    return page_arg(request.args)
 
 
 def _history(session: Session, entity: str, entity_id: int, model: Any, tag_rows: list[Tag] = ()) -> list[dict[str, Any]]:
@@ -102,6 +100,8 @@ def _history(session: Session, entity: str, entity_id: int, model: Any, tag_rows
     for r in rows:
         r["source_label"] = SOURCES.get(r["source"], r["source"])
         r["action_label"] = {"create": "新增", "update": "修改", "end": "结束"}.get(r["action"], r["action"])
+        if "seed" in r["changes"]:  # the seed's creation marker ({"seed": [null, true]}): no field changed
+            r["action_label"], r["lines"] = "初始登记", [line for line in r["lines"] if line[0] != "seed"]
     return rows
 
 

@@ -1,0 +1,92 @@
+"""Reading an upload in a child process, so a native crash (an abort in the reader, memory exhausted)
+ends the child and not the web worker that serves everyone.
+
+``parse_file_isolated(content, **kwargs)`` takes the arguments of :func:`importers.pipeline.parse_file`,
+runs it in ``python -m importers.isolated`` under an address-space and a CPU-time limit, relays its
+progress, and returns its :class:`ParsedFile`, or a ParsedFile holding one Chinese file issue when the
+child died. The child gets the file and the arguments through a private temporary file and hands the
+result back the same way (pickle, written and read only by this module).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.issues import Issue
+from importers.model import ParsedFile
+
+#: Limits of the reading child: address space (MB) and CPU seconds; YBT_IMPORT_MEMORY_MB overrides.
+MEMORY_MB = 2048
+CPU_SECONDS = 900
+
+
+def _memory_mb() -> int:
+    try:
+        return int(os.environ.get("YBT_IMPORT_MEMORY_MB", MEMORY_MB))
+    except ValueError:
+        return MEMORY_MB
+
+
+def parse_file_isolated(content: bytes, *, file_name: str, on_progress: Callable[[int, int], None] | None = None,
+                        memory_mb: int | None = None, **kwargs: Any) -> ParsedFile:
+    limit = memory_mb or _memory_mb()
+    with tempfile.TemporaryDirectory(prefix="ybt-read-") as tmp:
+        job, result = Path(tmp) / "job.pickle", Path(tmp) / "result.pickle"
+        job.write_bytes(pickle.dumps((content, file_name, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
+        env = {**os.environ, "YBT_READER_MEMORY_MB": str(limit), "RUST_BACKTRACE": "0"}
+        root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        with (Path(tmp) / "stderr").open("w+b") as errfile, subprocess.Popen(
+                [sys.executable, "-m", "importers.isolated", str(job), str(result)],
+                stdout=subprocess.PIPE, stderr=errfile, env=env, cwd=root) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:  # progress: "done total" per line
+                parts = line.split()
+                if on_progress is not None and len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+                    on_progress(int(parts[0]), int(parts[1]))
+            code = proc.wait()
+            errfile.seek(0)
+            err = errfile.read(20000)
+        if code == 0 and result.exists():
+            return pickle.loads(result.read_bytes())  # noqa: S301 - written by our own child just now
+    return _crashed(file_name, code, err.decode("utf-8", "replace"), limit)
+
+
+def _crashed(file_name: str, code: int, err: str, limit: int) -> ParsedFile:
+    if "memory" in err.lower() or "MemoryError" in err:
+        why = f"读取这个文件需要的内存超过了上限（{limit}MB）"
+    elif code < 0:
+        why = f"读取程序异常终止（信号{-code}）"
+    else:
+        why = f"读取程序异常退出（代码{code}）"
+    return ParsedFile(file_name=file_name, sha256="", issues=[Issue(
+        "reader-crashed", f"{why}，文件可能是恶意构造的或已损坏，已停止读取；系统其他功能不受影响",
+        {"file": file_name}, "error", "请在Excel中打开后另存为新文件（或删除多余的行和列）再上传")])
+
+
+def _child(job: Path, result: Path) -> None:
+    limit = int(os.environ.get("YBT_READER_MEMORY_MB", MEMORY_MB)) << 20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+    from importers.pipeline import parse_file
+
+    content, file_name, kwargs = pickle.loads(job.read_bytes())  # noqa: S301 - written by our parent
+
+    def progress(done: int, total: int) -> None:
+        sys.stdout.write(f"{done} {total}\n")
+        sys.stdout.flush()
+
+    parsed = parse_file(content, file_name=file_name, on_progress=progress, **kwargs)
+    result.write_bytes(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+if __name__ == "__main__":
+    _child(Path(sys.argv[1]), Path(sys.argv[2]))

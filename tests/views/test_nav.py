@@ -1,0 +1,66 @@
+"""The role-aware navigation bar: every page shows each role the entries it may open, and they open."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from view_helpers import AuthActions
+
+from app.views.nav import NAV
+
+BAR = re.compile(r'<nav class="nav-bar"[^>]*>(.*?)</nav>', re.S)
+COMPACT = re.compile(r'<details class="nav-compact">.*?<nav[^>]*>(.*?)</nav>', re.S)
+LINK = re.compile(r'<a href="([^"]+)"[^>]*>([^<]+)</a>')
+
+EXPECTED = {
+    "cadre_a": ["首页", "户与人员", "Excel 一表", "台账导入", "数据回流", "采集任务", "部门报表"],
+    "township": ["首页", "户与人员", "台账导入", "数据回流", "采集任务", "部门报表"],
+    "mca": ["首页", "采集任务", "部门报表", "数据接口"],
+    "admin": ["首页", "户与人员", "台账导入", "数据回流", "采集任务", "部门报表", "报表定义", "下载记录", "字典与账号",
+              "账号管理", "部门授权", "访问审计", "接口令牌", "数据接口"],
+}
+
+
+def links(html: str, pattern: re.Pattern = BAR) -> list[tuple[str, str]]:
+    match = pattern.search(html)
+    assert match, "no navigation on the page"
+    return LINK.findall(match.group(1))
+
+
+@pytest.mark.parametrize("username", sorted(EXPECTED))
+def test_each_role_sees_its_entries_and_every_entry_opens(client: FlaskClient, auth: AuthActions,
+                                                          base_data: dict[str, int], username: str) -> None:
+    assert auth.login(username).status_code == 302
+    html = client.get("/").get_data(as_text=True)
+    bar = links(html)
+    assert [label for _href, label in bar] == EXPECTED[username]
+    assert links(html, COMPACT) == bar  # the phone menu has the same entries
+    for href, label in bar:
+        response = client.get(href, follow_redirects=True)
+        assert response.status_code == 200, (label, href, response.status_code)
+        assert re.search(r'<nav class="nav-bar"', response.get_data(as_text=True)), f"{href} has no navigation bar"
+
+
+def test_current_section_is_marked(client: FlaskClient, auth: AuthActions, base_data: dict[str, int]) -> None:
+    auth.login("admin")
+    html = client.get("/tasks/").get_data(as_text=True)
+    assert re.findall(r'<a href="([^"]+)" aria-current="page">', BAR.search(html).group(1)) == ["/tasks/"]
+
+
+def test_login_page_has_no_navigation(client: FlaskClient) -> None:
+    assert "nav-bar" not in client.get("/login").get_data(as_text=True)
+
+
+def test_every_entry_names_a_real_endpoint(app) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert {e.endpoint for e in NAV} <= endpoints
+
+
+def test_favicon(client: FlaskClient) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.location.endswith("/static/favicon.svg")
+    icon = client.get(response.location)
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    icon.close()
