@@ -64,3 +64,24 @@ def test_no_route_answers_500_to_hostile_input(app: Flask, client: FlaskClient, 
         if response.status_code >= 500:
             failures.append((method, path, response.status_code))
     assert failures == []
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_effective_dates_are_bounded(app: Flask, client: FlaskClient, auth: AuthActions, base_data: dict[str, int],
+                                     day: str) -> None:
+    from app.db import get_db
+    from app.models import Person
+
+    auth.login("cadre_a")
+    person = base_data["p1"]
+    with get_db(app).session() as session:
+        before = session.get(Person, person).model_dump()
+    form = client.get(f"/village/person/{person}/edit").get_data(as_text=True)
+    assert "valid_from" in form
+    response = client.post(f"/village/person/{person}/edit", data={**{k: ("" if v is None else str(v)) for k, v in before.items()
+                                                                      if k not in ("id",)}, "phone": "13900001111",
+                                                                   "valid_from": day})
+    assert response.status_code == 422
+    assert "超出合理范围" in response.get_data(as_text=True)
+    with get_db(app).session() as session:
+        assert session.get(Person, person).phone == before["phone"]  # nothing written
