@@ -32,6 +32,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("YBT_REGISTRY_DIR", str, None, "Folder of indicator and report files (default: forms_registry/)"),
     Option("YBT_TIMEZONE", str, "Asia/Shanghai", "IANA time zone of \"today\" and of the times shown (app/clock.py)"),
     Option("YBT_COUNTY_CODE", str, None, "12-digit code of the county this installation serves (default: the only county)"),
+    Option("YBT_RULES_ON_SUBMIT", str, "off", "blocking: a village cannot submit a collection task while a blocking validation rule fails (forms_registry/rules/); off: no check"),
     Option("YBT_SESSION_IDLE_MINUTES", int, 30, "A login session ends after this many minutes without a request"),
     Option("YBT_SESSION_MAX_HOURS", int, 12, "A login session ends this many hours after login, however active"),
     Option("YBT_SECURE_COOKIES", bool, False, "Send the session cookie over HTTPS only (set when served over HTTPS)"),

@@ -109,6 +109,7 @@ def reconcile_command(report: str, file: Path, area_code: str | None, as_of: dat
         registry = reports.registry_for(current_app, session)
         request = _request(report, area_code, as_of, period)
         spec = registry.get(request.report_id, request.version)
+        reconcile.require_reconcilable(spec)
         generated = reports.build_report(db, session, registry, None, request)
         on = generated.meta["参考日期"]
 
@@ -172,3 +173,18 @@ def completeness_command(area_code: str | None, as_of: datetime | None, months: 
         rec = "—" if q.recommended_share is None else f"{q.recommended_share:.1%}"
         click.echo(f"  {q.code} {q.name}：在世 {q.persons} 人，必填 {share}，建议 {rec}，"
                    f"{result.months}个月未更新 {q.stale} 人，期间内无修改的村 {q.villages_without_edit}/{q.villages}")
+
+
+@rules_group.command("check")
+def rules_check_command() -> None:
+    """Check forms_registry/rules/*.yaml: unknown indicators, operators, properties (file, path, hint)."""
+    from app.registry.rules import load_rules
+
+    with get_db().session() as session:
+        registry = reports.registry_for(current_app, session)
+    rules, issues = load_rules(current_app.extensions["ybt.registry_dir"], registry.indicators)
+    for issue in issues:
+        click.echo(f"  [{issue.code}] {issue}" + (f"（{issue.hint}）" if issue.hint else ""), err=True)
+    if issues:
+        raise click.ClickException(f"校验规则有 {len(issues)} 个问题")
+    click.echo(f"校验规则无误：{len(rules)} 条（{sum(r.blocking for r in rules)} 条阻止提交）")

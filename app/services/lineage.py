@@ -29,7 +29,7 @@ from app.registry.vocabulary import CONVERSIONS
 from app.reporting import evaluate
 from app.reporting.frames import CACHE, Snapshot, data_version
 from app.reporting.projections import LEVEL_PREFIX
-from app.reporting.safe import mask_id_number
+from app.reporting.safe import mask_address, mask_id_number
 from app.services.reports import RunRequest, county_code, parse_period, require_run
 from app.services.scope import require_read
 
@@ -99,6 +99,9 @@ def explain(db: Database, session: Session, registry: Registry, actor: User | No
         raise NotFound(Issue("unknown-area", f"区划 {area_code} 不存在", {"field": "area"}))
     if actor is not None:
         require_read(actor, area.code)
+    if len(area.code) > 12 or area.level > 5:
+        raise ValidationFailed(Issue("not-a-row", f"{area.name}（{area.code}）不是报表中的一行：请选村、乡镇或县",
+                                     {"field": "area"}))
     if req.period:
         period = parse_period(req.period)
         on = period[1]
@@ -114,7 +117,9 @@ def explain(db: Database, session: Session, registry: Registry, actor: User | No
     before = counted(CACHE.get(db.engine, period[0] - timedelta(days=1), version), indicator, prefix, spec.age_date)
     result = Explanation(spec.ref, area.code, area.name, column, label, indicator, on, period, value)
     result.records = [_record_dict(indicator, r) for r in records.iter_rows(named=True)]
-    ids = set(records.get_column("id").to_list()) | set(before.get_column("id").to_list())
+    ids: set[Any] = set()
+    if "id" in records.columns:  # observations are values of an area, not records with a change history
+        ids = set(records.get_column("id").to_list()) | set(before.get_column("id").to_list())
     households: set[Any] = set()
     if _entity(indicator) == "person":
         for frame in (records, before):
@@ -131,7 +136,8 @@ def counted(snap: Snapshot, indicator: Indicator, prefix: str, age_on: tuple[int
         obs = snap.table("observations").filter(
             (pl.col("item_code") == c.item) & (pl.col("period_start") >= start) & (pl.col("period_end") <= end)
             & pl.col("area_code").str.starts_with(prefix))
-        return obs.with_columns(pl.col("value").alias("__value")).sort("area_code")
+        factor = CONVERSIONS[c.convert] if c.convert else 1.0
+        return obs.with_columns((pl.col("value").cast(pl.Float64) * factor).alias("__value")).sort("area_code")
     at = evaluate.age_date(snap.on, c.age_date or age_on)
     frame = evaluate._with_tag_values(snap, evaluate.prepared(snap, c.subject, at), c.subject, [c])  # noqa: SLF001
     frame = frame.filter(pl.col("area_code").str.starts_with(prefix) & evaluate.where_expr(snap, c.where, c.subject))
@@ -169,8 +175,8 @@ def _record_dict(indicator: Indicator, row: dict[str, Any]) -> dict[str, Any]:
         out |= {"name": f"户号 {row.get('number')}", "link": f"/village/household/{row.get('id')}"}
     elif entity == "observation":
         out |= {"name": f"{row.get('item_code')} {row.get('period')}", "link": None}
-    else:
-        out |= {"name": row.get("name") or row.get("address"), "link": None}
+    else:  # houses and organisations: an address is personal data, shown masked as in reports
+        out |= {"name": row.get("name") or mask_address(row.get("address")), "link": None}
     return out
 
 

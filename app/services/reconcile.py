@@ -170,6 +170,12 @@ def _numbers_row(rows: list[list[Any]], first_data: int) -> tuple[int, dict[int,
     return None
 
 
+def require_reconcilable(spec: Any) -> None:
+    if spec.kind != "area_summary":
+        raise ValidationFailed(Issue("not-reconcilable", f"“{spec.plain_title}”不是分区划汇总表，目前只能核对汇总表",
+                                     {"record": spec.ref}, hint="花名册请按姓名、身份证号在 Excel 中比对"))
+
+
 def reconcile(report: Report, data: bytes, file_name: str, explain_link: Any = None) -> Reconciliation:
     """Compare the first sheet of ``data`` with the generated ``report`` (an area summary)."""
     if not report.sheets:

@@ -425,6 +425,9 @@ def submit(db: Database, session: Session, registry: Registry, actor: User, task
     if len(note) > MAX_COMMENT:
         raise ValidationFailed(Issue("too-long", f"说明最多{MAX_COMMENT}个字", {"field": "note"}))
     session.flush()
+    from app.services.validation import check_submission  # blocking rules, when YBT_RULES_ON_SUBMIT=blocking
+
+    check_submission(db, session, registry, village_code, task.reference_date)
     part = task_report.compute_parts(db, session, registry, task, [village_code])[village_code]
     before = _move(session, row, EDITABLE_STATUSES, "submitted", submitted_at=utcnow(), part=part,
                    part_data_version=part["data_version"], confirmed_at=None)

@@ -199,3 +199,22 @@ def _check(rule: Rule, village: dict[str, str], values: dict[str, float],
                       change=_plain(left - right))
     return Violation(rule, village["code"], village["name"], village["township_code"], village["township_name"],
                      left, right, message)
+
+
+def check_submission(db: Database, session: Session, registry: Registry, village_code: str, on: date) -> None:
+    """With ``YBT_RULES_ON_SUBMIT=blocking``: refuse a village's task submission while one of the
+    blocking rules fails for it on the task's reference date, listing every failure."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context() or str(current_app.config.get("YBT_RULES_ON_SUBMIT") or "off").lower() != "blocking":
+        return  # outside an app (scripts, service tests) there is no setting: off
+    blocking = [r for r in rules_for(current_app, registry) if r.blocking]
+    if not blocking:
+        return
+    session.flush()
+    run = run_rules(db, session, registry, blocking, None, village_code, on)
+    if run.violations:
+        raise ValidationFailed([Issue("rule-violated", f"{v.rule.name}：{v.message}",
+                                      {"record": v.area_code, "rule": v.rule.code},
+                                      hint="请先更正基础数据，再确认提交（阻止提交的校验规则）")
+                                for v in run.violations])

@@ -59,6 +59,8 @@ def explain(report_id: str) -> Response:
     data = result.as_dict()
     data["records_total"] = len(data["records"])
     data["records"] = data["records"][:WEB_RECORD_LIMIT]
+    data["changes_total"] = len(data["changes"])
+    data["changes"] = data["changes"][-WEB_RECORD_LIMIT:]  # the latest ones
     return jsonify(data)
 
 
@@ -132,6 +134,7 @@ def reconcile_page(report_id: str) -> Response | str | tuple[str, int]:
     registry = reports.registry_for(current_app, session)
     spec = registry.get(report_id)
     reports.require_run(g.user, spec)
+    reconcile.require_reconcilable(spec)
     issues: list[Issue] = []
     result = None
     area = request.values.get("area", "").strip()

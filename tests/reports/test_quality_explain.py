@@ -78,5 +78,33 @@ def test_period_option_and_text_format(runner: FlaskCliRunner, hand: HandCounty)
 def test_bad_column_and_a_roster_are_refused_in_chinese(runner: FlaskCliRunner, hand: HandCounty) -> None:
     bad = runner.invoke(args=["report", "explain", REPORT, "--area", V3, "--as-of", "2025-06-30", "--column", "99"])
     assert bad.exit_code == 1 and "栏次 99 不存在" in bad.output
+    unknown = runner.invoke(args=["report", "explain", REPORT, "--area", "339901299999", "--column", "1"])
+    assert unknown.exit_code == 1 and "区划 339901299999 不存在" in unknown.output
     roster = runner.invoke(args=["report", "explain", "mca_dibao_roster", "--area", V3, "--column", "1"])
     assert roster.exit_code == 1 and "单元格溯源只支持汇总表" in roster.output
+
+
+def test_every_summary_cell_of_the_catalogue_is_explained_by_its_records(app, session, hand: HandCounty) -> None:
+    """For every area summary of the catalogue and every column, on the county's 合计 row and on 甲村:
+    counts have as many records as the cell, sums' record values add up to it."""
+    from datetime import date
+
+    from app.db import get_db
+    from app.services import lineage, reports
+
+    checked = 0
+    with app.app_context():
+        registry = reports.registry_for(app, session)
+        for spec in registry.latest():
+            if spec.kind != "area_summary":
+                continue
+            for n, _label, _code in lineage.indicator_leaves(spec):
+                for area in ("339901000000", V1):
+                    req = reports.RunRequest(spec.id, area_code=area, on=date(2025, 6, 30))
+                    result = lineage.explain(get_db(app), session, registry, None, req, n)
+                    total = sum(r["value"] for r in result.as_dict()["records"])
+                    if result.indicator.compute.aggregate in ("count", "distinct_households"):
+                        assert len(result.records) == result.value, (spec.id, n, area)
+                    assert abs(total - result.value) < 1e-6, (spec.id, n, area, total, result.value)
+                    checked += 1
+    assert checked > 100

@@ -109,3 +109,10 @@ def test_label_and_number_normalisation() -> None:
     assert norm("总 计") == norm("全县合计") == norm("合计") == "合计"
     assert number("１,２３４.５") == 1234.5 and number("-") is None and number(" ") is None
     assert number("约30") == "约30" and number(7) == 7.0
+
+
+def test_a_roster_cannot_be_reconciled(runner: FlaskCliRunner, hand: HandCounty, tmp_path: Path) -> None:
+    file = tmp_path / "x.csv"
+    file.write_text("姓名\n甲一\n", encoding="utf-8")
+    result = runner.invoke(args=["report", "reconcile", "mca_dibao_roster", str(file)])
+    assert result.exit_code == 1 and "目前只能核对汇总表" in result.output

@@ -111,3 +111,14 @@ def test_a_department_user_cannot_run_rules_outside_scope(app: Flask, session: S
         registry, rules = _rules(app, session)
         with pytest.raises(IssueError):
             validation.run_rules(get_db(app), session, registry, rules, hand.cadre_1, V3, date(2025, 6, 30))
+
+
+def test_rules_check_command(app: Flask, runner: FlaskCliRunner, tmp_path) -> None:
+    ok = runner.invoke(args=["rules", "check"])
+    assert ok.exit_code == 0 and "校验规则无误：6 条（2 条阻止提交）" in ok.output
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "bad.yaml").write_text("- {code: R_X, name: x, left: P_NOPE, op: '<=', right: 1}\n",
+                                                 encoding="utf-8")
+    app.extensions["ybt.registry_dir"] = tmp_path
+    bad = runner.invoke(args=["rules", "check"])
+    assert bad.exit_code == 1 and "rules/bad.yaml" in bad.output and "引用的指标“P_NOPE”不存在" in bad.output

@@ -212,3 +212,16 @@ def test_closing_a_household(app: Flask, hand: HandCounty, login: Login) -> None
         assert (closed.status, closed.status_date, closed.valid_from) == ("2", on, on)
     again = c.post(url, data={**form, "on": on.isoformat()})
     assert again.status_code == 422 and "户 JC009 已注销" in text(again)
+
+
+def test_a_department_user_reads_but_cannot_write_houses_or_organisations(app: Flask, login: Login) -> None:
+    mca = login("mca")
+    listing = mca.get(f"/village/{V1}/houses")  # a department reads the base data of its county
+    assert listing.status_code == 200 and addresses(text(listing)) == ["H1住房"] and "登记房屋" not in text(listing)
+    house = house_of(app, "H1住房")
+    refused = mca.post(f"/village/house/{house.id}/appraise", data={"safety_grade": "D", "on": today().isoformat()})
+    assert refused.status_code == 403
+    assert mca.post(f"/village/{V1}/organisations/new", data={"name": "某公司", "kind": "1"}).status_code == 403
+    assert house_of(app, "H1住房").safety_grade == "C"
+    with get_db(app).session() as s:
+        assert s.execute(select(Organisation).where(Organisation.name == "某公司")).first() is None

@@ -54,7 +54,8 @@
     if (data.records_total > data.records.length) {
       panel.appendChild(el("p", { "class": "note" }, "只显示前 " + data.records.length + " 条；命令行 ybt report explain 列出全部。"));
     }
-    panel.appendChild(el("h4", {}, "报告期内的变动（" + data.period[0] + " 至 " + data.period[1] + "，" + data.changes.length + " 条）"));
+    panel.appendChild(el("h4", {}, "报告期内的变动（" + data.period[0] + " 至 " + data.period[1] + "，" + data.changes_total + " 条" +
+      (data.changes_total > data.changes.length ? "，显示最近 " + data.changes.length + " 条" : "") + "）"));
     var names = {};
     data.records.forEach(function (r) { names[r.entity + ":" + r.id] = r.name; });
     if (data.changes.length) {
