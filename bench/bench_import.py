@@ -4,6 +4,8 @@ naive way (openpyxl row by row + one ORM object per row).
     .venv/bin/python bench/bench_import.py                       # SQLite, 200,000 rows, naive on 20,000
     .venv/bin/python bench/bench_import.py --db-url postgresql+psycopg://postgres@127.0.0.1:55432/postgres
 
+Needs the dev extras (``pip install -e '.[dev]'``, as ``make venv`` does): rustpy-xlsxwriter writes the ledger.
+
 1. Builds the workbook with a fast writer (rustpy-xlsxwriter): a title row, a header row with the
    usual ledger columns, households of 1–6 members whose 户号 / 户主姓名 / 住址 cells are merged
    vertically (only the top cell holds the value), messy values (1990.3.5 dates, 男/女, 妻/子, 汉族).
@@ -47,7 +49,19 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 
 
 def maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak resident memory, in MB.
+
+    Linux keeps ru_maxrss across fork + exec, so a child started by a parent that had grown to 1 GB
+    reported that 1 GB as its own (bench_import printed 1,123.98 MB for both phases). VmHWM belongs
+    to the process's own address space, which exec starts afresh.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 if sys.platform != "darwin" else 2**20)
 
 
 def cpu_s() -> float:

@@ -4,6 +4,8 @@
     .venv/bin/python bench/bench_writers.py --rows 20000    # a smaller roster
     .venv/bin/python bench/bench_writers.py --only ybt-stream,xlsxwriter-cm
 
+Needs the dev extras (``pip install -e '.[dev]'``): xlsxwriter, rustpy-xlsxwriter and pyexcelerate.
+
 Each candidate runs in its own process (so peak RSS is its own) and prints the median seconds of
 ``--repeat`` runs of the write alone (data generation excluded) and the process's peak RSS, with the
 RSS it had before writing. Wall seconds are what a user waits; CPU seconds (process time) are the

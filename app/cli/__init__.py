@@ -9,7 +9,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from app.cli import areas, audit, catalogue, db, export, quality, reports, seed, users
+from app.cli import areas, audit, catalogue, db, export, quality, reports, seed, serve, users
 from app.cli.imports import flowback_group, import_group
 from app.cli.indicators import indicator_group
 
@@ -22,6 +22,7 @@ COMMANDS: tuple[click.Command, ...] = (
     reports.report_group,
     reports.registry_group,
     import_group, flowback_group,
+    serve.serve_command,
     quality.rules_group,
     quality.completeness_command,
     indicator_group,
