@@ -46,6 +46,11 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("catalogue.catalogue", "报表目录", ("department", "admin")),
     NavEntry("catalogue.burden", "减负监测", ("admin",)),
     NavEntry("home.reference", "字典与账号", ("admin",)),
+    NavEntry("admin.users", "账号管理", ("admin",)),
+    NavEntry("admin.grants", "部门授权", ("admin",)),
+    NavEntry("admin.audit_log", "访问审计", ("admin",)),
+    NavEntry("admin.tokens", "接口令牌", ("admin",)),
+    NavEntry("api.docs", "数据接口", ("department", "admin")),
 )
 
 
