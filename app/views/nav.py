@@ -45,9 +45,12 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("reports.download_log", "下载记录", ("admin",)),
     NavEntry("catalogue.catalogue", "报表目录", ("department", "admin")),
     NavEntry("catalogue.burden", "减负监测", ("admin",)),
-    NavEntry("admin.users", "用户与权限", ("admin",)),
-    NavEntry("admin.audit_log", "审计日志", ("admin",)),
     NavEntry("home.reference", "字典与账号", ("admin",)),
+    NavEntry("admin.users", "账号管理", ("admin",)),
+    NavEntry("admin.grants", "部门授权", ("admin",)),
+    NavEntry("admin.audit_log", "访问审计", ("admin",)),
+    NavEntry("admin.tokens", "接口令牌", ("admin",)),
+    NavEntry("api.docs", "数据接口", ("department", "admin")),
 )
 
 
