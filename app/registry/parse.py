@@ -525,11 +525,13 @@ class Parser:
                              if (c := self.column(raw_c, f"{path}.children[{i}]", kind, subject, counter)))
             return ColumnNode(label, children) if children else None
         pending = data.get("new_indicator")
-        if pending is not None and not indicator and not fld and kind == "area_summary":
+        if pending is not None and not indicator and not fld and kind in ("area_summary", "roster"):
             name = pending.get("name") if isinstance(pending, dict) else None
             name = str(name or label or "")
-            self.issue("unmatched-column", path, f"列“{label}”未匹配指标：需新建指标“{name}”，生成时该列为空",
-                       hint="在指标字典中新建该指标后，把 new_indicator 换成 indicator: <指标代码>", severity="warning")
+            what = "指标" if kind == "area_summary" else "字段"
+            self.issue("unmatched-column", path, f"列“{label}”未匹配{what}：需新建{what}“{name}”，生成时该列为空",
+                       hint=f"把 new_indicator 换成 {'indicator: <指标代码>' if kind == 'area_summary' else 'field: <字段>'}",
+                       severity="warning")
             return ColumnNode(label, key=f"c{next(iter(counter))}", pending=name)
         if bool(indicator) == bool(fld):
             self.issue("broken-header", path, "表头叶子须且只能指定 indicator 或 field 之一")

@@ -16,6 +16,9 @@ from app.reporting.frames import Snapshot
 from app.reporting.projections import MASKS, RunContext, _furniture, _header, _sheet_name, render_title
 from app.reporting.table import Column, Row, Sheet
 
+#: Tag attributes that contain an ID number (残疾证号 = the ID number + 2 digits): masked like it.
+ID_DERIVED = frozenset({"certificate_no"})
+
 _CODE_FIELDS = {"household.kind": ("households", "kind")}
 
 
@@ -125,6 +128,8 @@ def _display_expr(spec: ReportSpec, ctx: RunContext, field: str) -> pl.Expr:
     if field.startswith("tag."):
         _, code, attr = field.split(".")
         attr_spec = _tag_attr_specs().get((code, attr), {})
+        if attr in ID_DERIVED and "id_number" not in spec.unmasked:  # e.g. 残疾证号 = ID number + 2 digits
+            return col.cast(pl.String).map_elements(MASKS["id_number"], return_dtype=pl.String, skip_nulls=True)
         if attr_spec.get("type") == "code":
             return col.replace(ctx.code_lists.get(attr_spec["code_list"], {}))
         if attr_spec.get("type") == "number":
@@ -162,7 +167,9 @@ def _rows(spec: ReportSpec, ctx: RunContext, frame: pl.DataFrame, extra: dict[st
     new_block = (pl.col("household_id") != pl.col("household_id").shift(1)).fill_null(True) | pl.col("household_id").is_null()
     exprs: list[pl.Expr] = []
     for leaf in leaves:
-        if leaf.field == "seq":
+        if leaf.pending:  # a draft's unmatched column: blank, for someone to fill
+            exprs.append(pl.lit(None, dtype=pl.String).alias(leaf.key))
+        elif leaf.field == "seq":
             exprs.append((new_block.cum_sum() if grouped else pl.int_range(1, pl.len() + 1)).cast(pl.Int64).alias(leaf.key))
         elif extra and leaf.field in extra:
             exprs.append(pl.Series(leaf.key, extra[leaf.field], dtype=pl.String).alias(leaf.key) if frame.height

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 from sqlalchemy import Select, select
@@ -38,12 +37,6 @@ def export_select(table: str, on: date | None) -> Select:
         query = select(Observation).order_by(Observation.id)
         return query.where(Observation.period_end <= on) if on is not None else query
     raise ValueError(table)
-
-
-def column_docs(table: str) -> dict[str, str]:
-    """``{column: Chinese label}`` for an export table, from the model's column metadata."""
-    model: Any = {"tags": Tag, "areas": Area, "observations": Observation}.get(table) or VERSIONED[_ENTITY[table]][0]
-    return {c.name: c.info.get("label", c.comment or c.name) for c in model.__table__.columns}
 
 
 def read_frame(engine: Engine, query: Select) -> pl.DataFrame:

@@ -22,16 +22,17 @@ from app.db import get_session
 from app.issues import Issue, IssueError, ValidationFailed
 from app.models import Area, User
 from app.models.imports import IMPORT_KINDS, IMPORT_STATUSES, POLICIES
-from app.services import imports
+from app.services import audit, imports
 from app.services.codelists import code_lists
 from app.services.fields import label as field_label
 from app.services.scope import BASE_DATA_WRITERS, scope_of
-from app.views.auth import login_required
+from app.views.auth import client_address, login_required
 from app.views.params import MAX_ID, int_arg
 from importers import flowback
 from importers.outcomes import MODELS
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+TODO_ROWS = 500
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACCEPT = ".xlsx,.xls,.xlsm,.csv"
@@ -146,6 +147,8 @@ def show(import_id: int) -> str:
     if batch.kind != "ledger":
         return redirect(url_for("imports.flowback_page", **{"import": batch.id}))  # type: ignore[return-value]
     changes, total = imports.import_changes(session, g.user, import_id, limit=CHANGE_ROWS)
+    audit.record(g.user, "import-view", f"import:{import_id} {batch.file_name}"[:300], records=len(changes),
+                 address=client_address(), detail={"area": batch.area_code, "status": batch.status})
     area = session.get(Area, batch.area_code) if batch.area_code else None
     flabel, fvalue = _field_texts()
     return render_template("imports/show.html", batch=batch, area=area, policies=POLICIES, statuses=IMPORT_STATUSES,
@@ -167,7 +170,8 @@ def apply(import_id: int) -> Response:
         return redirect(url_for("imports.show", import_id=import_id))
     c = batch.counts
     flash(f"已导入：写入 {c.get('applied', 0)} 行，未变 {c.get('unchanged', 0)} 行，冲突 {c.get('conflict', 0)} 行，"
-          f"拒绝 {c.get('rejected', 0)} 行", "success")
+          f"拒绝 {c.get('rejected', 0)} 行" + (f"（另有 {c['partly_rejected']} 行部分数据被拒绝，见拒绝清单）"
+                                             if c.get("partly_rejected") else ""), "success")
     return redirect(url_for("imports.show", import_id=import_id))
 
 
@@ -185,6 +189,8 @@ def rejects(import_id: int) -> Response:
     session = get_session()
     batch = imports.get_import(session, g.user, import_id)
     data = imports.rejects_workbook(session, g.user, import_id)
+    audit.record(g.user, "download", f"import:{import_id} rejected rows"[:300],
+                 records=int((batch.counts or {}).get("rejected", 0)), address=client_address())
 
     stem = batch.file_name.rsplit(".", 1)[0]
     response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"rejected-{import_id}.xlsx")
@@ -194,6 +200,18 @@ def rejects(import_id: int) -> Response:
 
 
 # ------------------------------------------------------------------ conflict queue
+
+
+@bp.get("/todo")
+@login_required
+def todo() -> str:
+    """The village's to-do list: tags kept by an import with required attributes still 待补充."""
+    from app.services import tags as tag_service
+
+    session = get_session()
+    rows = [(tag, tag_type, subject, {a["name"]: a.get("label", a["name"]) for a in tag_type.attributes})
+            for tag, tag_type, subject in tag_service.pending_tags(session, g.user, limit=TODO_ROWS)]
+    return render_template("imports/todo.html", rows=rows, limit=TODO_ROWS)
 
 
 @bp.get("/conflicts")
@@ -253,7 +271,7 @@ def flowback_upload() -> Response | tuple[str, int]:
     session = get_session()
     try:
         content, name = _upload()
-        batch = flowback.reconcile(session, g.user, request.form.get("kind", ""), content, name)
+        batch = flowback.reconcile(session, g.user, request.form.get("kind", ""), content, name, isolated=True)
     except IssueError as exc:
         session.rollback()
         return _flowback_page(exc.issues, exc.status)

@@ -34,6 +34,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("workbook.index", "Excel 一表", ("village_cadre",), area=True),
     NavEntry("imports.index", "台账导入", WRITERS),
     NavEntry("imports.flowback_page", "数据回流", WRITERS),
+    NavEntry("imports.todo", "待补充", WRITERS),
     NavEntry("tasks.index", "采集任务", ALL),
     NavEntry("reports.index", "部门报表", ALL),
     NavEntry("quality.rules_page", "校验规则", ALL),
@@ -42,8 +43,15 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("designer.index", "报表设计器", ("department", "admin")),
     NavEntry("indicators.index", "指标字典", ("department", "admin")),
     NavEntry("reports.download_log", "下载记录", ("admin",)),
+    NavEntry("catalogue.catalogue", "报表目录", ("department", "admin")),
+    NavEntry("catalogue.burden", "减负监测", ("admin",)),
     NavEntry("extensions.index", "标签与台账项", ("admin",)),
     NavEntry("home.reference", "字典与账号", ("admin",)),
+    NavEntry("admin.users", "账号管理", ("admin",)),
+    NavEntry("admin.grants", "部门授权", ("admin",)),
+    NavEntry("admin.audit_log", "访问审计", ("admin",)),
+    NavEntry("admin.tokens", "接口令牌", ("admin",)),
+    NavEntry("api.docs", "数据接口", ("department", "admin")),
 )
 
 
@@ -57,7 +65,8 @@ class NavLink:
 def _is_current(entry: NavEntry, endpoint: str) -> bool:
     if entry.endpoint == endpoint:
         return True
-    if entry.endpoint in ("home.index", "home.reference", "imports.flowback_page"):
+    if entry.endpoint in ("home.index", "home.reference", "imports.flowback_page", "catalogue.burden",
+                          "quality.completeness_page", "admin.audit_log"):
         return False
     blueprint = entry.endpoint.split(".")[0]
     siblings = [e for e in NAV if e.endpoint.split(".")[0] == blueprint and e.endpoint == endpoint]
@@ -92,3 +101,6 @@ def localtime(moment: datetime | str | None) -> str:
 def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"nav_links": nav_links})
     app.add_template_filter(localtime, "localtime")
+    from app.views.forms import display
+
+    app.add_template_filter(display, "plain")  # 5, not 5.0; dates as YYYY-MM-DD

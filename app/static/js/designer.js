@@ -116,6 +116,7 @@
     }
     if (node.blank) return "手填空白列";
     if (node.field) return "字段 " + node.field;
+    if (node.new_indicator) return "需新建指标：" + (node.new_indicator.name || node.label || "");
     return "";
   }
   function renderTree() {
