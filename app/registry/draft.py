@@ -13,10 +13,8 @@ a tag. The result serialises to a projection YAML (``to_yaml``) whose unmatched 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import yaml
@@ -27,7 +25,7 @@ from app.registry.indicator_list import IndicatorInfo
 from app.registry.vocabulary import ROSTER_FIELDS
 from importers.header import RowClassifier, cell_text, fill_merged
 from importers.read import open_workbook
-from importers.synonyms import TAG_TYPES_FILE, detect_tag, header_key, resolve_header, tag_types
+from importers.synonyms import detect_tag, header_key, resolve_header, tag_types
 
 WINDOW = 200  # rows read from the form
 MATCH_AT = 88  # score (0-100) a column needs to be matched
@@ -453,9 +451,11 @@ def roster_field(path: str, label: str, tag_code: str | None) -> str | None:
     return None
 
 
-@cache
 def _tag_departments() -> dict[str, str]:
-    return {t["code"]: t.get("department", "") for t in json.loads(TAG_TYPES_FILE.read_text(encoding="utf-8"))}
+    """Tag type → owning department, from the runtime tag types (the database; see ``runtime_context``)."""
+    from app.registry.loader import runtime_context
+
+    return {code: t.get("department", "") for code, t in runtime_context().tag_types.items()}
 
 
 def _roster(raw: list[list[Any]], levels: dict[int, list[str]], title: str, statutory: dict[str, str],
