@@ -133,6 +133,9 @@ def _query_schema(query: Select) -> dict[str, Any]:
 def _chunks(engine: Engine, query: Select, schema: dict[str, Any]) -> Iterator[pl.DataFrame]:
     """The query's rows as polars frames of at most ``CHUNK_ROWS`` rows, in the query's order."""
     sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    if engine.url.get_backend_name() == "sqlite" and "id" in schema:
+        yield from _sqlite_chunks(engine, sql, schema)
+        return
     names = list(schema)
     sqlite = engine.url.get_backend_name() == "sqlite"
     json_memo: dict[Any, str] = {}
@@ -155,6 +158,57 @@ def _chunks(engine: Engine, query: Select, schema: dict[str, Any]) -> Iterator[p
             cursor.close()
     finally:
         raw.close()
+
+
+def _sqlite_chunks(engine: Engine, sql: str, schema: dict[str, Any]) -> Iterator[pl.DataFrame]:
+    """SQLite: each chunk (the next ``CHUNK_ROWS`` by id) comes back as one JSON array per column.
+
+    sqlite3 builds a Python tuple and a Python object per cell (2.5 M tags: 25 M objects, most of
+    the export's time); ``json_group_array`` builds each column's values as one text in C and polars
+    parses it in Rust, so no Python object per cell is made. The query is ordered by ``id``, unique.
+    """
+    names = list(schema)
+    arrays = ", ".join(f'json_group_array("{n}")' for n in names)
+    chunk_sql = (f'SELECT count(*), max(id), {arrays} FROM '
+                 f'(SELECT * FROM ({sql}) WHERE id > ? ORDER BY id LIMIT {int(CHUNK_ROWS)})')
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            last = -(2**62)
+            while True:
+                count, last_id, *texts = cursor.execute(chunk_sql, (last,)).fetchone()
+                if not count:
+                    break
+                last = last_id
+                yield pl.DataFrame([_json_column(n, t, schema[n]) for n, t in zip(names, texts, strict=True)])
+        finally:
+            cursor.close()
+    finally:
+        raw.close()
+
+
+def _json_column(name: str, text: str, dtype: Any) -> pl.Series:
+    """One column from the JSON array SQLite made of it, typed as the export's schema."""
+    raw_type = pl.Int64 if dtype in (pl.Int64, pl.Boolean) else pl.Float64 if dtype == pl.Float64 else pl.String
+    values = pl.Series(name, [text]).str.json_decode(pl.List(raw_type)).explode()
+    if name in _JSON_COLUMNS:
+        # stored as json.dumps(value) (non-ASCII escaped); exported as json.dumps(value, ensure_ascii=False)
+        values = values.fill_null("null")
+        escaped = values.str.contains("\\u", literal=True)
+        if escaped.any():
+            values = values.to_frame().with_columns(
+                pl.when(escaped).then(values.map_elements(lambda v: json.dumps(json.loads(v), ensure_ascii=False),
+                                                          return_dtype=pl.String)).otherwise(values).alias(name)
+            ).to_series()
+        return values
+    if dtype == pl.Date:
+        return values.str.to_date("%Y-%m-%d")
+    if dtype == pl.Datetime("us"):
+        return values.str.to_datetime(time_unit="us")
+    if dtype == pl.Boolean:
+        return values.cast(pl.Boolean)
+    return values
 
 
 def _series(name: str, values: tuple, dtype: Any, sqlite: bool, json_memo: dict[Any, str]) -> pl.Series:

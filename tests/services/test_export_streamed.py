@@ -17,6 +17,7 @@ from hand_county import VILLAGE_A, VILLAGE_B, County, id_number
 from polars.testing import assert_frame_equal
 
 from app.db import Database
+from app.models import Tag
 from app.services import export
 from app.services.households import create_household
 from app.services.observations import record_observation
@@ -45,6 +46,9 @@ def filled(db: Database, county: County) -> Database:
         grant_tag(s, county.mca, "dibao", h1.id, date(2023, 3, 1), attrs={"kind": "1", "monthly_amount": 650}, confirm_warnings=True)
         t = grant_tag(s, county.mca, "dibao", h2.id, date(2023, 4, 1), attrs={"kind": "2", "monthly_amount": 300}, confirm_warnings=True)
         end_tag(s, county.mca, t.id, date(2024, 4, 1))
+        # attrs with Chinese text and a null: stored escaped, exported as readable UTF-8 by both ways
+        s.add(Tag(tag_code="dibao", household_id=h1.id, valid_from=date(2023, 5, 1), attrs={"note": "困难户", "n": None},
+                  batch_id=t.batch_id))
         record_observation(s, county.admin, "cropland_area", VILLAGE_A, "2023", 12.5)
         record_observation(s, county.admin, "cropland_area", VILLAGE_B, "2024", 7.0)
     return db
@@ -83,9 +87,10 @@ def test_streamed_rows_by_hand(filled: Database, tmp_path: Path, monkeypatch: py
     # 2023-06-01 (amounts are stored as numbers with decimals by grant_tag): the second household's tag had not ended yet; by 2025-02-01 only the first remains
     export.export_table(filled.engine, "tags", "csv", out, date(2023, 6, 1))
     tags = pl.read_csv(out, infer_schema_length=0)
-    assert tags["attrs"].to_list() == ['{"kind": "1", "monthly_amount": 650.0}', '{"kind": "2", "monthly_amount": 300.0}']
-    assert tags["valid_to"].to_list() == [None, "2024-04-01"]
-    assert export.export_table(filled.engine, "tags", "csv", out, date(2025, 2, 1)) == 1
+    assert tags["attrs"].to_list() == ['{"kind": "1", "monthly_amount": 650.0}', '{"kind": "2", "monthly_amount": 300.0}',
+                                       '{"note": "困难户", "n": null}']
+    assert tags["valid_to"].to_list() == [None, "2024-04-01", None]
+    assert export.export_table(filled.engine, "tags", "csv", out, date(2025, 2, 1)) == 2
     # observations up to a period end, and an empty result still has its header
     assert export.export_table(filled.engine, "observations", "csv", out, date(2023, 12, 31)) == 1
     assert pl.read_csv(out, infer_schema_length=0)["value"].to_list() == ["12.5"]
