@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -32,6 +33,7 @@ from app.models import (
     Household,
     ImportBatch,
     ImportConflict,
+    Organisation,
     Person,
     Tag,
     TagType,
@@ -40,6 +42,7 @@ from app.models import (
 from app.models.area import level_of, scope_prefix
 from app.services import history, rules
 from app.services import households as household_service
+from app.services import organisations as organisation_service
 from app.services import persons as person_service
 from app.services import tags as tag_service
 from app.services.fields import label as field_label
@@ -64,10 +67,11 @@ class Applier:
     """One application of one parsed file to one target area, under one policy."""
 
     def __init__(self, session: Session, actor: User, area_code: str, policy: str, batch: ChangeBatch,
-                 import_batch: ImportBatch | None, on_progress: Callable[[int, int], None] | None):
+                 import_batch: ImportBatch | None, on_progress: Callable[[int, int], None] | None,
+                 effective: date | None = None):
         self.session, self.actor, self.area_code, self.policy = session, actor, area_code, policy
         self.batch, self.import_batch, self.on_progress = batch, import_batch, on_progress
-        self.today = clock.today()
+        self.today = effective or clock.today()  # the date the file's facts take effect (--effective back-dates)
         self.persons: dict[str, Person] = {}
         self.households: dict[str, Household] = {}
         self.new_households: dict[str, int] = {}  # household number -> id reserved for a bulk insert
@@ -100,6 +104,15 @@ class Applier:
         for chunk in _chunks(household_keys):
             for h in self.session.execute(select(Household).where(Household.number.in_(chunk))).scalars():
                 self.households[h.number] = h
+                self.household_areas[h.id] = h.area_code
+        # households without a 户号 are keyed by their head's ID number: the head's current household
+        head_ids = sorted({str(r.values["head_id_number"]) for r in records
+                           if r.entity in ("household", "tag") and not is_blank(r.values.get("head_id_number"))}
+                          - set(self.households))
+        for chunk in _chunks(head_ids):
+            for id_number, h in self.session.execute(select(Person.id_number, Household).join(
+                    Household, Person.household_id == Household.id).where(Person.id_number.in_(chunk))):
+                self.households.setdefault(id_number, h)
                 self.household_areas[h.id] = h.area_code
         self._areas = list(self.session.execute(select(Area)).scalars())  # held, so session.get finds them
         self.area_names = {a.code: a.name for a in self._areas}
@@ -207,7 +220,7 @@ class Applier:
             elif record.entity == "tag":
                 self._tag(out)
             else:
-                out.reject(Issue("entity-not-supported", "单位（组织）台账暂不支持导入，请在网页中录入", {}))
+                self._organisation(out)
         except IssueError as exc:
             out.status = "rejected"
             out.issues += [self._locate(record, i) for i in exc.issues]
@@ -345,6 +358,38 @@ class Applier:
                                {"field": "户号"})
         return h.id, None
 
+    # -------------------------------------------------------------- organisations
+
+    def _organisation(self, out: Outcome) -> None:
+        """An organisation row, matched by its USCC, through the organisation service (its checks,
+        scope and history); disagreements with the database follow the policy like persons'."""
+        r = out.record
+        values = {k: v for k, v in r.values.items() if k != "area_name" and (k != "area_code" or not is_blank(v))}
+        existing = self.session.execute(select(Organisation).where(Organisation.uscc == r.key)).scalar_one_or_none()
+        if existing is None:
+            area, issue = self._area_of(r)
+            if issue:
+                out.reject(self._locate(r, issue))
+                return
+            org = organisation_service.create_organisation(self.session, self.actor, {**values, "area_code": area},
+                                                           effective=self.today, batch=self.batch)
+            out.entity_id, out.status = org.id, "new"
+            return
+        out.entity_id = existing.id
+        if not self._in_target(existing.area_code):
+            out.reject(Issue("organisation-in-other-area", f"统一社会信用代码 {r.key}（{existing.name}）已登记在 "
+                                                           f"{self._area_label(existing.area_code)}，不在本次导入范围",
+                             {"field": "统一社会信用代码"}))
+            return
+        fill, disagree = self._diff(out, existing, {k: v for k, v in values.items() if k not in ("uscc", "area_code")})
+        now = self._decide(out, "organisation", existing, fill, disagree)
+        if now:
+            change = organisation_service.update_organisation(self.session, self.actor, existing.id, now, effective=self.today,
+                                                              batch=self.batch)
+            out.changes = change.fields
+            out.status = "changed" if change.fields else out.status
+        self._queue(out, "organisation", existing.id, existing.name, existing.area_code)
+
     # -------------------------------------------------------------- persons
 
     def _person(self, out: Outcome) -> None:
@@ -466,11 +511,18 @@ class Applier:
         ).order_by(Tag.valid_from.desc())).scalars().first()
         if current is None:
             tag = tag_service.grant_tag(self.session, self.actor, code, subject_id, valid_from, attrs=attrs, valid_to=valid_to,
-                                        evidence=f"导入：{self.batch.file_name or ''}"[:500], batch=self.batch)
+                                        evidence=f"导入：{self.batch.file_name or ''}"[:500], batch=self.batch,
+                                        pending=r.values.get("pending"))
             out.entity_id, out.status = tag.id, "new"
             out.changes = {"tag_code": (None, code), "valid_from": (None, valid_from), **{k: (None, v) for k, v in tag.attrs.items()}}
             return
         out.entity_id = current.id
+        # an attribute still 待补充 on the tag is a blank: the file fills it, under any policy
+        fills = {k: v for k, v in attrs.items() if k in (current.pending_attrs or ()) and is_blank(current.attrs.get(k))}
+        if fills:
+            out.changes = self._retag(current, fills)
+            out.status = "changed"
+            return
         disagree = {k: (current.attrs.get(k), v) for k, v in attrs.items() if str(current.attrs.get(k)) != str(v)}
         if valid_to is not None and (current.valid_to is None or current.valid_to > valid_to) and valid_to >= current.valid_from:
             tag_service.end_tag(self.session, self.actor, current.id, valid_to, batch=self.batch)
@@ -494,7 +546,8 @@ class Applier:
         subject = tag.person_id or tag.household_id
         on = max(self.today, tag.valid_from)
         tag_service.end_tag(self.session, self.actor, tag.id, on, batch=self.batch)
-        tag_service.grant_tag(self.session, self.actor, tag.tag_code, subject, on, attrs=merged, batch=self.batch)
+        still = [p for p in tag.pending_attrs or () if p not in merged] or None
+        tag_service.grant_tag(self.session, self.actor, tag.tag_code, subject, on, attrs=merged, batch=self.batch, pending=still)
         return {f"attrs.{k}": (tag.attrs.get(k), v) for k, v in attrs.items() if tag.attrs.get(k) != v}
 
     def _subject_area(self, tag_type: TagType, subject_id: int) -> str:
@@ -533,6 +586,7 @@ def apply_parsed(
     import_batch: ImportBatch | None = None,
     source: str = "import",
     on_progress: Callable[[int, int], None] | None = None,
+    effective: date | None = None,
 ) -> ApplyResult:
     """Apply a parsed file to the database inside the caller's transaction; returns every outcome.
 
@@ -542,12 +596,15 @@ def apply_parsed(
     if policy not in POLICIES:
         raise ValidationFailed(Issue("bad-policy", f"冲突处理方式“{policy}”无效", {"field": "policy"}, hint="可选：queue、file、db"))
     check_target(session, actor, area_code)
+    if effective is not None and effective > clock.today():
+        raise ValidationFailed(Issue("effective-in-future", f"生效日期 {effective} 晚于今天，不能预先导入", {"field": "effective"},
+                                     hint="补录旧台账时生效日期应为台账所反映的日期（不晚于今天）"))
     if not parsed.ok:
         return ApplyResult([Outcome(r, "rejected", issues=list(r.issues) or [
             Issue("file-rejected", "文件有错误，整个文件未导入", {"sheet": r.source.sheet, "row": r.source.row})])
             for r in parsed.records], parsed.issues, parsed.rows_read)
     batch = history.open_batch(session, actor, source, note=f"导入 {parsed.file_name}"[:500], file_name=parsed.file_name[:255])
-    applier = Applier(session, actor, area_code, policy, batch, import_batch, on_progress)
+    applier = Applier(session, actor, area_code, policy, batch, import_batch, on_progress, effective)
     outcomes = applier.run(parsed.records)
     session.flush()
     if session.execute(select(ChangeLog.id).where(ChangeLog.batch_id == batch.id).limit(1)).first() is None:

@@ -79,13 +79,17 @@ def _cells(content: bytes, file_name: str) -> list[list[Any]]:
         return [row for row in csv.reader(io.StringIO(text))]
     if not name.endswith((".xlsx", ".xlsm", ".xls")):
         raise ValidationFailed(Issue("not-a-spreadsheet", "文件不是 Excel（.xlsx / .xls）或 CSV 表格", {"file": file_name}))
-    from python_calamine import CalamineWorkbook
+    from importers.read import open_workbook
 
+    # the reader's safety checks first (zip bombs, entity declarations, crafted grids, encryption)
+    book = open_workbook(content, file_name)
+    if book.issues:
+        raise ValidationFailed(book.issues)
+    if not book.sheets:
+        raise ValidationFailed(Issue("no-sheets", "工作簿中没有工作表", {"file": file_name}))
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        sheet = workbook.get_sheet_by_index(0)
         rows = []
-        for n, row in enumerate(sheet.iter_rows()):
+        for n, row in enumerate(book.sheets[0].rows):
             if n > MAX_ROWS + 50:
                 raise ValidationFailed(Issue("too-many-rows", f"名单超过 {MAX_ROWS} 行，请分批导入", {"file": file_name}))
             rows.append(list(row))
@@ -115,9 +119,15 @@ def parse_date(value: Any) -> date | None:
     raise ValueError(text)
 
 
-def read_list(content: bytes, file_name: str, kind: str) -> tuple[list[ListRow], list[Issue]]:
-    """The rows of a list with normalised values and per-cell issues; file-level issues separately."""
-    rows = _cells(content, file_name)
+def read_list(content: bytes, file_name: str, kind: str, *, isolated: bool = False) -> tuple[list[ListRow], list[Issue]]:
+    """The rows of a list with normalised values and per-cell issues; file-level issues separately.
+    ``isolated``: read the cells in a child process (web uploads; see importers.isolated)."""
+    if isolated:
+        from importers.isolated import cells_isolated
+
+        rows = cells_isolated(content, file_name)
+    else:
+        rows = _cells(content, file_name)
     header_at, columns = None, {}
     for n, row in enumerate(rows[:20]):
         texts = [re.sub(r"\s+", "", str(c or "")) for c in row]
@@ -214,13 +224,14 @@ def _mismatch(person: Person, values: dict[str, Any]) -> str | None:
     return "同一身份证号信息不一致——" + "；".join(parts) + "。请核实身份后处理" if parts else None
 
 
-def reconcile(session: Session, actor: User, kind: str, content: bytes, file_name: str) -> ImportBatch:
+def reconcile(session: Session, actor: User, kind: str, content: bytes, file_name: str, *,
+              isolated: bool = False) -> ImportBatch:
     """Read a list, compare it with the base data in the actor's scope, raise alerts; one transaction."""
     if kind not in KINDS:
         raise ValidationFailed(Issue("bad-kind", f"名单类型“{kind}”无效", {"field": "kind"}, hint="可选：" + "、".join(KINDS)))
     # alerts ask villages to change data: only a role that keeps it, or the department owning the list's tag
     require_write(actor, actor.area_code, tag_department={"disability": "cdpf", "pension": "hrss"}.get(kind))
-    rows, file_issues = read_list(content, file_name, kind)
+    rows, file_issues = read_list(content, file_name, kind, isolated=isolated)
     scope = scope_of(actor)
     today = clock.today()
     counts = {"rows": len(rows), "matched": 0, "unmatched": 0, "mismatched": 0, "rejected": 0, "alerts": 0}

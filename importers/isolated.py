@@ -1,7 +1,8 @@
 """Reading an upload in a child process, so a native crash (an abort in the reader, memory exhausted)
 ends the child and not the web worker that serves everyone.
 
-``parse_file_isolated(content, **kwargs)`` takes the arguments of :func:`importers.pipeline.parse_file`,
+``parse_file_isolated(content, **kwargs)`` takes the arguments of :func:`importers.pipeline.parse_file`
+(``cells_isolated`` reads a flow-back list the same way),
 runs it in ``python -m importers.isolated`` under an address-space and a CPU-time limit, relays its
 progress, and returns its :class:`ParsedFile`, or a ParsedFile holding one Chinese file issue when the
 child died. The child gets the file and the arguments through a private temporary file and hands the
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.issues import Issue
+from app.issues import Issue, ValidationFailed
 from importers.model import ParsedFile
 
 #: Limits of the reading child: address space (MB) and CPU seconds; YBT_IMPORT_MEMORY_MB overrides.
@@ -38,9 +39,28 @@ def _memory_mb() -> int:
 def parse_file_isolated(content: bytes, *, file_name: str, on_progress: Callable[[int, int], None] | None = None,
                         memory_mb: int | None = None, **kwargs: Any) -> ParsedFile:
     limit = memory_mb or _memory_mb()
+    code, err, value = _run("parse", (content, file_name, kwargs), on_progress, limit)
+    if code == 0 and isinstance(value, ParsedFile):
+        return value
+    return ParsedFile(file_name=file_name, sha256="", issues=[_crashed(file_name, code, err, limit)])
+
+
+def cells_isolated(content: bytes, file_name: str, *, memory_mb: int | None = None) -> list[list[Any]]:
+    """``importers.flowback._cells`` in the child: the first sheet's rows, or ValidationFailed."""
+    limit = memory_mb or _memory_mb()
+    code, err, value = _run("cells", (content, file_name), None, limit)
+    if code == 0 and isinstance(value, tuple) and value[0] == "issues":
+        raise ValidationFailed(value[1])
+    if code == 0 and isinstance(value, tuple) and value[0] == "rows":
+        return value[1]
+    raise ValidationFailed(_crashed(file_name, code, err, limit))
+
+
+def _run(mode: str, payload: Any, on_progress: Callable[[int, int], None] | None, limit: int) -> tuple[int, str, Any]:
+    """(exit code, the child's stderr, its pickled result or None)."""
     with tempfile.TemporaryDirectory(prefix="ybt-read-") as tmp:
         job, result = Path(tmp) / "job.pickle", Path(tmp) / "result.pickle"
-        job.write_bytes(pickle.dumps((content, file_name, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
+        job.write_bytes(pickle.dumps((mode, payload), protocol=pickle.HIGHEST_PROTOCOL))
         env = {**os.environ, "YBT_READER_MEMORY_MB": str(limit), "RUST_BACKTRACE": "0"}
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
@@ -55,37 +75,45 @@ def parse_file_isolated(content: bytes, *, file_name: str, on_progress: Callable
             code = proc.wait()
             errfile.seek(0)
             err = errfile.read(20000)
-        if code == 0 and result.exists():
-            return pickle.loads(result.read_bytes())  # noqa: S301 - written by our own child just now
-    return _crashed(file_name, code, err.decode("utf-8", "replace"), limit)
+        value = pickle.loads(result.read_bytes()) if code == 0 and result.exists() else None  # noqa: S301 - our child's
+    return code, err.decode("utf-8", "replace"), value
 
 
-def _crashed(file_name: str, code: int, err: str, limit: int) -> ParsedFile:
+def _crashed(file_name: str, code: int, err: str, limit: int) -> Issue:
     if "memory" in err.lower() or "MemoryError" in err:
         why = f"读取这个文件需要的内存超过了上限（{limit}MB）"
     elif code < 0:
         why = f"读取程序异常终止（信号{-code}）"
     else:
         why = f"读取程序异常退出（代码{code}）"
-    return ParsedFile(file_name=file_name, sha256="", issues=[Issue(
-        "reader-crashed", f"{why}，文件可能是恶意构造的或已损坏，已停止读取；系统其他功能不受影响",
-        {"file": file_name}, "error", "请在Excel中打开后另存为新文件（或删除多余的行和列）再上传")])
+    return Issue("reader-crashed", f"{why}，文件可能是恶意构造的或已损坏，已停止读取；系统其他功能不受影响",
+                 {"file": file_name}, "error", "请在Excel中打开后另存为新文件（或删除多余的行和列）再上传")
 
 
 def _child(job: Path, result: Path) -> None:
     limit = int(os.environ.get("YBT_READER_MEMORY_MB", MEMORY_MB)) << 20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
-    from importers.pipeline import parse_file
-
-    content, file_name, kwargs = pickle.loads(job.read_bytes())  # noqa: S301 - written by our parent
+    mode, payload = pickle.loads(job.read_bytes())  # noqa: S301 - written by our parent
 
     def progress(done: int, total: int) -> None:
         sys.stdout.write(f"{done} {total}\n")
         sys.stdout.flush()
 
-    parsed = parse_file(content, file_name=file_name, on_progress=progress, **kwargs)
-    result.write_bytes(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
+    out: Any
+    if mode == "parse":
+        from importers.pipeline import parse_file
+
+        content, file_name, kwargs = payload
+        out = parse_file(content, file_name=file_name, on_progress=progress, **kwargs)
+    else:
+        from importers.flowback import _cells
+
+        try:
+            out = ("rows", _cells(*payload))
+        except ValidationFailed as exc:
+            out = ("issues", exc.issues)
+    result.write_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 if __name__ == "__main__":

@@ -10,14 +10,14 @@ from datetime import date
 from typing import Any
 
 from app.issues import Issue
-from app.models import Household, Person
+from app.models import Household, Organisation, Person
 from importers.model import Record
 
 POLICIES = ("queue", "file", "db")
 OUTCOMES = ("new", "changed", "unchanged", "conflict", "rejected")
 ROW_OUTCOMES = ("applied", "unchanged", "conflict", "rejected")
 ENTITY_LABELS = {"person": "人员", "household": "户", "tag": "标签", "organisation": "单位"}
-MODELS = {"person": Person, "household": Household}
+MODELS = {"person": Person, "household": Household, "organisation": Organisation}
 
 
 @dataclass
@@ -47,8 +47,10 @@ class ApplyResult:
     change_batch_id: int | None = None
 
     def row_status(self) -> dict[tuple[str, int], str]:
-        """Every input row's outcome: rejected if any of its records is, then conflict, applied, unchanged."""
-        rank = {"rejected": 3, "conflict": 2, "applied": 1, "unchanged": 0}
+        """Every input row's outcome, as what was written says (issue 15): applied if any of its records
+        was written, then conflict, then rejected, unchanged. A row that wrote something and had another
+        record refused (a person written, its tag refused) counts as applied and in ``partly_rejected``."""
+        rank = {"applied": 3, "conflict": 2, "rejected": 1, "unchanged": 0}
         rows: dict[tuple[str, int], str] = {}
         for o in self.outcomes:
             key = (o.record.source.sheet, o.record.source.row)
@@ -57,11 +59,18 @@ class ApplyResult:
                 rows[key] = status
         return rows
 
+    def partly_rejected_rows(self, rows: dict[tuple[str, int], str] | None = None) -> set[tuple[str, int]]:
+        """Rows not counted as rejected that still had a record refused."""
+        rows = rows if rows is not None else self.row_status()
+        return {(o.record.source.sheet, o.record.source.row) for o in self.outcomes
+                if o.status == "rejected" and rows[(o.record.source.sheet, o.record.source.row)] != "rejected"}
+
     def counts(self) -> dict[str, Any]:
         rows = self.row_status()
         out: dict[str, Any] = {"rows": len(rows), **{k: 0 for k in ROW_OUTCOMES}}
         for status in rows.values():
             out[status] += 1
+        out["partly_rejected"] = len(self.partly_rejected_rows(rows))
         records: dict[str, dict[str, int]] = {}
         for o in self.outcomes:
             per = records.setdefault(o.record.entity, {k: 0 for k in OUTCOMES})
@@ -73,15 +82,21 @@ class ApplyResult:
     def samples(self, per_kind: int = 20) -> dict[str, list[dict[str, Any]]]:
         """A few outcomes of each kind, as plain data for the preview page and the CLI."""
         out: dict[str, list[dict[str, Any]]] = {k: [] for k in OUTCOMES}
+        out["warned"] = []  # written with a field dropped or an attribute 待补充 (issue 15)
         for o in self.outcomes:
             bucket = out[o.status]
             if len(bucket) < per_kind and (o.status != "unchanged" or len(bucket) < 5):
                 bucket.append(describe(o))
+            if o.status != "rejected" and len(out["warned"]) < per_kind and any(
+                    i.severity == "warning" for i in o.record.issues):
+                out["warned"].append(describe(o, warnings=True))
         return out
 
 
-def describe(o: Outcome) -> dict[str, Any]:
+def describe(o: Outcome, *, warnings: bool = False) -> dict[str, Any]:
+    """One outcome as plain data; ``warnings``: its record's warnings as the issues."""
     r = o.record
+    shown = [i for i in r.issues if i.severity == "warning"] if warnings else o.issues
     return {
         "entity": r.entity, "entity_label": ENTITY_LABELS[r.entity], "key": r.key,
         "name": r.values.get("name") or r.values.get("number") or r.values.get("code") or "",
@@ -90,7 +105,7 @@ def describe(o: Outcome) -> dict[str, Any]:
         else {f: [None, plain_value(v)] for f, v in r.values.items() if not is_blank(v) and f not in ("id_number", "number")},
         "conflicts": {f: [plain_value(a), plain_value(b)] for f, (a, b) in o.conflicts.items()},
         "issues": [{"code": i.code, "where": i.where, "message": i.message, "column": i.location.get("column"),
-                    "field": i.location.get("field")} for i in o.issues],
+                    "field": i.location.get("field")} for i in shown],
         "note": o.note,
     }
 

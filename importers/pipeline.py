@@ -24,9 +24,9 @@ from app.issues import Issue, ValidationFailed
 from importers import header as hdr
 from importers.mapping import Mapping, SheetMapping, mapping_from_data
 from importers.model import ParsedFile, Record, SourceRow
-from importers.normalise import DIRTY_TEXT, Normaliser
+from importers.normalise import DIRTY_TEXT, Normaliser, check_id
 from importers.read import Book, Sheet, col_letter, open_workbook
-from importers.records import HOUSEHOLD_VALUE_FIELDS, PERSON_VALUE_FIELDS, RecordBuilder, same_value
+from importers.records import HEAD, HOUSEHOLD_VALUE_FIELDS, PERSON_VALUE_FIELDS, RecordBuilder, same_value
 from importers.synonyms import HOUSEHOLD_FIELDS, detect_tag, fields, tag_types
 
 BLANK_RUN_STOP = 1000  # this many blank rows in a row end a sheet (formatted-but-empty tails)
@@ -93,6 +93,20 @@ def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.1f}MB" if n >= 1024 * 1024 else f"{n}字节"
 
 
+#: The facts a record stands on (issue 15): an error in one of these refuses the record; an error in
+#: any other field drops that field with a warning and imports the rest. A tag's attributes are
+#: handled by the tag (a missing required one is kept as 待补充).
+KEY_FIELDS = frozenset({
+    "person.id_number", "person.name", "person.birth_date", "person.sex", "person.living_status", "person.status_date",
+    "household.number", "household.head_id_number", "organisation.uscc", "organisation.name", "area.code", "area.name",
+    "tag.valid_from", "tag.valid_to",
+})
+
+
+def _dropped(issue: Issue) -> Issue:
+    return Issue(issue.code, f"{issue.message}，此项未导入（其余照常导入）", issue.location, "warning", issue.hint)
+
+
 class _Sheet:
     """Per-sheet state while reading rows."""
 
@@ -136,6 +150,18 @@ class _Sheet:
         self.cover: dict[int, list[tuple[str, tuple[int, int]]]] = {}  # row -> [(label, top-left)]
         self.merged_values: dict[tuple[int, int], Any] = {}
         data_top = band.bottom + 1
+        # households without a 户号 (issue 15): a merged block over a household-level column, or the
+        # rows under one 户主, become one household keyed by the head's ID number (see _Parser.group_row)
+        self.by_head = self.is_person and "household.number" not in mapped and "household.number" not in defaults
+        self.vertical: dict[int, int] = {}  # data row -> top row of the multi-row merge it belongs to
+        if self.by_head:
+            for r0, c0, r1, c1 in sheet.merged:
+                if r1 > r0 and r0 >= data_top and any(
+                        c in band.labels and not (band.fields.get(c) or "").startswith("person.") for c in range(c0, c1 + 1)):
+                    for r in range(r0, r1 + 1):
+                        self.vertical.setdefault(r, r0)
+        self.hh_block: tuple[str, Any] | None = None
+        self.hh_rows: list[tuple[list[Record], dict[str, Any]]] = []
         for r0, c0, r1, c1 in sheet.merged:
             if r0 < data_top or (r0 == r1 and c0 == c1):
                 continue
@@ -181,6 +207,7 @@ class _Parser(RecordBuilder):
                             hint="表头文字请用常见写法，或提供映射文件（--mapping）指明各列对应的字段")
             return
         self.dedupe_persons()
+        self.refuse_households_of_refused_heads()
         self.parsed.skipped = dict(self.skipped)
         if self.on_progress:
             self.on_progress(self.total, self.total)
@@ -255,6 +282,8 @@ class _Parser(RecordBuilder):
                 continue
             self.parsed.rows_read += 1
             self.read_row(st, r, row)
+        if st.by_head:
+            self.close_block(st)
         if sheet.read_errors:
             self.file_issue("csv-broken", "CSV文件格式有误：" + "；".join(sheet.read_errors), sheet=sheet.name,
                             hint="可能有未配对的引号；请在Excel中打开后另存为CSV再导入")
@@ -300,9 +329,11 @@ class _Parser(RecordBuilder):
                 f = st.fields.get(c)
                 if f is not None:
                     cells.pop(f, None)
-                    issues.setdefault(self.specs[f].entity, []).append(self.cell_issue(
-                        st, r, f, Issue("formula-no-value", "该单元格是公式，但文件中没有保存计算结果", {}, "error",
-                                        "请在Excel中打开文件、重新计算（F9）并保存后再导入，或把公式改为数值")))
+                    issue = Issue("formula-no-value", "该单元格是公式，但文件中没有保存计算结果", {}, "error",
+                                  "请在Excel中打开文件、重新计算（F9）并保存后再导入，或把公式改为数值")
+                    if f not in KEY_FIELDS:
+                        issue = _dropped(issue)
+                    issues.setdefault(self.specs[f].entity, []).append(self.cell_issue(st, r, f, issue))
         cell = self.norm.cell
         dirty = DIRTY_TEXT.search
         for label, f, spec, cache, limit in st.plan:
@@ -321,6 +352,9 @@ class _Parser(RecordBuilder):
             else:
                 value, issue = cell(spec, v)
             if issue is not None:
+                if issue.severity == "error" and f not in KEY_FIELDS:
+                    issue = _dropped(issue)  # an optional field or a tag attribute: imported without it
+                    value = None
                 issues.setdefault(spec.entity, []).append(self.cell_issue(st, r, f, issue))
             if value is not None:
                 values[f] = value
@@ -337,13 +371,122 @@ class _Parser(RecordBuilder):
             records += self.tag_records(st, r, source, values, issues, person_id=None)
         elif st.is_org:
             records.append(self.org_record(st, r, source, values, issues))
-        # a row is imported whole or not at all
-        if any(rec.issues for rec in records) and any(not rec.ok for rec in records):
+        # a tag goes with its row's person or household: when that is refused, so is the tag (a refused
+        # tag, on the other hand, does not refuse the person)
+        if any(rec.issues for rec in records) and any(not rec.ok for rec in records if rec.entity != "tag"):
             for rec in records:
-                if rec.ok:
+                if rec.ok and rec.entity == "tag":
                     rec.issues.append(Issue("row-has-errors", "同一行的其他数据有错误，整行暂不导入",
                                             {"sheet": st.sheet.name, "row": r + 1}, "error"))
-        self.parsed.records += records
+        if st.by_head:
+            self.group_row(st, r, records, values)
+        else:
+            self.parsed.records += records
+
+    def refuse_households_of_refused_heads(self) -> None:
+        """A household is refused when (and only when) its head is: a new household without its head
+        would be a household nobody heads."""
+        refused = {str(r.values["household_number"]): r for r in self.parsed.records
+                   if r.entity == "person" and not r.ok and r.values.get("relation") == HEAD and r.values.get("household_number")}
+        if not refused:
+            return
+        for rec in self.parsed.records:
+            head = refused.get(rec.key) if rec.entity == "household" else None
+            if head is not None and not any(i.code == "head-rejected" for i in rec.issues):
+                rec.issues.append(Issue("head-rejected", f"户主（工作表“{head.source.sheet}”第{head.source.row}行）有错误未导入，"
+                                                         f"户{rec.key}暂不导入", {"sheet": rec.source.sheet, "row": rec.source.row},
+                                        "error", "改正户主的错误后重新导入即可"))
+
+    # -- households without a 户号 -------------------------------------------------------------
+
+    def group_row(self, st: _Sheet, r: int, records: list[Record], values: dict[str, Any]) -> None:
+        """Which household block the row belongs to: the 户主身份证号 column, a multi-row merge over a
+        household-level column (序号, 户主姓名, 低保类别 …), or the rows from one 户主 to the next."""
+        person = records[0] if records and records[0].entity == "person" else None
+        block: tuple[str, Any] | None = None
+        head_cell = values.get("household.head_id_number")
+        if head_cell is not None:
+            number = check_id(head_cell, today=self.today)[0]
+            block = ("id", number) if number else None
+        if block is None:
+            if r in st.vertical:
+                block = ("merge", st.vertical[r])
+            elif person is not None and person.values.get("relation") == HEAD:
+                block = ("head", r)
+            elif st.hh_block is not None and st.hh_block[0] == "head":
+                block = st.hh_block
+        if block != st.hh_block:
+            self.close_block(st)
+            st.hh_block = block
+        if block is None:
+            self.parsed.records += records
+        else:
+            st.hh_rows.append((records, values))
+
+    def close_block(self, st: _Sheet) -> None:
+        rows, st.hh_rows = st.hh_rows, []
+        if not rows:
+            return
+        persons = [recs[0] for recs, _v in rows if recs and recs[0].entity == "person"]
+        kind, key = st.hh_block or ("", None)
+        head = next((p for p in persons if kind == "id" and p.key == key), None)
+        head = head or next((p for p in persons if p.values.get("relation") == HEAD), None)
+        if head is None:
+            head_name = next((v.get("household.head_name") for _r, v in rows if v.get("household.head_name")), None)
+            head = next((p for p in persons if head_name and p.values.get("name") == head_name), None)
+        head_id = head.key if head is not None else (key if kind == "id" else None)
+        first, last = rows[0][0][0].source.row, rows[-1][0][0].source.row
+        span = f"第{first}行" if first == last else f"第{first}–{last}行"
+        if head_id is None:
+            if persons:
+                persons[0].issues.append(Issue("household-no-head", f"这一户（{span}）没有标明户主，未建立户，成员按个人导入",
+                                               {"sheet": st.sheet.name, "row": first}, "warning",
+                                               "请在“与户主关系”列标明户主，或增加户号列"))
+            for recs, _v in rows:
+                self.parsed.records += recs
+            return
+        head_ok = head is None or head.ok
+        head_values = next((v for recs, v in rows if head is not None and recs[0] is head), rows[0][1])
+        hv: dict[str, Any] = {"head_id_number": head_id}
+        for f, name in st.household_pairs:
+            if head_values.get(f) is not None and name != "number":
+                hv[name] = head_values[f]
+        hv["head_id_number"] = head_id
+        for k in ("area.code", "area.name"):
+            if head_values.get(k) is not None:
+                hv["area_code" if k == "area.code" else "area_name"] = head_values[k]
+        hh_issues: list[Issue] = []
+        if not head_ok:
+            assert head is not None
+            hh_issues.append(Issue("head-rejected", f"户主（第{head.source.row}行）有错误未导入，这一户（{span}）暂不建立",
+                                   {"sheet": st.sheet.name, "row": head.source.row}, "error"))
+        source = head.source if head is not None else rows[0][0][0].source
+        household = Record("household", head_id, hv, source, hh_issues)
+        kept: dict[str, Record] = {}  # household tag code -> the one tag of this household
+        for recs, _v in rows:
+            for rec in list(recs[1:]):
+                if rec.entity != "tag" or rec.values.get("subject") != "household":
+                    continue
+                code = rec.values["code"]
+                if self.tags.get(rec.key) is rec:
+                    del self.tags[rec.key]
+                if code in kept:
+                    recs.remove(rec)
+                    continue
+                kept[code] = rec
+                rec.values.pop("household_number", None)
+                rec.values["head_id_number"] = head_id
+                rec.key = f"{code}:{head_id}"
+                self.tags.setdefault(rec.key, rec)
+        for p in persons:
+            if head_ok:
+                p.values["household_number"] = head_id
+            elif p is not head:
+                p.issues.append(Issue("household-not-created", f"户主（第{head.source.row}行）有错误，这一户暂未建立，本人先按个人导入",
+                                      {"sheet": st.sheet.name, "row": p.source.row}, "warning"))
+        for recs, _v in rows:
+            self.parsed.records += recs
+        self.parsed.records.append(household)
 
     def fill_block(self, st: _Sheet, cells: dict[str, Any], raw: dict[str, Any]) -> None:
         """Household columns left blank on a member row take the household's values from the row above."""

@@ -428,6 +428,23 @@ _HAS_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>[^<]|<(?:[A-Za-z_][\w.-]*:)?
 _WS = b" \t\r\n"
 
 
+_PREFIX = re.compile(rb"[A-Za-z_][\w.-]*")
+
+
+def _last_row_end(buf: bytes) -> int:
+    """The offset just after the last ``</row>`` (or ``</x:row>``) end tag, -1 if none: text may hold a
+    bare "row>", an end tag cannot appear in text, so a cell is never cut in two."""
+    cut = buf.rfind(b"</row>")
+    cut = cut + 6 if cut >= 0 else -1
+    j = buf.rfind(b":row>")
+    while j > cut:
+        k = buf.rfind(b"</", 0, j)
+        if k >= 0 and _PREFIX.fullmatch(buf, k + 2, j):
+            return j + 5
+        j = buf.rfind(b":row>", 0, j)
+    return cut
+
+
 class _FastSheetScan(_SheetScan):
     """The same findings as :class:`_SheetScan`, found at the speed of C: only the cells holding a value,
     an inline string or a formula are looked at (a sheet of a million formatted empty cells costs a few
@@ -444,11 +461,10 @@ class _FastSheetScan(_SheetScan):
         if self.needs_expat:
             return
         buf = self.carry + chunk
-        cut = buf.rfind(b"row>")
+        cut = _last_row_end(buf)
         if cut < 0:
             self.carry = buf
             return
-        cut += 4
         self._scan(buf[:cut])
         self.carry = buf[cut:]
 

@@ -180,15 +180,20 @@ class RecordBuilder:
             t_issues = list(issues.get(code, [])) + list(issues.get("tag", []))
             attrs = {a["name"]: plain_date(values[f"{code}.{a['name']}"]) for a in tag.attributes
                      if values.get(f"{code}.{a['name']}") is not None}
+            # a required attribute the ledger lacks (no column, a blank or an unreadable cell) does not
+            # lose the tag: it is kept with the attribute 待补充, on the village's to-do list (issue 15)
+            pending = [a["name"] for a in tag.attributes if a.get("required") and a["name"] not in attrs]
             for a in tag.attributes:
-                if a.get("required") and a["name"] not in attrs and not any(
-                        i.location.get("field") == a.get("label") for i in t_issues):
+                if a["name"] in pending:
                     f = f"{code}.{a['name']}"
-                    t_issues.append(self.row_issue(st, r, f if f in st.by_field else None, "tag-attr-required",
-                                                   f"{tag.name}的{a.get('label', a['name'])}不能为空"))
+                    t_issues.append(self.row_issue(st, r, f if f in st.by_field else None, "tag-attr-pending",
+                                                   f"{tag.name}的{a.get('label', a['name'])}未填写，标签照常导入，该项记为“待补充”",
+                                                   "warning", "导入后可在“待补充”清单中补填"))
             tv: dict[str, Any] = {"code": code, "subject": tag.subject, "attrs": attrs,
                                   "valid_from": plain_date(values.get("tag.valid_from")),
                                   "valid_to": plain_date(values.get("tag.valid_to"))}
+            if pending:
+                tv["pending"] = pending
             if values.get("tag.evidence"):
                 tv["evidence"] = values["tag.evidence"]
             if tv["valid_from"] and tv["valid_to"] and tv["valid_to"] < tv["valid_from"]:

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from app.cli.common import fail_on_issues
 from app.cli.reports import report_group
 from app.db import get_db
-from app.registry.draft import draft_form, draft_id, to_yaml
+from app.registry.draft import check_department, draft_form, draft_id, to_yaml
 from app.registry.indicator_list import all_indicators
 from app.services import reports
 
@@ -27,6 +27,7 @@ def draft_command(file: Path, department: str | None, out: Path | None, report_i
     """Reverse-map a department's Excel form (blank or filled) onto the indicator dictionary."""
     with fail_on_issues(), get_db().session() as session:
         registry = reports.registry_for(current_app, session)
+        check_department(department)
         draft = draft_form(file.read_bytes(), file.name, all_indicators(registry), department)
     rid = report_id or draft_id(draft, file.name)
     if out is not None:

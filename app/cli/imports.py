@@ -71,6 +71,8 @@ def _print_counts(counts: dict[str, Any], preview: bool = False) -> None:
     labels = {**ROW_LABELS, "applied": "将写入"} if preview else ROW_LABELS
     click.echo(f"  共 {counts.get('rows_read', counts.get('rows', 0))} 行：" +
                "，".join(f"{label} {counts.get(k, 0)}" for k, label in labels.items()))
+    if counts.get("partly_rejected"):
+        click.echo(f"  其中 {counts['partly_rejected']} 行部分数据被拒绝（该行其余数据已{'可' if preview else ''}写入）")
     for entity, per in counts.get("records", {}).items():
         click.echo(f"  {ENTITY_LABELS.get(entity, entity)}：" + "，".join(f"{RECORD_LABELS[k]} {v}" for k, v in per.items() if v))
 
@@ -90,8 +92,10 @@ def import_group() -> None:
               help="文件与系统数据不一致时：queue 进入冲突队列，file 以文件为准，db 以系统为准")
 @click.option("--errors-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="被拒绝的行另存为此 Excel 文件")
 @click.option("--user", "username", default=None, help="执行导入的账号（决定可导入的范围）")
+@click.option("--effective", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="生效日期（补录旧台账时填台账所反映的日期，如 2024-12-31；默认今天）")
 def import_file(path: Path, mapping: Path | None, area_code: str | None, dry_run: bool, policy: str,
-                errors_out: Path | None, username: str | None) -> None:
+                errors_out: Path | None, username: str | None, effective: Any = None) -> None:
     """Import FILE (.xlsx / .xls / .csv): persons, households and tags of one village (or several, by column)."""
     content = path.read_bytes()
     with fail_on_issues(), get_db().session() as session:
@@ -104,7 +108,8 @@ def import_file(path: Path, mapping: Path | None, area_code: str | None, dry_run
             loaded = load_mapping(mapping)
         parsed = imports.parse(session, content, path.name, mapping=loaded, on_progress=_progress("读取"))
         batch, result = imports.run_import(session, actor, content, path.name, area_code=area, policy=policy, dry_run=dry_run,
-                                           parsed=parsed, apply_progress=_progress("比对" if dry_run else "写入"))
+                                           parsed=parsed, apply_progress=_progress("比对" if dry_run else "写入"),
+                                           effective=effective.date() if effective is not None else None)
         click.echo(f"{'预览（未写入）' if dry_run else '导入'} {path.name} → {area}：第 {batch.id} 次导入，"
                    f"{IMPORT_STATUSES[batch.status]}")
         _print_counts(batch.counts, preview=dry_run)
@@ -162,6 +167,17 @@ def import_show(import_id: int, username: str | None, limit: int) -> None:
         for entry in changes:
             fields = "；".join(f"{k}: {old} → {new}" for k, (old, new) in entry.changes.items())
             click.echo(f"  {entry.entity}#{entry.entity_id} {entry.action} {entry.effective_date or ''} {fields}")
+        if batch.change_batch_id is not None:
+            from app.services import tags as tag_service
+
+            pending = tag_service.pending_tags(session, actor, batch_id=batch.change_batch_id, limit=limit)
+            if pending:
+                click.echo(f"待补充 {len(pending)} 项（标签已导入，缺少必填属性）：")
+            for tag, tag_type, subject in pending:
+                labels = {a["name"]: a.get("label", a["name"]) for a in tag_type.attributes}
+                who = f"{subject.name}（{subject.id_number}）" if tag_type.subject == "person" else f"户 {subject.number}"
+                missing = "、".join(labels.get(n, n) for n in tag.pending_attrs or [])
+                click.echo(f"  {tag_type.name} {who}：{missing}")
 
 
 @click.group("flowback", cls=DefaultFileGroup)

@@ -21,6 +21,8 @@ class ReportDefinition(SQLModel, table=True):
     published_by: int | None = Field(default=None, foreign_key="app_user.id")
     published_at: datetime = Field(default_factory=utcnow)
     note: str = Field(default="", max_length=500)
+    indicator_versions: str = Field(default="{}", sa_type=Text,
+                                    sa_column_kwargs={"comment": "JSON: indicator code → version pinned at publishing"})
 
 
 class ReportDownload(SQLModel, table=True):

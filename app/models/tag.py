@@ -45,6 +45,9 @@ class Tag(SQLModel, table=True):
     valid_from: date
     valid_to: date | None = Field(default=None, sa_column_kwargs={"comment": "exclusive; NULL = still valid"})
     attrs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    pending_attrs: list[str] | None = Field(
+        default=None, sa_type=JSON,
+        sa_column_kwargs={"comment": "required attributes still to be supplied (待补充), e.g. from a ledger without the column"})
     evidence: str | None = Field(default=None, max_length=500, sa_column_kwargs={"comment": "证明材料 / 依据"})
     batch_id: int = Field(foreign_key="change_batch.id", index=True)
     row_version: int = 1

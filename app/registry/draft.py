@@ -13,8 +13,10 @@ a tag. The result serialises to a projection YAML (``to_yaml``) whose unmatched 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import yaml
@@ -22,9 +24,10 @@ from rapidfuzz import fuzz
 
 from app.issues import Issue, ValidationFailed
 from app.registry.indicator_list import IndicatorInfo
+from app.registry.vocabulary import ROSTER_FIELDS
 from importers.header import RowClassifier, cell_text, fill_merged
 from importers.read import open_workbook
-from importers.synonyms import header_key, resolve_header, tag_types
+from importers.synonyms import TAG_TYPES_FILE, detect_tag, header_key, resolve_header, tag_types
 
 WINDOW = 200  # rows read from the form
 MATCH_AT = 88  # score (0-100) a column needs to be matched
@@ -33,7 +36,7 @@ MARGIN = 4  # and by how much it must beat the best other indicator
 STATUTORY_RE = re.compile(r"(表\s*号|制定机关|制表机关|批准机关|批准文号|备案文号|有效期至|有效期限)\s*[:：]?\s*(.*)")
 STATUTORY_NAMES = {"表号": "表号", "制定机关": "制定机关", "制表机关": "制定机关", "批准机关": "批准机关",
                    "批准文号": "批准文号", "备案文号": "批准文号", "有效期至": "有效期至", "有效期限": "有效期至"}
-UNIT_RE = re.compile(r"^(计量)?单位\s*[:：]\s*(.+)$")
+UNIT_RE = re.compile(r"(?:^|\s)(计量)?单位\s*[:：]\s*(\S.*)$")  # not 填报单位：
 ROW_LABEL_HEADERS = ("单位名称", "地区", "区划名称", "乡镇", "乡镇（街道）", "村", "村名", "村（社区）", "村(社区)", "村社区", "名称",
                      "行政村", "项目", "单位", "乡镇名称", "村名称", "填报单位")
 CODE_HEADERS = ("区划代码", "行政区划代码", "代码", "统计用区划代码")
@@ -60,11 +63,15 @@ class DraftColumn:
     candidate: str | None = None  # the best indicator when it was not good enough
     suggestion: dict[str, Any] | None = None  # a computation for a new indicator, when one can be inferred
     file_total: float | None = None  # a filled copy: the value in its 合计 row (or the sum of its rows)
+    field: str | None = None  # a roster's column: the roster field it shows
+    generated_total: float | None = None  # a filled copy: the 合计 the draft generates from base data
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "label": self.label, "indicator": self.indicator,
                                "score": round(self.score, 1)}
-        if self.indicator is None:
+        if self.field is not None:
+            out["field"] = self.field
+        elif self.indicator is None:
             out["new_indicator"] = {"name": self.wanted_name, "unit": self.unit, "suggested": self.suggestion,
                                     "nearest": self.candidate}
         if self.file_total is not None:
@@ -96,9 +103,11 @@ class Draft:
     show_code: bool = False
     issues: list[Issue] = field(default_factory=list)
 
+    tag: str | None = None  # a roster: the tag its title names (its rows: the holders)
+
     @property
     def unmatched(self) -> list[DraftColumn]:
-        return [c for c in self.columns if c.indicator is None]
+        return [c for c in self.columns if c.indicator is None and c.field is None]
 
     def as_json(self) -> dict[str, Any]:
         return {"title": self.title, "kind": self.kind, "department": self.department, "frequency": self.frequency,
@@ -160,8 +169,8 @@ def _statutory_cells(grid: list[list[Any]]) -> tuple[dict[str, str], str, set[in
                     found[key] = value
                 rows.add(r)
                 continue
-            u = UNIT_RE.match(text)
-            if u and not unit_line and len(text) <= 40:
+            u = UNIT_RE.search(text)
+            if u and not unit_line and len(u.group(0)) <= 40:
                 unit_line = f"单位：{u.group(2).strip()}"
                 rows.add(r)
     if "有效期至" in found:
@@ -284,14 +293,17 @@ def _known_as(ind: IndicatorInfo) -> dict[str, float]:
 
 
 def match_column(path: str, label: str, unit: str, indicators: list[IndicatorInfo],
-                 department: str | None = None) -> tuple[str | None, float, str | None]:
-    """(indicator code or None, score, best candidate). Unsure → None."""
+                 department: str | None = None, known: dict[str, dict[str, float]] | None = None,
+                 ) -> tuple[str | None, float, str | None]:
+    """(indicator code or None, score, best candidate). Unsure → None. ``known``: ``_known_as`` per code,
+    computed once per form."""
     queries = _queries(path, label)
     if not queries:
         return None, 0.0, None
+    known = known or {ind.code: _known_as(ind) for ind in indicators}
     scores: dict[str, float] = {}
     for ind in indicators:
-        best = max(fuzz.ratio(q, n) - penalty for q in queries for n, penalty in _known_as(ind).items())
+        best = max(fuzz.ratio(q, n) - penalty for q in queries for n, penalty in known[ind.code].items())
         if unit and ind.unit and unit != ind.unit:
             best -= 25  # 户 vs 人, 元 vs 万元: never the same column
         if department and ind.department == department:
@@ -326,6 +338,18 @@ def suggest(path: str, label: str, unit: str) -> dict[str, Any] | None:
 
 
 # ---------------------------------------------------------------------------------- the draft
+
+
+def check_department(department: str | None) -> None:
+    """A department code given by the user must be one of the code list's (mca, cdpf, …)."""
+    if not department:
+        return
+    from app.registry.loader import seed_context
+
+    known = seed_context().departments
+    if department not in known:
+        raise ValidationFailed(Issue("unknown-department", f"部门代码“{department}”不存在", {"field": "department"},
+                                     hint="可选：" + "、".join(f"{c}（{n}）" for c, n in known.items())))
 
 
 def draft_form(data: bytes, file_name: str, indicators: list[IndicatorInfo], department: str | None = None) -> Draft:
@@ -365,7 +389,9 @@ def draft_form(data: bytes, file_name: str, indicators: list[IndicatorInfo], dep
     show_code = False
     kind = "area_summary"
     columns: list[DraftColumn] = []
-    roster_fields = 0
+    roster_fields = sum(1 for lv in levels.values() if resolve_header("/".join(lv)) in ("person.name", "person.id_number"))
+    if roster_fields:
+        return _roster(raw, levels, title, statutory, unit_line, sheet_name, column_numbers, department)
     for c, lv in sorted(levels.items()):
         leaf = lv[-1]
         k = header_key(leaf)
@@ -376,20 +402,17 @@ def draft_form(data: bytes, file_name: str, indicators: list[IndicatorInfo], dep
             show_code = True
             label_cols.append(c)
             continue
-        if resolve_header("/".join(lv)) in ("person.name", "person.id_number"):
-            roster_fields += 1
         m = UNIT_IN_LABEL.search(leaf)
         unit = m.group(1) if m else units.get(c, "")
         columns.append(DraftColumn(c, "/".join(lv[:-1]), leaf, unit=unit))
-    if roster_fields:
-        kind = "roster"
-
     rows_spec, filled, totals = _rows(raw, first_data, label_cols[:1] or [0], [col.index for col in columns], levels)
     for col in columns:
         col.file_total = totals.get(col.index)
     if kind == "area_summary":
+        known = {ind.code: _known_as(ind) for ind in indicators}
         for col in columns:
-            col.indicator, col.score, col.candidate = match_column(col.path, col.label, col.unit, indicators, department)
+            col.indicator, col.score, col.candidate = match_column(col.path, col.label, col.unit, indicators, department,
+                                                                   known)
             if col.indicator is None:
                 col.suggestion = suggest(col.path, col.label, col.unit)
     by_code = {i.code: i for i in indicators}
@@ -401,12 +424,54 @@ def draft_form(data: bytes, file_name: str, indicators: list[IndicatorInfo], dep
                 counts[d] = counts.get(d, 0) + 1
         department = max(counts, key=lambda d: counts[d]) if counts else ""
     frequency = next((f for w, f in FREQ_WORDS if w in title), "monthly")
-    issues: list[Issue] = []
-    if kind == "roster":
-        issues.append(Issue("roster-form", "这是一张花名册（有姓名/身份证号列）：反向映射目前只生成汇总表的草稿，列未匹配",
-                            severity="warning", hint="花名册请在报表定义中按字段（field）编写"))
     return Draft(title, kind, statutory, unit_line, rows_spec, columns, filled, department, frequency, column_numbers,
-                 sheet_name, show_code, issues)
+                 sheet_name, show_code)
+
+
+def roster_field(path: str, label: str, tag_code: str | None) -> str | None:
+    """The roster field a roster column shows: by the field's own label, else through the importers'
+    synonym dictionary (姓名 / 身份证号码 / 户主 / 低保类别 …); None when neither knows it."""
+    key = header_key(_strip_units(label))
+    for name, spec in ROSTER_FIELDS.items():
+        if header_key(spec.label) == key:
+            return name
+    canonical = resolve_header("/".join(p for p in (path, label) if p), tag_code=tag_code) or \
+        resolve_header(label, tag_code=tag_code)
+    if not canonical or canonical == "ignore":
+        return None
+    entity, _, attr = canonical.partition(".")
+    if entity == "person" and attr in ROSTER_FIELDS:
+        return attr
+    if canonical in ROSTER_FIELDS:
+        return canonical
+    if canonical == "area.name":
+        return "area.village_name"
+    if entity == "tag" and tag_code and attr in ("valid_from", "valid_to"):
+        return f"tag.{tag_code}.{attr}"
+    if entity in tag_types():
+        return f"tag.{entity}.{attr}"
+    return None
+
+
+@cache
+def _tag_departments() -> dict[str, str]:
+    return {t["code"]: t.get("department", "") for t in json.loads(TAG_TYPES_FILE.read_text(encoding="utf-8"))}
+
+
+def _roster(raw: list[list[Any]], levels: dict[int, list[str]], title: str, statutory: dict[str, str],
+            unit_line: str, sheet_name: str, column_numbers: bool, department: str | None) -> Draft:
+    tag_code, _exact = detect_tag([title, sheet_name])
+    columns = []
+    for c, lv in sorted(levels.items()):
+        col = DraftColumn(c, "/".join(lv[:-1]), lv[-1])
+        col.field = roster_field(col.path, col.label, tag_code)
+        col.score = 100.0 if col.field else 0.0
+        columns.append(col)
+    owner = tag_types()[tag_code] if tag_code else None
+    frequency = next((f for w, f in FREQ_WORDS if w in title), "monthly")
+    dept = department or _tag_departments().get(tag_code or "", "")
+    return Draft(title, "roster", statutory, unit_line, {}, columns, False, dept, frequency, column_numbers,
+                 sheet_name, tag=tag_code if owner else None)
 
 
 def _single(row: list[Any]) -> str:
@@ -470,7 +535,11 @@ def to_yaml(draft: Draft, report_id: str) -> str:
                 siblings.append(node)
             siblings = node["children"]
         leaf: dict[str, Any] = {"label": col.label}
-        if col.indicator:
+        if col.field:
+            leaf["field"] = col.field
+        elif draft.kind == "roster":
+            leaf["new_indicator"] = {"name": col.label}
+        elif col.indicator:
             leaf["indicator"] = col.indicator
         else:
             new: dict[str, Any] = {"name": col.wanted_name}
@@ -481,12 +550,19 @@ def to_yaml(draft: Draft, report_id: str) -> str:
             leaf["new_indicator"] = new
         siblings.append(leaf)
     doc: dict[str, Any] = {"id": report_id, "version": 1, "title": draft.title or report_id,
-                           "department": draft.department or "stats", "frequency": draft.frequency, "kind": "area_summary"}
+                           "department": draft.department or "stats", "frequency": draft.frequency, "kind": draft.kind}
     if draft.statutory:
         doc["statutory"] = dict(draft.statutory)
     if draft.unit_line:
         doc["unit_line"] = draft.unit_line
-    doc["rows"] = dict(draft.rows, **({"show_code": True} if draft.show_code else {}))
+    if draft.kind == "roster":
+        doc["subject"] = "persons"
+        where: dict[str, Any] = {"alive": True}
+        if draft.tag:
+            where["household_tags" if tag_types()[draft.tag].subject == "household" else "tags"] = [draft.tag]
+        doc["where"] = where
+    else:
+        doc["rows"] = dict(draft.rows, **({"show_code": True} if draft.show_code else {}))
     doc["column_numbers"] = draft.column_numbers
     doc["columns"] = tree
     head = "# 由部门报表反向映射生成的草稿：含 new_indicator 的列尚未匹配指标（需新建指标）\n"

@@ -39,10 +39,11 @@ def _walk(nodes: tuple[ColumnNode, ...], groups: tuple[str, ...], out: dict[str,
 
 
 def all_indicators(registry: Registry) -> list[IndicatorInfo]:
-    """The dictionary in code order, each with the headers the catalogue's reports use for it."""
+    """The current dictionary (shipped files and versions published in the browser, retired codes left
+    out) in code order, each with the headers the catalogue's reports use for it."""
     aliases: dict[str, list[str]] = {}
     for spec in registry.latest():
         _walk(spec.columns, (), aliases)
     return [IndicatorInfo(i.code, i.name, i.definition, i.unit, i.department, _computation(i),
                           tuple(dict.fromkeys(aliases.get(code, ()))))
-            for code, i in sorted(registry.indicators.items())]
+            for code, i in sorted(registry.indicators.items()) if code not in registry.retired]

@@ -57,6 +57,20 @@ class Registry:
     issues: list[Issue] = field(default_factory=list)
     indicator_versions: dict[str, dict[int, Indicator]] = field(default_factory=dict)
     retired: set[str] = field(default_factory=set)
+    pins: dict[str, dict[str, int]] = field(default_factory=dict)  # report id@version → indicator versions
+
+    def indicators_for(self, spec: ReportSpec) -> dict[str, Indicator]:
+        """The indicators as a report version computes them: the versions pinned when it was published
+        (a later version of an indicator never changes an earlier report), else the current ones."""
+        pinned = self.pins.get(spec.ref)
+        if not pinned:
+            return self.indicators
+        out = dict(self.indicators)
+        for code, version in pinned.items():
+            found = self.indicator_versions.get(code, {}).get(version)
+            if found is not None:
+                out[code] = found
+        return out
 
     def where_used(self) -> dict[str, list[str]]:
         """Indicator code → the report versions (id@version) whose columns read it."""
@@ -220,7 +234,9 @@ def load_registry(directory: Path = REGISTRY_DIR, ctx: Context | None = None,
     # retired codes stay usable by the report versions that already use them; the check for new
     # versions happens on publishing (services.reports.publish)
     sources = [(f"reports/{p.name}", p.read_text(encoding="utf-8")) for p in sorted((directory / "reports").glob("*.yaml"))]
-    for source, text in [*sources, *(published or [])]:
+    # published versions first: a file that repeats a published id@version with another text is the
+    # one refused (it must not silently replace what departments already received)
+    for source, text in [*(published or []), *sources]:
         spec, problems = parse_report(text, source, ctx)
         registry.issues += problems
         if spec is not None and spec.id and not any(p.severity == "error" for p in problems):

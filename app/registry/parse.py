@@ -482,7 +482,7 @@ class Parser:
         if raw is None:
             return RowsSpec()
         data = self.mapping(raw, "rows")
-        self.keys(data, ("level", "subtotals", "total", "show_code"), "rows")
+        self.keys(data, ("level", "subtotals", "total", "show_code", "value_label"), "rows")
         level = str(data.get("level", "village"))
         if level not in v.AREA_LEVELS:
             self.unknown("level", "rows.level", level, v.AREA_LEVELS)
@@ -491,7 +491,10 @@ class Parser:
         if total not in ("top", "bottom", "none"):
             self.issue("wrong-value", "rows.total", "total 只能是 top、bottom 或 none")
             total = "top"
-        return RowsSpec(level, bool(data.get("subtotals", True)), total, bool(data.get("show_code", False)))
+        value_label = str(data.get("value_label", "数值"))
+        if "value_label" in data and kind != "indicator_rows":
+            self.issue("not-applicable", "rows.value_label", "value_label 只适用于指标表（indicator_rows）")
+        return RowsSpec(level, bool(data.get("subtotals", True)), total, bool(data.get("show_code", False)), value_label)
 
     def columns(self, raw: Any, kind: str, subject: str) -> tuple[ColumnNode, ...]:
         if not isinstance(raw, list) or not raw:
@@ -506,7 +509,7 @@ class Parser:
         if not data:
             return None
         self.keys(data, ("label", "children", "indicator", "field", "derived", "compare", "blank", "decimals",
-                         "new_indicator"), path)
+                         "new_indicator", "row_code"), path)
         children_raw = data.get("children")
         indicator, fld = data.get("indicator"), data.get("field")
         if data.get("derived") is not None or data.get("blank"):
@@ -522,11 +525,13 @@ class Parser:
                              if (c := self.column(raw_c, f"{path}.children[{i}]", kind, subject, counter)))
             return ColumnNode(label, children) if children else None
         pending = data.get("new_indicator")
-        if pending is not None and not indicator and not fld and kind == "area_summary":
+        if pending is not None and not indicator and not fld and kind in ("area_summary", "roster"):
             name = pending.get("name") if isinstance(pending, dict) else None
             name = str(name or label or "")
-            self.issue("unmatched-column", path, f"列“{label}”未匹配指标：需新建指标“{name}”，生成时该列为空",
-                       hint="在指标字典中新建该指标后，把 new_indicator 换成 indicator: <指标代码>", severity="warning")
+            what = "指标" if kind == "area_summary" else "字段"
+            self.issue("unmatched-column", path, f"列“{label}”未匹配{what}：需新建{what}“{name}”，生成时该列为空",
+                       hint=f"把 new_indicator 换成 {'indicator: <指标代码>' if kind == 'area_summary' else 'field: <字段>'}",
+                       severity="warning")
             return ColumnNode(label, key=f"c{next(iter(counter))}", pending=name)
         if bool(indicator) == bool(fld):
             self.issue("broken-header", path, "表头叶子须且只能指定 indicator 或 field 之一")
@@ -545,8 +550,11 @@ class Parser:
             if compare is not None and kind != "area_summary":
                 self.issue("not-applicable", _join(path, "compare"), "对比列（compare）只适用于分区划汇总表")
                 return None
+            row_code = data.get("row_code")
+            if row_code is not None and kind != "indicator_rows":
+                self.issue("not-applicable", _join(path, "row_code"), "row_code（行代码）只适用于指标表（indicator_rows）")
             return ColumnNode(label or self.ctx.indicators[indicator].name, indicator=str(indicator), key=key,
-                              compare=compare)
+                              compare=compare, row_code=str(row_code) if row_code is not None else "")
         if kind not in ("roster", "change_list"):
             self.issue("not-applicable", _join(path, "field"), "汇总表和指标表的列只能是指标（indicator）")
             return None
@@ -589,6 +597,9 @@ class Parser:
                 self.issue("broken-header", _join(path, key), f"派生列或空白列不能同时指定 {key}")
                 return None
         if data.get("blank"):
+            if kind != "area_summary":
+                self.issue("not-applicable", _join(path, "blank"), "空白列（blank）目前只适用于分区划汇总表")
+                return None
             if data.get("derived") is not None:
                 self.issue("broken-header", path, "空白列（blank）不能同时是派生列")
                 return None

@@ -92,6 +92,7 @@ class ColumnNode:
     derived: Derived | None = None
     compare: str | None = None  # previous | last_year: the indicator's value at that period's end
     blank: bool = False  # a column filled in by hand (备注, 签字)
+    row_code: str = ""  # indicator_rows: the form's own code of this row (e.g. 01, 1.1)
     pending: str = ""  # a draft's unmatched column: the name of the indicator still to be created (需新建指标)
 
     def leaves(self) -> list[ColumnNode]:
@@ -106,6 +107,7 @@ class RowsSpec:
     subtotals: bool = True
     total: str = "top"  # top | bottom | none
     show_code: bool = False
+    value_label: str = "数值"  # indicator_rows: the heading of the value column (本年, 本期 …)
 
 
 @dataclass(frozen=True)

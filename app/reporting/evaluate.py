@@ -209,7 +209,8 @@ def village_values(
     snap: Snapshot, indicators: list[Indicator], age_on: tuple[int, int] | None = None,
     period: tuple[date, date] | None = None,
 ) -> pl.DataFrame:
-    """One row per village (12-digit code) with one column per indicator code (missing → 0).
+    """One row per village (12-digit code) with one column per indicator code (a missing count → 0; a
+    missing observation stays null: no data is not zero).
 
     ``period`` is the report's period (flows count events within it; without one, within the
     reference month up to the reference date)."""
@@ -253,10 +254,12 @@ def village_values(
     for part in parts:
         result = result.join(part, on="village", how="full", coalesce=True)
     for ind in indicators:
+        periodic = ind.compute.subject == "observations"
         if ind.code not in result.columns:
-            result = result.with_columns(pl.lit(0).alias(ind.code))
+            result = result.with_columns(pl.lit(None if periodic else 0, dtype=pl.Float64 if periodic else pl.Int64).alias(ind.code))
         factor = CONVERSIONS[ind.compute.convert] if ind.compute.convert else 1.0
-        col = pl.col(ind.code).fill_null(0)
+        # no data is not zero: a village without an observation for the period stays null (shown blank)
+        col = pl.col(ind.code) if periodic else pl.col(ind.code).fill_null(0)
         result = result.with_columns(
             (col.cast(pl.Float64) * factor if factor != 1.0 else col).alias(ind.code)
         )

@@ -125,12 +125,20 @@ def _rolled(
 ) -> dict[str, dict[str, float]]:
     """Indicator values summed over every village whose code starts with each code's prefix."""
     frame = values.with_columns(pl.col("village").str.slice(0, key_len).alias("__key"))
-    sums = frame.group_by("__key").agg([pl.col(i.code).sum() for i in indicators])
+    periodic = {i.code for i in indicators if i.compute.subject == "observations"}
+    # a sum over villages none of which reported an observation is "no data", not 0
+    sums = frame.group_by("__key").agg([
+        pl.when(pl.col(i.code).is_not_null().any()).then(pl.col(i.code).sum()).otherwise(None).alias(i.code)
+        if i.code in periodic else pl.col(i.code).sum() for i in indicators])
     by_key = {r["__key"]: r for r in sums.iter_rows(named=True)}
     return {
-        code: {i.code: (by_key.get(code[:key_len]) or {}).get(i.code, 0) or 0 for i in indicators}
+        code: {i.code: _or_zero((by_key.get(code[:key_len]) or {}).get(i.code), i.code in periodic) for i in indicators}
         for code in codes
     }
+
+
+def _or_zero(value: Any, periodic: bool) -> Any:
+    return value if periodic else (value or 0)
 
 
 NO_VALUE = "—"  # a division by zero, or a comparison without a base
@@ -201,7 +209,7 @@ def area_summary(
         end = previous_end(ctx.on, spec.frequency, kind)
         other = evaluate.village_values(snap.store.snapshot(end), used, spec.age_date, _shifted(ctx.period, end))
         other = other.rename({i.code: f"{i.code}@{kind}" for i in used})
-        values = values.join(other, on="village", how="full", coalesce=True).fill_null(0)
+        values = values.join(other, on="village", how="full", coalesce=True)
         used = [*used, *(replace(i, code=f"{i.code}@{kind}") for i in indicators.values() if i.code in codes)]
     level = AREA_LEVELS[spec.rows.level]
     areas = _areas_in_scope(snap, ctx, level)
@@ -220,7 +228,7 @@ def area_summary(
     def row_of(name: str, code: str, vals: dict[str, float], kind: str) -> Row:
         data: dict[str, Any] = {"name": name, "code": code}
         for leaf in leaves:
-            if leaf.blank:
+            if leaf.blank or leaf.pending:  # filled by hand / an indicator still to be created: empty
                 data[leaf.key] = None
             elif leaf.derived is not None:
                 data[leaf.key] = _derive(leaf.derived.op, [vals.get(o, 0) for o in leaf.derived.operands],
@@ -271,8 +279,15 @@ def _kind(indicator: Indicator) -> str:
     return "decimal" if indicator.decimals else "integer"
 
 
+def _value_column(label: str, used: list[Indicator]) -> Column:
+    """The value column of an indicator-as-row table: integers when every indicator is a count
+    (no "12.00"), else the most decimals any indicator asks for."""
+    decimals = max((i.decimals for i in used), default=0)
+    return Column("value", label, "decimal" if decimals else "integer", decimals)
+
+
 def _leaf_column(leaf: ColumnNode, indicators: dict[str, Indicator]) -> Column:
-    if leaf.blank:
+    if leaf.blank or leaf.pending:
         return Column(leaf.key, leaf.label, "text")
     if leaf.derived is not None:
         return Column(leaf.key, leaf.label, "decimal" if leaf.derived.decimals else "integer", leaf.derived.decimals)
@@ -290,9 +305,10 @@ def _leaf_column(leaf: ColumnNode, indicators: dict[str, Indicator]) -> Column:
 def indicator_rows(
     spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators: dict[str, Indicator]
 ) -> Report:
-    """One sheet per area at ``rows.level``: 指标名称 | 计量单位 | 代码 | value."""
-    leaves = spec.leaves()
-    used = [indicators[leaf.indicator] for leaf in leaves]
+    """One sheet per area at ``rows.level``: 指标名称 | 计量单位 | 代码 | value (headed ``rows.value_label``,
+    e.g. 本年; codes are the form's own ``row_code`` where given). Counts are written as integers."""
+    leaves = [leaf for leaf in spec.leaves() if leaf.indicator]
+    used = [indicators[leaf.indicator or ""] for leaf in leaves]
     values = evaluate.village_values(snap, list({i.code: i for i in used}.values()), spec.age_date)
     level = AREA_LEVELS[spec.rows.level]
     if len(ctx.prefix) > LEVEL_PREFIX[level]:
@@ -304,7 +320,7 @@ def indicator_rows(
         Column("name", "指标名称"),
         Column("unit", "计量单位"),
         Column("code", "代码"),
-        Column("value", "数值", "decimal", 2),
+        _value_column(spec.rows.value_label, used),
     ]
     sheets = []
     for area in areas.iter_rows(named=True):
@@ -313,7 +329,7 @@ def indicator_rows(
                 {
                     "name": leaf.label,
                     "unit": indicators[leaf.indicator].unit,
-                    "code": f"{n:02d}",
+                    "code": leaf.row_code or f"{n:02d}",
                     "value": vals[area["code"]].get(leaf.indicator, 0),
                 }
             )

@@ -162,7 +162,9 @@ def _rows(spec: ReportSpec, ctx: RunContext, frame: pl.DataFrame, extra: dict[st
     new_block = (pl.col("household_id") != pl.col("household_id").shift(1)).fill_null(True) | pl.col("household_id").is_null()
     exprs: list[pl.Expr] = []
     for leaf in leaves:
-        if leaf.field == "seq":
+        if leaf.pending:  # a draft's unmatched column: blank, for someone to fill
+            exprs.append(pl.lit(None, dtype=pl.String).alias(leaf.key))
+        elif leaf.field == "seq":
             exprs.append((new_block.cum_sum() if grouped else pl.int_range(1, pl.len() + 1)).cast(pl.Int64).alias(leaf.key))
         elif extra and leaf.field in extra:
             exprs.append(pl.Series(leaf.key, extra[leaf.field], dtype=pl.String).alias(leaf.key) if frame.height

@@ -107,6 +107,19 @@ class Burden:
         }
 
 
+def charts(burden: Burden) -> dict[str, dict[str, Any]]:
+    """Chart specs for app/static/js/charts.js: cells delivered per report; facts entered per village by source."""
+    return {
+        "reports": {"type": "bar", "title": "各报表交付单元格", "categories": [r.title for r in burden.reports],
+                    "series": [{"name": "交付单元格", "data": [r.cells for r in burden.reports]}] if burden.reports else [],
+                    "percent": False},
+        "villages": {"type": "stacked", "title": "各村录入条数（按来源）", "categories": [v.name for v in burden.villages],
+                     "series": [{"name": SOURCE_LABELS[s], "data": [v.facts.get(s, 0) for v in burden.villages]}
+                                for s in VILLAGE_SOURCES] if burden.villages else [],
+                     "percent": False},
+    }
+
+
 def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, end+1 00:00) local time, in UTC (how timestamps are stored)."""
     zone = clock.zone()

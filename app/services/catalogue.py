@@ -40,6 +40,10 @@ class Overlap:
     def duplicate(self) -> bool:
         return self.share >= DUPLICATE_AT
 
+    @property
+    def department_label(self) -> str:
+        return DEPARTMENT_UNITS.get(self.department, self.department)
+
 
 @dataclass
 class Admission:

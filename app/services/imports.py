@@ -112,6 +112,7 @@ def run_import(
     on_progress: Progress | None = None,
     apply_progress: Progress | None = None,
     isolated: bool = False,
+    effective: date | None = None,
 ) -> tuple[ImportBatch, ApplyResult]:
     """Preview (``dry_run``, the default: nothing but the ImportBatch row is kept) or apply a file.
 
@@ -126,14 +127,15 @@ def run_import(
                         policy=policy, status="previewed" if dry_run else "applied", actor_id=actor_id)
     try:
         if dry_run:
-            result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, on_progress=apply_progress)
+            result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, on_progress=apply_progress,
+                                  effective=effective)
             session.rollback()  # a dry run writes nothing but its own record
             session.add(batch)
         else:
             session.add(batch)
             session.flush()
             result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, import_batch=batch,
-                                  on_progress=apply_progress)
+                                  on_progress=apply_progress, effective=effective)
             batch.change_batch_id = result.change_batch_id
             batch.applied_at = utcnow()
         _finish(batch, parsed, result, earlier)
@@ -222,12 +224,18 @@ def rejects_workbook(session: Session, actor: User, import_id: int) -> bytes:
 
 
 def rejected_records(result: ApplyResult) -> list[Record]:
-    """Every record of a rejected row, carrying all the reasons found for it (reader's and database's)."""
+    """Every record of a rejected row, carrying all the reasons found for it (reader's and database's); of
+    a row that wrote something else, only its refused records (the reason says the rest was written)."""
     rows = result.row_status()
     out = []
     for o in result.outcomes:
-        if rows[(o.record.source.sheet, o.record.source.row)] == "rejected":
+        status = rows[(o.record.source.sheet, o.record.source.row)]
+        if status == "rejected":
             out.append(replace(o.record, issues=list(o.issues) if o.status == "rejected" else []))
+        elif o.status == "rejected":
+            note = Issue("row-partly-written", "（本行其余数据已写入，只需改正上述问题后重新导入）",
+                         {"sheet": o.record.source.sheet, "row": o.record.source.row}, "warning")
+            out.append(replace(o.record, issues=[*o.issues, note]))
     return out
 
 
@@ -315,6 +323,10 @@ def _take(session: Session, actor: User, c: ImportConflict, batch: Any) -> None:
     value = value_for(c.entity, c.field, c.file_value)
     if c.entity == "person":
         person_service.update_person(session, actor, c.entity_id, {c.field: value}, effective=today, batch=batch)
+    elif c.entity == "organisation":
+        from app.services import organisations as organisation_service
+
+        organisation_service.update_organisation(session, actor, c.entity_id, {c.field: value}, effective=today, batch=batch)
     else:
         household_service.update_household(session, actor, c.entity_id, {c.field: value}, effective=today, batch=batch)
 

@@ -4,6 +4,7 @@ publishing new projection versions from the browser."""
 from __future__ import annotations
 
 import calendar
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -64,6 +65,16 @@ def parse_period(text: str) -> tuple[date, date]:
                                  hint="写成 2025-06、2025Q2、2025H1、2025 或 2025-06-01..2025-06-30"))
 
 
+def last_complete_period(today: date, frequency: str) -> tuple[date, date]:
+    """The last month (or quarter) that has ended before ``today``: a monthly report run on 5 July
+    without a date or period is June's report."""
+    months = 3 if frequency == "quarterly" else 1
+    first_current = date(today.year, ((today.month - 1) // months) * months + 1, 1)
+    end = date.fromordinal(first_current.toordinal() - 1)
+    start_month = end.month - months + 1
+    return date(end.year, start_month, 1), end
+
+
 # ---------------------------------------------------------------------------------- registry
 
 
@@ -76,10 +87,22 @@ def registry_for(app: Flask, session: Session) -> Registry:
     if cached is None or cached[0] != newest:
         published = [(f"已发布 {d.report_id}@{d.version}", d.source)
                      for d in session.execute(select(ReportDefinition).order_by(ReportDefinition.id)).scalars()]
-        cached = (newest, load_registry(app.extensions["ybt.registry_dir"], published=published,
-                                        published_indicators=indicators.published_rows(session)))
+        registry = load_registry(app.extensions["ybt.registry_dir"], published=published,
+                                 published_indicators=indicators.published_rows(session))
+        for d in session.execute(select(ReportDefinition.report_id, ReportDefinition.version,
+                                        ReportDefinition.indicator_versions)):
+            registry.pins[f"{d.report_id}@{d.version}"] = _pins(d.indicator_versions)
+        cached = (newest, registry)
         app.extensions["ybt.registry"] = cached
     return cached[1]
+
+
+def _pins(text: str | None) -> dict[str, int]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return {str(k): int(v) for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}
 
 
 def visible_reports(registry: Registry, actor: User) -> list[ReportSpec]:
@@ -119,7 +142,9 @@ def publish(session: Session, registry: Registry, actor: User, text: str, note: 
     if existing and spec.version < max(existing):
         raise ValidationFailed(Issue("version-too-low", f"新版本号应大于现有最高版本 {max(existing)}", {"path": "version"},
                                      hint=f"请把 version 改为 {max(existing) + 1}"))
-    session.add(ReportDefinition(report_id=spec.id, version=spec.version, source=text, published_by=actor.id, note=note))
+    pins = {code: registry.indicators[code].version for code in spec.indicator_codes() if code in registry.indicators}
+    session.add(ReportDefinition(report_id=spec.id, version=spec.version, source=text, published_by=actor.id, note=note,
+                                 indicator_versions=json.dumps(pins, ensure_ascii=False, sort_keys=True)))
     session.flush()
     return spec
 
@@ -166,6 +191,8 @@ def build_from_spec(db: Database, session: Session, registry: Registry, actor: U
     if actor is not None:
         require_read(actor, area_code)
     period = parse_period(req.period) if req.period else None
+    if period is None and req.on is None and spec.frequency in ("monthly", "quarterly"):
+        period = last_complete_period(today, spec.frequency)  # neither date nor period given
     if spec.kind == "change_list" and period is None:
         on = req.on or today
         period = (date(on.year, on.month, 1), on)
@@ -177,7 +204,7 @@ def build_from_spec(db: Database, session: Session, registry: Registry, actor: U
     )
     version = data_version(db.engine)
     snap = CACHE.get(db.engine, on, version)
-    indicators = registry.indicators
+    indicators = registry.indicators_for(spec)
     if spec.kind == "area_summary":
         return projections.area_summary(spec, snap, ctx, indicators)
     if spec.kind == "indicator_rows":

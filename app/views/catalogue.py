@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, current_app, g, render_template, request, send_file
+from flask import Blueprint, current_app, g, jsonify, render_template, request, send_file
 from werkzeug.wrappers import Response
 
 from app import clock
-from app.db import get_session
+from app.db import get_db, get_session
 from app.issues import Issue, IssueError, PermissionDenied, ValidationFailed
-from app.registry.draft import draft_form, draft_id, to_yaml
+from app.registry.draft import check_department, draft_form, draft_id, to_yaml
 from app.registry.indicator_list import all_indicators
 from app.registry.vocabulary import FREQUENCIES
 from app.services import burden as burden_service
@@ -20,7 +20,7 @@ from app.services import reports
 from app.services.codelists import labels
 from app.services.scope import require_admin
 from app.views.auth import login_required
-from app.views.reports import MIME, _manage_page
+from app.views.reports import MIME, _manage_page, _preview
 
 bp = Blueprint("catalogue", __name__)
 
@@ -62,6 +62,8 @@ def burden() -> str | Response | tuple[str, int]:
     if request.args.get("format") == "xlsx":
         return send_file(io.BytesIO(burden_service.burden_xlsx(result)), mimetype=MIME["xlsx"], as_attachment=True,
                          download_name=f"burden_{period}.xlsx")
+    if request.args.get("format") == "json":  # the page's charts read this too (no inline data: CSP)
+        return jsonify({"burden": result.as_dict(), **burden_service.charts(result)})
     top = max([r.cells for r in result.reports] + [1])
     return render_template("catalogue/burden.html", result=result, data=result.as_dict(), period=period, issues=[],
                            labels=burden_service.SOURCE_LABELS, sources=burden_service.VILLAGE_SOURCES, top=top)
@@ -83,11 +85,28 @@ def draft() -> str | tuple[str, int]:
         data = upload.read(MAX_FORM_BYTES + 1)
         if len(data) > MAX_FORM_BYTES:
             raise ValidationFailed(Issue("file-too-large", "报表文件不能超过 10 MB", {"file": upload.filename}))
+        check_department(department)
         result = draft_form(data, upload.filename, all_indicators(registry), department)
     except IssueError as exc:
         return _manage_page("", exc.issues, None, None, reports.RunRequest(""), clock.today()), exc.status
     text = to_yaml(result, draft_id(result, upload.filename))
     spec, issues = reports.validate_projection(text, registry, upload.filename)
-    return _manage_page(text, [*result.issues, *issues], spec, None, reports.RunRequest(spec.id if spec else ""),
-                        clock.today(), draft=result,
+    req = reports.RunRequest(spec.id if spec else "")
+    preview = None
+    if spec is not None and result.filled and spec.kind == "area_summary" and not _errors(issues):
+        # a filled copy: generate the draft for the whole county today, its 合计 beside the file's
+        try:
+            report = reports.build_from_spec(get_db(), session, registry, g.user, spec, req)
+            total = next((r.values for r in report.sheets[0].rows if r.kind == "total"), None)
+            if total is not None:
+                for col, leaf in zip(result.columns, spec.leaves(), strict=True):
+                    col.generated_total = total.get(leaf.key)
+            preview = _preview(report)
+        except IssueError as exc:
+            issues = [*issues, *exc.issues]
+    return _manage_page(text, [*result.issues, *issues], spec, preview, req, clock.today(), draft=result,
                         admission=catalogue_service.admission(spec, registry) if spec else None)
+
+
+def _errors(issues: list[Issue]) -> bool:
+    return any(i.severity == "error" for i in issues)

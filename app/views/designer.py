@@ -225,6 +225,10 @@ def preview() -> Response:
     if g.user.role == "department" and spec is not None and spec.department != g.user.department:
         issues.append(Issue("other-department", "部门用户只能为本部门起草报表", {"path": "department"},
                             hint=f"部门请选择 {g.user.department}"))
+    if spec is not None and not [i for i in issues if i.severity == "error"]:
+        from app.services.catalogue import admission  # 报表准入: 有效期至, suspected duplicate reports
+
+        issues += admission(spec, registry).issues
     errors = [i for i in issues if i.severity == "error"]
     if spec is not None and not errors:
         try:

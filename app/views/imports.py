@@ -32,6 +32,7 @@ from importers import flowback
 from importers.outcomes import MODELS
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+TODO_ROWS = 500
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACCEPT = ".xlsx,.xls,.xlsm,.csv"
@@ -167,7 +168,8 @@ def apply(import_id: int) -> Response:
         return redirect(url_for("imports.show", import_id=import_id))
     c = batch.counts
     flash(f"已导入：写入 {c.get('applied', 0)} 行，未变 {c.get('unchanged', 0)} 行，冲突 {c.get('conflict', 0)} 行，"
-          f"拒绝 {c.get('rejected', 0)} 行", "success")
+          f"拒绝 {c.get('rejected', 0)} 行" + (f"（另有 {c['partly_rejected']} 行部分数据被拒绝，见拒绝清单）"
+                                             if c.get("partly_rejected") else ""), "success")
     return redirect(url_for("imports.show", import_id=import_id))
 
 
@@ -194,6 +196,18 @@ def rejects(import_id: int) -> Response:
 
 
 # ------------------------------------------------------------------ conflict queue
+
+
+@bp.get("/todo")
+@login_required
+def todo() -> str:
+    """The village's to-do list: tags kept by an import with required attributes still 待补充."""
+    from app.services import tags as tag_service
+
+    session = get_session()
+    rows = [(tag, tag_type, subject, {a["name"]: a.get("label", a["name"]) for a in tag_type.attributes})
+            for tag, tag_type, subject in tag_service.pending_tags(session, g.user, limit=TODO_ROWS)]
+    return render_template("imports/todo.html", rows=rows, limit=TODO_ROWS)
 
 
 @bp.get("/conflicts")
@@ -253,7 +267,7 @@ def flowback_upload() -> Response | tuple[str, int]:
     session = get_session()
     try:
         content, name = _upload()
-        batch = flowback.reconcile(session, g.user, request.form.get("kind", ""), content, name)
+        batch = flowback.reconcile(session, g.user, request.form.get("kind", ""), content, name, isolated=True)
     except IssueError as exc:
         session.rollback()
         return _flowback_page(exc.issues, exc.status)

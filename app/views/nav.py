@@ -34,12 +34,17 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("workbook.index", "Excel 一表", ("village_cadre",), area=True),
     NavEntry("imports.index", "台账导入", WRITERS),
     NavEntry("imports.flowback_page", "数据回流", WRITERS),
+    NavEntry("imports.todo", "待补充", WRITERS),
     NavEntry("tasks.index", "采集任务", ALL),
     NavEntry("reports.index", "部门报表", ALL),
     NavEntry("quality.rules_page", "校验规则", ALL),
     NavEntry("quality.completeness_page", "完整性", ALL),
     NavEntry("reports.manage", "报表定义", ("admin",)),
+    NavEntry("designer.index", "报表设计器", ("department", "admin")),
+    NavEntry("indicators.index", "指标字典", ("department", "admin")),
     NavEntry("reports.download_log", "下载记录", ("admin",)),
+    NavEntry("catalogue.catalogue", "报表目录", ("department", "admin")),
+    NavEntry("catalogue.burden", "减负监测", ("admin",)),
     NavEntry("home.reference", "字典与账号", ("admin",)),
 )
 

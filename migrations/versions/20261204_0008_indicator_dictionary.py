@@ -2,7 +2,8 @@
 
 Issue 10: indicators (口径) published in the browser or by ``ybt indicator publish`` are stored as
 versions in ``indicator_definition`` (the shipped files stay the baseline); a version's text never
-changes, a code is retired rather than deleted.
+changes, a code is retired rather than deleted. A published report version pins the indicator
+versions it was published with (``report_definition.indicator_versions``).
 
 Revision ID: 0008
 Revises: 0007
@@ -38,9 +39,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('indicator_definition', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_indicator_definition_code'), ['code'], unique=False)
+    with op.batch_alter_table('report_definition', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('indicator_versions', sa.Text(), nullable=False, server_default='{}',
+                                      comment='JSON: indicator code → version pinned at publishing'))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('report_definition', schema=None) as batch_op:
+        batch_op.drop_column('indicator_versions')
     with op.batch_alter_table('indicator_definition', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_indicator_definition_code'))
     op.drop_table('indicator_definition')

@@ -52,7 +52,9 @@ def test_designer_builds_publishes_and_department_downloads(live_server: str, br
         page.uncheck("#d-subtotals")
         page.select_option("#d-total", "top")
         page.fill("#d-form-no", "民救10表")
+        page.fill("input[data-field='statutory.有效期至']", "2027年12月")
         page.fill("#d-unit-line", "单位：户、人、%")
+        page.fill("input[data-field='statutory.有效期至']", "2099-12-31")  # 报表准入 requires 有效期至 (issue 11)
 
         # a three-level header: 低保 › 户数 › (期末 | 本月新增), 低保 › 人数
         page.fill("#d-group-label", "低保")

@@ -64,7 +64,7 @@ def test_admin_publishes_and_department_downloads(live_server: str, browser: Any
     try:
         # -- the admin: a typo first (shown with its path and a hint), then the real thing
         log_in(page, base, "admin")
-        page.get_by_role("link", name="报表定义").click()
+        page.get_by_role("link", name="报表定义", exact=True).click()
         page.wait_for_url(f"{base}/reports/manage")
         page.fill("textarea[name=source]", NEW_REPORT.replace("indicator: P_DIBAO}", "indicator: P_DIBA}"))
         page.select_option("select[name=area]", COUNTY)
@@ -91,7 +91,7 @@ def test_admin_publishes_and_department_downloads(live_server: str, browser: Any
 
         # -- the 民政 user: the new report is on the list; preview, then download the xlsx
         log_in(page, base, "mca")
-        page.get_by_role("link", name="部门报表").click()
+        page.get_by_role("link", name="部门报表", exact=True).click()
         page.get_by_role("link", name="低保简表").click()
         page.wait_for_url(f"{base}/reports/mca_dibao_brief")
         page.select_option("select[name=area]", COUNTY)
@@ -119,6 +119,6 @@ def test_admin_publishes_and_department_downloads(live_server: str, browser: Any
 
         page.goto(f"{base}/reports/downloads")
         expect(page.locator("table.download-log tbody tr")).to_have_count(1)
-        expect(page.locator("table.download-log tbody tr").first).to_contain_text("mca_dibao_brief@1")
+        expect(page.locator("table.download-log tbody tr").first).to_contain_text("低保简表")
     finally:
         context.close()

@@ -111,3 +111,21 @@ def test_long_shared_strings_are_linear() -> None:
     rows = list(book.sheets[0].rows)
     assert time.perf_counter() - start < 3
     assert len(rows) == 2000 and book.sheets[0].formula_no_value == {(r, 1) for r in range(2000)}
+
+
+@pytest.mark.parametrize("size", [1, 5, 64, 1 << 20])
+def test_scan_gives_the_same_answer_whatever_the_chunks(size: int) -> None:
+    from importers.read import _FastSheetScan
+
+    # a text holding "row>" just before a far cell, a prefixed sheet, a formula without a value
+    xml = (f'<?xml version="1.0"?><x:worksheet {NS.replace("xmlns", "xmlns:x")}><x:sheetData>'
+           '<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>arrow></x:t></x:is></x:c>'
+           '<x:c r="B1"><x:f>1+1</x:f></x:c></x:row>'
+           '<x:row r="1048576"><x:c r="XFD1048576"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>').encode()
+    scan = _FastSheetScan()
+    for i in range(0, len(xml), size):
+        scan.feed(xml[i:i + size])
+    scan.close()
+    assert not scan.needs_expat and scan.box == [1, 1, 1048576, 16384] and scan.formula_no_value == {(0, 1)}
+    refused = scan.refusal("S")
+    assert refused is not None and "最远到XFD1048576" in refused.message

@@ -112,8 +112,9 @@ def test_persons_ledger_rejections(persons: ParsedFile) -> None:
     assert issue.location == {"sheet": "花名册", "row": 13, "column": "F", "field": "公民身份号码"}
     assert "末尾几位已丢失" in issue.message and "无法还原" in issue.message
     assert CHEN_NUM not in issue.message  # the true number is not guessed
-    # birth date disagrees with the ID; a 10-digit phone
-    assert codes(p[14]) == ["id-birth-mismatch", "phone-invalid"]
+    # birth date disagrees with the ID (a key fact: refused); a 10-digit phone (optional: dropped, warned)
+    assert codes(p[14]) == ["id-birth-mismatch"] and codes(p[14], "warning") == ["phone-invalid"]
+    assert "phone" not in p[14].values
     assert any("1988年8月9日" in i.message and "1988年8月8日" in i.message for i in p[14].issues)
     # full-width digits and spaces inside the ID, an Excel serial as the birth date, 外孙 -> 43;
     # an unmerged member row: household cells taken from the row above (H003)
@@ -128,8 +129,8 @@ def test_persons_ledger_households(persons: ParsedFile) -> None:
     assert sorted(h) == [6, 11, 14]
     assert h[6].key == "H001" and h[6].values == {"number": "H001", "head_name": "张伟", "address": "东湖村1组12号"} and h[6].ok
     assert h[11].values == {"number": "H002", "head_name": "王军", "address": "东湖村2组3号"} and h[11].ok
-    # row 14's person is rejected, so the whole row is: its household waits too
-    assert h[14].key == "H003" and codes(h[14]) == ["row-has-errors"]
+    # row 14's person, the head of H003, is rejected: the household waits too (and only for that reason)
+    assert h[14].key == "H003" and codes(h[14]) == ["head-rejected"]
     assert {r.entity for r in persons.records} == {"person", "household"}
 
 
@@ -167,13 +168,15 @@ def test_dibao_ledger_household_tags() -> None:
     assert tags[3].values == {"code": "dibao", "subject": "household", "household_number": "H001", "valid_from": None,
                               "valid_to": None, "attrs": {"kind": "2", "covered_persons": 2, "monthly_amount": 1260}}
     assert tags[5].values["attrs"] == {"kind": "1", "covered_persons": 3, "monthly_amount": 900}
-    assert codes(tags[6]) == ["code-unknown"] and "特困" in tags[6].issues[0].message
+    # an unknown 低保类别: the tag is kept, the attribute 待补充 (warnings, not a refusal)
+    assert codes(tags[6]) == [] and codes(tags[6], "warning") == ["code-unknown", "tag-attr-pending"]
+    assert "特困" in tags[6].issues[0].message and tags[6].values["pending"] == ["kind"]
     assert tags[6].issues[0].hint == "可填：城市低保、农村低保"
     # the member row (李芳) carries no second tag; persons are named by ID only (no name column)
     p = by_row(parsed, "person")
     assert p[4].key == LI_FANG and p[4].ok and "name" not in p[4].values
     assert p[3].values["name"] == "张伟"  # the head's name from 户主姓名
-    assert codes(p[6]) == ["row-has-errors"]
+    assert p[6].ok  # the person of that row is not refused for the tag's attribute
 
 
 def test_disability_ledger_person_tags_keys_line_up_with_persons_file(persons: ParsedFile) -> None:
@@ -183,7 +186,8 @@ def test_disability_ledger_person_tags_keys_line_up_with_persons_file(persons: P
     assert tags[2].values["attrs"] == {"category": "4", "grade": "2", "certificate_no": LI_FANG + "42"}
     assert tags[2].values["valid_from"] == date(2019, 5, 6) and tags[2].values["person_id_number"] == LI_FANG
     assert tags[3].values["attrs"] == {"category": "1", "grade": "1", "certificate_no": WANG_JUN + "11"}
-    assert codes(tags[4]) == ["code-unknown"] and tags[4].issues[0].location["column"] == "D"
+    assert codes(tags[4], "warning")[0] == "code-unknown" and tags[4].issues[0].location["column"] == "D"
+    assert tags[4].ok
     # the same persons in two files carry the same key (cross-file dedup is the apply layer's)
     other = {r.key for r in persons.records if r.entity == "person" and r.key}
     assert {r.key for r in parsed.records if r.entity == "person"} & other == {LI_FANG, WANG_JUN}
@@ -334,8 +338,9 @@ def test_unit_row_and_letter_row_under_the_header_are_skipped() -> None:
     assert parsed.rows_read == 1 and parsed.skipped["header"] == 3
     t = by_row(parsed, "tag")
     assert t[4].key == "dibao:H001" and t[4].values["attrs"] == {"covered_persons": 2, "monthly_amount": 800}
-    assert codes(t[4]) == ["tag-attr-required"]  # 低保类别 is required and there is no such column
-    assert t[4].issues[0].message == "低保的低保类别不能为空"
+    # 低保类别 is required and there is no such column: the tag is kept, the attribute 待补充
+    assert t[4].ok and codes(t[4], "warning") == ["tag-attr-pending"] and t[4].values["pending"] == ["kind"]
+    assert t[4].issues[0].message == "低保的低保类别未填写，标签照常导入，该项记为“待补充”"
 
 
 def test_one_sheet_per_village_names_the_village_of_its_rows() -> None:

@@ -40,9 +40,11 @@ def test_rejects_workbook_lists_original_rows_reasons_and_highlights_cells() -> 
     assert "末尾几位已丢失" in chen[11].value
     assert chen[5].fill.fgColor.rgb == "00FFC7CE" and "无法还原" in chen[5].comment.text
     assert chen[4].fill.fill_type is None and chen[4].comment is None
-    # two reasons for 赵敏: wrong birth date (ID column highlighted) and a bad phone
-    assert zhao[5].fill.fgColor.rgb == "00FFC7CE" and zhao[10].fill.fgColor.rgb == "00FFC7CE"
-    assert zhao[11].value.count("\n") == 1 and "同一行的其他数据" not in zhao[11].value
+    # two reasons for 赵敏: wrong birth date (ID column highlighted: the refusal) and a bad phone (a warning:
+    # the phone alone would only have been dropped)
+    assert zhao[5].fill.fgColor.rgb == "00FFC7CE" and zhao[10].fill.fgColor.rgb == "00FFEB9C"
+    # ... and the household the refused head heads (H003) waits with it
+    assert zhao[11].value.count("\n") == 2 and "同一行的其他数据" not in zhao[11].value and "户H003暂不导入" in zhao[11].value
 
 
 def test_rejects_reimport_recognises_the_header_and_the_fixed_rows() -> None:

@@ -66,3 +66,27 @@ def test_crafted_grid_and_reader_crash_shown_worker_alive(app: Flask, client: Fl
         people = session.execute(select(Person.name, Person.relation).order_by(Person.name)).all()
     assert statuses == ["rejected", "rejected", "applied"]
     assert sorted(people) == [("吴二", "10"), ("钱一", "02")]  # 老伴: spouse (GB/T 4761 10)
+
+
+def test_flowback_upload_goes_through_the_safe_reader(app: Flask, client: FlaskClient, county_app) -> None:
+    assert client.post("/login", data={"username": "town_1", "password": PASSWORD}).status_code == 302
+    far = client.post("/imports/flowback", data={"kind": "deaths", "file": (io.BytesIO(far_cell_workbook(ROWS)), "死亡名单.xlsx")},
+                      content_type="multipart/form-data")
+    assert far.status_code == 422 and "超过上限10,000,000个，已拒绝读取" in far.text
+    # an honest list still reads (no match: nobody of the list is registered)
+    ok = client.post("/imports/flowback", data={"kind": "deaths", "file": (io.BytesIO(package(sheet_xml(
+        [["姓名", "身份证号", "死亡日期"], ["钱一", HEAD, "2025-03-02"]]))), "死亡名单.xlsx")},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert ok.status_code == 200 and "死亡名单已核对：匹配 0，未匹配 1" in ok.text
+
+
+def test_preview_shows_what_is_imported_with_a_warning(app: Flask, client: FlaskClient, county_app) -> None:
+    from dibao_roster import roster
+
+    login(client)
+    response = upload(client, roster(with_kind=False), "低保花名册.xlsx")
+    page = client.get(response.headers["Location"]).text
+    assert "已导入，但有提示" in page
+    assert "联系电话“138000000”格式不正确，此项未导入（其余照常导入）" in page
+    assert page.count("低保的低保类别未填写，标签照常导入，该项记为“待补充”") == 3
+    assert "第8行" in page and "身份证号码校验位错误" in page  # the one refused row

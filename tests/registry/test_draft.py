@@ -88,7 +88,7 @@ def cdpf_filled() -> bytes:
         "I4": "多重残疾", "J4": "一级", "K4": "二级", "L4": "三级", "M4": "四级",
         "A5": "青山村", "A6": "绿水村", "A7": "合计",
         "A9": "表号：", "B9": "残联统2表", "E9": "制定机关：云溪县残疾人联合会",
-        "A10": "有效期至", "B10": "2026-12-31",
+        "A10": "有效期至", "B10": "2099-12-31",
     }
     village_a = [12, 2, 1, 0, 6, 1, 2, 0, 1, 3, 4, 4, 5]
     village_b = [8, 1, 1, 1, 3, 1, 1, 0, 0, 2, 3, 3, 2]
@@ -150,7 +150,7 @@ def test_three_level_header_with_statutory_block_top_right(indicators):
 def test_two_level_groups_statutory_block_below_and_filled_numbers(indicators):
     draft = draft_form(cdpf_filled(), "残联.xlsx", indicators)
     assert _answers(draft) == CDPF_EXPECTED
-    assert draft.statutory == {"表号": "残联统2表", "制定机关": "云溪县残疾人联合会", "有效期至": "2026-12-31"}
+    assert draft.statutory == {"表号": "残联统2表", "制定机关": "云溪县残疾人联合会", "有效期至": "2099-12-31"}
     assert draft.unit_line == "单位：人"
     assert draft.rows == {"level": "village", "subtotals": False, "total": "bottom"}
     assert draft.filled
@@ -248,8 +248,48 @@ def test_cli_draft_json_shape_and_registry_check_warnings(runner, tmp_path):
     assert "临时救助人次" in text.stdout and "需新建指标" in text.stdout and "匹配 11 列，未匹配 1 列" in text.stdout
 
 
-def test_cli_draft_refuses_a_non_spreadsheet(runner, tmp_path):
+def test_cli_draft_refuses_a_non_spreadsheet_and_an_unknown_department(runner, tmp_path):
     bad = tmp_path / "x.xlsx"
     bad.write_bytes(b"%PDF-1.4")
     result = runner.invoke(args=["report", "draft", str(bad)])
     assert result.exit_code == 1 and "电子表格" in result.output
+    form = tmp_path / "民政表.xlsx"
+    form.write_bytes(mca_three_level())
+    result = runner.invoke(args=["report", "draft", str(form), "--department", "minzheng"])
+    assert result.exit_code == 1 and "部门代码“minzheng”不存在" in result.output and "mca" in result.output
+
+
+def dibao_roster() -> bytes:
+    """A 花名册: 户 and 成员 groups, the unit line sharing a cell with 填报单位, one column no field shows."""
+    cells = {"A1": "2025年低保对象花名册", "A2": "填报单位：          单位：人、元",
+             "A3": "序号", "B3": "乡镇（街道）", "C3": "村（社区）", "D3": "户基本情况", "H3": "家庭成员", "L3": "是否有劳动能力",
+             "D4": "户号", "E4": "户主姓名", "F4": "低保类别", "G4": "月保障金额（元）", "H4": "姓名", "I4": "身份证号码",
+             "J4": "与户主关系", "K4": "性别", "A5": 1, "B5": "青石镇", "C5": "甲村", "D5": "JC001", "E5": "张一", "H5": "张一"}
+    return _book(cells, ["A3:A4", "B3:B4", "C3:C4", "D3:G3", "H3:K3", "L3:L4"])
+
+
+def test_a_roster_maps_its_columns_to_fields_and_its_title_to_the_tag(indicators, registry):
+    draft = draft_form(dibao_roster(), "低保.xlsx", indicators)
+    assert (draft.kind, draft.tag, draft.department, draft.unit_line) == ("roster", "dibao", "mca", "单位：人、元")
+    assert [(c.path, c.label, c.field) for c in draft.columns] == [
+        ("", "序号", "seq"), ("", "乡镇（街道）", "area.township_name"), ("", "村（社区）", "area.village_name"),
+        ("户基本情况", "户号", "household.number"), ("户基本情况", "户主姓名", "household.head_name"),
+        ("户基本情况", "低保类别", "tag.dibao.kind"), ("户基本情况", "月保障金额（元）", "tag.dibao.monthly_amount"),
+        ("家庭成员", "姓名", "name"), ("家庭成员", "身份证号码", "id_number"), ("家庭成员", "与户主关系", "relation"),
+        ("家庭成员", "性别", "sex"), ("", "是否有劳动能力", None)]
+    ctx = seed_context()
+    ctx.indicators = registry.indicators
+    spec, issues = parse_report(to_yaml(draft, "draft_dibao_roster"), "draft.yaml", ctx)
+    assert [(i.severity, i.code) for i in issues] == [("warning", "unmatched-column")]
+    assert spec.kind == "roster" and spec.where.tags[0].code == "dibao" and spec.where.tags[0].household
+    assert draft.as_json()["columns"][7] == {"path": "家庭成员", "label": "姓名", "indicator": None, "score": 100.0,
+                                              "field": "name"}
+
+
+def test_retired_indicators_are_not_offered():
+    registry = load_registry(REGISTRY_DIR)
+    registry.retired.add("P_ORPHAN")
+    codes = [i.code for i in all_indicators(registry)]
+    assert "P_ORPHAN" not in codes and "P_LEFT_CHILD" in codes
+    draft = draft_form(mca_three_level(), "民政.xlsx", all_indicators(registry))
+    assert draft.columns[10].label == "孤儿" and draft.columns[10].indicator is None

@@ -55,6 +55,7 @@ title: "{area}困难群众变动及构成（{period}）"
 department: mca
 frequency: monthly
 kind: area_summary
+statutory: {表号: 测1表, 有效期至: 2027年12月}
 rows: {level: township, subtotals: false, total: top}
 columns:
   - label: 低保户
@@ -211,3 +212,92 @@ def test_derived_and_comparison_errors_are_chinese_with_paths(app, session, hand
     assert ("columns[0].children[5].compare", "未知的对比期“yesterday”") in messages
     with pytest.raises(ValidationFailed):
         reports.publish(session, registry, hand.admin, bad)
+
+
+def test_no_data_is_not_zero(app, session, hand: HandCounty) -> None:
+    text = """
+id: test_no_data
+version: 1
+title: "{area}集体经济"
+department: moa
+frequency: yearly
+kind: area_summary
+rows: {level: village, subtotals: true, total: top}
+columns:
+  - {label: 上年经营性收入（万元）, indicator: OBS_COLLECTIVE_INCOME_PREV}
+  - {label: 户均（万元）, derived: {per_capita: [OBS_COLLECTIVE_INCOME_PREV, HH_REGISTERED]}, decimals: 2}
+"""
+    got = summary(_run(app, session, text, on=date(2025, 6, 30)))
+    # collective_income 2024: 甲村 156000 元 = 15.6 万元, 丙村 82500 = 8.25; 乙村 reported nothing → blank, not 0.
+    # 户籍户数 (status 1) on 2025-06-30: 甲村 H1 H2 H3 = 3 → 15.6 / 3 = 5.2 万元 a household
+    assert got["甲村"] == [pytest.approx(15.6), 5.2]
+    assert got["乙村"] == [None, "—"]
+    assert got["青石镇小计"][0] == pytest.approx(15.6) and got["丙村"][0] == pytest.approx(8.25)
+    assert got["合计"][0] == pytest.approx(23.85)
+    # 2023: nobody reported anything for 2022 — every cell is "no data", the total too
+    empty = summary(_run(app, session, text, on=date(2023, 6, 30)))
+    assert {name: row[0] for name, row in empty.items()} == dict.fromkeys(empty, None)
+
+
+def test_a_published_report_keeps_the_indicator_versions_it_was_published_with(app, session, hand: HandCounty) -> None:
+    _publish(app, session)  # P_TEKUN_60 v1: 特困, 60 and over → p7 (95)
+    text = SUMMARY.replace("id: test_vocab_summary", "id: test_pinned")
+    reports.publish(session, reports.registry_for(app, session), hand.admin, text)
+    session.commit()
+    # version 2 of the indicator: 96 and over → nobody (p7 is 95)
+    v2 = NEW_INDICATORS.split("- code: HH_DIBAO_NEW")[0].replace("gte: 60", "gte: 96")
+    _publish(app, session, v2)
+
+    def tekun_60(version: int) -> int:
+        registry = reports.registry_for(app, session)
+        report = reports.build_report(get_db(app), session, registry, None,
+                                      reports.RunRequest("test_pinned", version, on=date(2025, 6, 30)))
+        return summary(report)["合计"][8]
+
+    assert tekun_60(1) == 1  # still computed with version 1 of P_TEKUN_60
+    reports.publish(session, reports.registry_for(app, session), hand.admin, text.replace("version: 1", "version: 2"))
+    session.commit()
+    assert tekun_60(2) == 0  # the new report version pins version 2
+    assert tekun_60(1) == 1
+
+
+def test_indicator_rows_heading_row_codes_and_integer_counts(app, session, hand: HandCounty) -> None:
+    text = """
+id: test_rows
+version: 1
+title: "{area}基本情况（{period}）"
+department: stats
+frequency: yearly
+kind: indicator_rows
+rows: {level: township, value_label: 本年}
+columns:
+  - {label: 户籍户数, indicator: HH_REGISTERED, row_code: "1.1"}
+  - {label: 特困人员, indicator: P_TEKUN}
+"""
+    report = _run(app, session, text, on=date(2025, 6, 30))
+    sheet = report.sheets[0]
+    value = next(c for c in sheet.columns if c.key == "value")
+    assert (value.label, value.kind, value.decimals) == ("本年", "integer", 0)
+    # 青石镇 on 2025-06-30: households H1 H2 H3 H4 H5 H8 (status 1) = 6; 特困 p7 = 1
+    assert [(r.values["code"], r.values["value"]) for r in sheet.rows] == [("1.1", 6), ("02", 1)]
+    registry = reports.registry_for(app, session)
+    _spec, issues = reports.validate_projection(text.replace("kind: indicator_rows", "kind: area_summary"), registry)
+    assert {(i.code, i.location.get("path")) for i in issues if i.severity == "error"} >= {
+        ("not-applicable", "rows.value_label"), ("not-applicable", "columns[0].row_code")}
+
+
+def test_monthly_and_quarterly_reports_default_to_the_last_complete_period() -> None:
+    assert reports.last_complete_period(date(2025, 7, 5), "monthly") == (date(2025, 6, 1), date(2025, 6, 30))
+    assert reports.last_complete_period(date(2025, 1, 1), "monthly") == (date(2024, 12, 1), date(2024, 12, 31))
+    assert reports.last_complete_period(date(2025, 5, 20), "quarterly") == (date(2025, 1, 1), date(2025, 3, 31))
+    assert reports.last_complete_period(date(2025, 1, 10), "quarterly") == (date(2024, 10, 1), date(2024, 12, 31))
+
+
+def test_a_monthly_report_without_date_or_period_is_last_month(app, session, hand: HandCounty) -> None:
+    _publish(app, session)
+    registry = reports.registry_for(app, session)
+    spec, _ = reports.validate_projection(SUMMARY, registry)
+    report = reports.build_from_spec(get_db(app), session, registry, None, spec, reports.RunRequest(spec.id),
+                                     today=date(2025, 7, 3))
+    assert report.title == "云溪县困难群众变动及构成（2025年6月）"
+    assert summary(report)["合计"][:3] == [3, 1, 1]  # as on 2025-06-30 with June's flows

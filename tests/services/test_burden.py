@@ -149,9 +149,22 @@ def test_burden_page_shows_the_same_numbers_to_the_admin_only(county: Flask, cli
     page = client.get("/burden?period=2025").get_data(as_text=True)
     assert '<dd class="burden-cells">222</dd>' in page and '<dd class="burden-facts">16</dd>' in page
     assert '<dd class="burden-ratio">13.88</dd>' in page
+    assert 'data-chart-key="villages"' in page and "echarts.min.js" in page
+    charts = client.get("/burden?period=2025&format=json").get_json()
+    assert charts["reports"]["series"][0]["data"] == [220, 2] and charts["burden"]["cells_delivered"] == 222
     download = client.get("/burden?period=2025&format=xlsx")
     assert download.status_code == 200
     wb = load_workbook(io.BytesIO(download.data))
     assert [r[:3] for r in wb["按村"].iter_rows(min_row=2, values_only=True)] == [(V1, "甲村", 8), (V2, "乙村", 2)]
     bad = client.get("/burden?period=明年")
     assert bad.status_code == 422 and "无法识别" in bad.get_data(as_text=True)
+
+
+def test_chart_specs_follow_the_same_numbers(county: Flask) -> None:
+    with county.app_context(), get_db(county).session() as s:
+        specs = burden.charts(burden.compute(s, reports.registry_for(county, s), "2025"))
+    assert specs["reports"]["series"][0]["data"] == [220, 2]
+    villages = specs["villages"]
+    assert villages["categories"] == ["甲村", "乙村"]
+    assert {x["name"]: x["data"] for x in villages["series"]}["Excel 一表"] == [4, 0]
+    assert sum(sum(x["data"]) for x in villages["series"]) == 10  # 甲村 8 + 乙村 2

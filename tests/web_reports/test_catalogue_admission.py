@@ -9,6 +9,7 @@ Hand-worked expectations against the shipped catalogue (forms_registry/reports):
 from __future__ import annotations
 
 import io
+import re
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -130,3 +131,39 @@ def test_uploading_a_department_form_opens_a_draft_in_the_editor(login: Login, s
     bad = client.post("/catalogue/draft", data={"form": (io.BytesIO(b"%PDF-1.4"), "x.xlsx")},
                       content_type="multipart/form-data")
     assert bad.status_code == 422 and any("电子表格" in i for i in issues(text(bad)))
+
+
+def test_a_roster_draft_previews_with_its_unmatched_column_blank(login: Login, session: Session) -> None:
+    """Hand county: 低保 households on 2025-06-30 are H1 (3 members), H3 (ended 06-20: out), H6 (p13; p14 died),
+    H7 (p15) → 5 persons."""
+    from test_draft import dibao_roster
+
+    client = login("admin")
+    page = text(client.post("/catalogue/draft", data={"form": (io.BytesIO(dibao_roster()), "低保花名册.xlsx")},
+                            content_type="multipart/form-data"))
+    source = textarea(page)
+    assert "kind: roster" in source and "household_tags:" in source
+    response = client.post("/reports/manage", data={"source": source.replace("id: draft_2025", "id: mca_dibao_list"),
+                                                    "action": "check", "area": COUNTY, "as_of": REF})
+    # the form has no 有效期至: not admissible yet (422), but previewed
+    assert response.status_code == 422 and any("有效期至" in i for i in issues(text(response)))
+    page = text(response)
+    body = re.findall(r'<tr class="row-data[^"]*">(.*?)</tr>', page, re.S)
+    assert len(body) == 5
+    assert all(re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[-1].strip() == "" for row in body)
+
+
+def test_a_filled_copy_shows_its_totals_beside_the_generated_ones(login: Login, session: Session) -> None:
+    """Hand county today: 持证残疾 p1 (肢体, 二级), p10 (视力, 一级), p17 (智力, 三级), all alive."""
+    from test_draft import cdpf_filled
+
+    client = login("admin")
+    page = text(client.post("/catalogue/draft", data={"form": (io.BytesIO(cdpf_filled()), "残联.xlsx")},
+                            content_type="multipart/form-data"))
+    cell = re.compile(r'<td class="num (file|generated)-total">(.*?)</td>', re.S)
+    found = cell.findall(page)
+    files = [v for k, v in found if k == "file"]
+    generated = [v for k, v in found if k == "generated"]
+    assert files == ["20", "3", "2", "1", "9", "2", "3", "0", "1", "5", "7", "7", "7"]  # 青山村 + 绿水村 = its 合计
+    assert generated == ["3", "1", "0", "0", "1", "1", "0", "0", "1", "1", "1", "0", ""]  # 两项补贴: not generated
+    assert "report-table" in page  # the generated draft is previewed below

@@ -28,7 +28,9 @@ def _preview(client, **body):
 def test_draft_and_text_round_trip_and_preview(login) -> None:
     client = login("admin")
     got = _preview(client, draft=DRAFT)
-    assert got["issues"] == [] and got["canPublish"] is True
+    # every indicator of the draft is already in mca_needy_by_village: the admission warning, no error
+    assert [(i["code"], i["severity"]) for i in got["issues"]] == [("suspected-duplicate", "warning")]
+    assert got["canPublish"] is True
     text = got["yaml"]
     assert "批准文号" not in text  # empty fields are left out
     assert "- {label: 户数, indicator: HH_DIBAO}" in text
@@ -79,6 +81,24 @@ def test_department_users_draft_for_their_department_only(login) -> None:
 def test_a_yaml_draft_opens_in_the_designer(login) -> None:
     client = login("admin")
     page = client.post("/designer/open", data={"source": yaml.safe_dump(DRAFT, allow_unicode=True)}).get_data(as_text=True)
-    assert "mca_designer_api" in page and 'id="designer-data"' in page
+    assert "mca_designer_api" in page and "data-designer=" in page
     broken = client.post("/designer/open", data={"source": "- just a list"})
     assert broken.status_code == 422 and "草稿应为报表定义" in broken.get_data(as_text=True)
+
+
+def test_admission_rules_show_in_the_preview(login) -> None:
+    client = login("admin")
+    draft = json.loads(json.dumps(DRAFT))
+    del draft["statutory"]["有效期至"]
+    got = _preview(client, draft=draft)
+    errors = [(i["code"], i["path"]) for i in got["issues"] if i["severity"] == "error"]
+    assert errors == [("no-valid-until", "statutory.有效期至")]
+    assert got["canPublish"] is False and got["html"] == ""
+
+
+def test_a_published_report_opens_in_the_designer_as_its_next_version(login) -> None:
+    client = login("admin")
+    show = client.get("/reports/mca_needy_by_village").get_data(as_text=True)
+    assert "/designer/?from=mca_needy_by_village" in show
+    page = client.get("/designer/?from=mca_needy_by_village").get_data(as_text=True)
+    assert '"version": 2' in page and "HH_DIBAO_URBAN" in page

@@ -1,10 +1,10 @@
 /* 一表通 report designer: the draft is the projection's YAML mapping; the server writes the text,
-   checks it and previews it. No inline script: data comes from #designer-data. */
+   checks it and previews it. No inline script: data comes from the data-designer attribute. */
 (function () {
   "use strict";
   const root = document.getElementById("designer");
   if (!root) return;
-  const data = JSON.parse(document.getElementById("designer-data").textContent);
+  const data = JSON.parse(root.dataset.designer);
   const csrf = root.dataset.csrf;
   let draft = data.draft;
   let target = null; // path (list of indices) of the group new columns go into; null = top level
@@ -116,6 +116,7 @@
     }
     if (node.blank) return "手填空白列";
     if (node.field) return "字段 " + node.field;
+    if (node.new_indicator) return "需新建指标：" + (node.new_indicator.name || node.label || "");
     return "";
   }
   function renderTree() {
