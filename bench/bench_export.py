@@ -79,7 +79,10 @@ def main() -> None:
                 out = Path(tmp) / f"{table}-{way}.{args.format}"
                 cmd = [sys.executable, __file__, "--db-url", args.db_url, "--format", args.format,
                        "--child", way, table, "--out", str(out)] + (["--as-of", args.as_of] if args.as_of else [])
-                r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+                done = subprocess.run(cmd, capture_output=True, text=True)
+                if done.returncode:
+                    sys.exit(f"{table} {way} failed (an older database? run `ybt db upgrade` on the copy):\n{done.stderr[-2000:]}")
+                r = json.loads(done.stdout.splitlines()[-1])
                 print(f"{table:<14}{way:<11}{r['rows']:>11,}{r['seconds']:>9.2f}{r['cpu_s']:>8.2f}{r['peak_mb']:>10,.0f}"
                       f"{r['bytes'] / 2**20:>9.1f}", flush=True)
                 digests[way] = hashlib.sha256(out.read_bytes()).hexdigest()

@@ -102,7 +102,13 @@ def export_table(engine: Engine, table: str, fmt: str, out: Path, on: date | Non
     return n
 
 
+# JSON columns whose null is written as the text ``null`` (as json.dumps(None) in the former way);
+# other JSON columns (tag.pending_attrs) stay empty when null, and are JSON text otherwise.
 _JSON_COLUMNS = ("attrs", "attributes", "changes")
+
+
+def _json_names(query: Select) -> set[str]:
+    return {c.name for c in query.selected_columns if c.name in _JSON_COLUMNS or isinstance(c.type, sa_types.JSON)}
 
 
 def _query_schema(query: Select) -> dict[str, Any]:
@@ -134,11 +140,12 @@ def _chunks(engine: Engine, query: Select, schema: dict[str, Any]) -> Iterator[p
     """The query's rows as polars frames of at most ``CHUNK_ROWS`` rows, in the query's order."""
     sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
     if engine.url.get_backend_name() == "sqlite" and "id" in schema:
-        yield from _sqlite_chunks(engine, sql, schema)
+        yield from _sqlite_chunks(engine, sql, schema, _json_names(query))
         return
     names = list(schema)
     sqlite = engine.url.get_backend_name() == "sqlite"
     json_memo: dict[Any, str] = {}
+    json_names = _json_names(query)
     raw = engine.raw_connection()
     try:
         # PostgreSQL: a named (server-side) cursor, so the server hands rows over chunk by chunk
@@ -152,7 +159,7 @@ def _chunks(engine: Engine, query: Select, schema: dict[str, Any]) -> Iterator[p
                 columns = list(zip(*rows, strict=True))
                 del rows
                 yield pl.DataFrame(
-                    [_series(name, values, schema[name], sqlite, json_memo) for name, values in zip(names, columns, strict=True)]
+                    [_series(name, values, schema[name], sqlite, json_memo, name in json_names) for name, values in zip(names, columns, strict=True)]
                 )
         finally:
             cursor.close()
@@ -160,7 +167,7 @@ def _chunks(engine: Engine, query: Select, schema: dict[str, Any]) -> Iterator[p
         raw.close()
 
 
-def _sqlite_chunks(engine: Engine, sql: str, schema: dict[str, Any]) -> Iterator[pl.DataFrame]:
+def _sqlite_chunks(engine: Engine, sql: str, schema: dict[str, Any], json_names: set[str]) -> Iterator[pl.DataFrame]:
     """SQLite: each chunk (the next ``CHUNK_ROWS`` by id) comes back as one JSON array per column.
 
     sqlite3 builds a Python tuple and a Python object per cell (2.5 M tags: 25 M objects, most of
@@ -181,20 +188,22 @@ def _sqlite_chunks(engine: Engine, sql: str, schema: dict[str, Any]) -> Iterator
                 if not count:
                     break
                 last = last_id
-                yield pl.DataFrame([_json_column(n, t, schema[n]) for n, t in zip(names, texts, strict=True)])
+                yield pl.DataFrame([_json_column(n, t, schema[n], n in json_names) for n, t in zip(names, texts, strict=True)])
         finally:
             cursor.close()
     finally:
         raw.close()
 
 
-def _json_column(name: str, text: str, dtype: Any) -> pl.Series:
+def _json_column(name: str, text: str, dtype: Any, is_json: bool) -> pl.Series:
     """One column from the JSON array SQLite made of it, typed as the export's schema."""
     raw_type = pl.Int64 if dtype in (pl.Int64, pl.Boolean) else pl.Float64 if dtype == pl.Float64 else pl.String
     values = pl.Series(name, [text]).str.json_decode(pl.List(raw_type)).explode()
-    if name in _JSON_COLUMNS:
+    if is_json:
         # stored as json.dumps(value) (non-ASCII escaped); exported as json.dumps(value, ensure_ascii=False)
         values = values.fill_null("null")
+        if name not in _JSON_COLUMNS:
+            values = values.replace("null", None)
         escaped = values.str.contains("\\u", literal=True)
         if escaped.any():
             values = values.to_frame().with_columns(
@@ -211,8 +220,12 @@ def _json_column(name: str, text: str, dtype: Any) -> pl.Series:
     return values
 
 
-def _series(name: str, values: tuple, dtype: Any, sqlite: bool, json_memo: dict[Any, str]) -> pl.Series:
-    if name in _JSON_COLUMNS:
+def _series(name: str, values: tuple, dtype: Any, sqlite: bool, json_memo: dict[Any, str], is_json: bool) -> pl.Series:
+    if is_json and name not in _JSON_COLUMNS:
+        values = tuple(None if v is None or v == "null" else v for v in values)
+        out = [v if v is None else json.dumps(json.loads(v) if isinstance(v, str) else v, ensure_ascii=False) for v in values]
+        return pl.Series(name, out, dtype=pl.String)
+    if is_json:
         # the same text as json.dumps(value, ensure_ascii=False) of the loaded value, as the reference way
         out = []
         for v in values:

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from hand_county import VILLAGE_A, VILLAGE_B, County, id_number
 from polars.testing import assert_frame_equal
+from sqlalchemy import select
 
 from app.db import Database
 from app.models import Tag
@@ -96,3 +97,16 @@ def test_streamed_rows_by_hand(filled: Database, tmp_path: Path, monkeypatch: py
     assert pl.read_csv(out, infer_schema_length=0)["value"].to_list() == ["12.5"]
     assert export.export_table(filled.engine, "persons", "csv", out, date(2000, 1, 1)) == 0
     assert out.read_bytes().decode("utf-8-sig").strip().split(",")[:2] == ["id", "id_number"]
+
+
+def test_pending_attrs_are_json_text(filled: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list-valued JSON column (tag.pending_attrs, 待补充) is written as JSON text; the former way
+    could not write it to CSV at all (polars refuses nested data in CSV)."""
+    monkeypatch.setattr(export, "CHUNK_ROWS", 2)
+    with filled.transaction() as s:
+        tag = s.execute(select(Tag).order_by(Tag.id)).scalars().first()
+        tag.pending_attrs = ["monthly_amount", "备注"]
+    out = tmp_path / "t.csv"
+    export.export_table(filled.engine, "tags", "csv", out)
+    got = pl.read_csv(out, infer_schema_length=0)["pending_attrs"].to_list()
+    assert got == ['["monthly_amount", "备注"]', None, None]
