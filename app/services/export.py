@@ -7,8 +7,9 @@ Chinese label for the README and for other systems. ID numbers are always text.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterator
-from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -70,8 +71,8 @@ def export_table(engine: Engine, table: str, fmt: str, out: Path, on: date | Non
 
     Rows come from a server-side cursor (PostgreSQL) or a plain sqlite3 cursor, ``CHUNK_ROWS`` at a
     time, each chunk built into a polars frame with the dtypes of the query's columns and written at
-    once: CSV is appended chunk by chunk; Parquet keeps only the compact column chunks (no Python rows)
-    and writes them together. The content equals ``export_table_in_memory`` (the reference way).
+    once: CSV is appended chunk by chunk; Parquet chunks go to temporary Arrow IPC files that polars'
+    streaming engine then writes as one Parquet file. The content equals ``export_table_in_memory`` (the reference way).
     """
     if table not in TABLES:
         raise ValueError(table)
@@ -80,30 +81,43 @@ def export_table(engine: Engine, table: str, fmt: str, out: Path, on: date | Non
     query = export_select(table, on)
     schema = _query_schema(query)
     out.parent.mkdir(parents=True, exist_ok=True)
-    n = 0
-    parts: list[pl.DataFrame] = []
-    with open(out, "wb") if fmt == "csv" else nullcontext() as fh:
-        if fh is not None:
-            fh.write(b"\xef\xbb\xbf")
-        first = True
-        for chunk in _chunks(engine, query, schema):
-            n += chunk.height
-            if fh is not None:
-                _defuse(chunk).write_csv(fh, include_header=first)
-            else:
-                parts.append(chunk)
-            first = False
-        if fh is not None and first:
-            pl.DataFrame(schema=schema).write_csv(fh, include_header=True)
     if fmt == "parquet":
-        frame = pl.concat(parts, rechunk=True) if parts else pl.DataFrame(schema=schema)
-        del parts
-        frame.write_parquet(out)
+        return _write_parquet(_chunks(engine, query, schema), schema, out)
+    n = 0
+    with open(out, "wb") as fh:
+        fh.write(b"\xef\xbb\xbf")  # UTF-8 with BOM so Excel shows Chinese
+        for chunk in _chunks(engine, query, schema):
+            _defuse(chunk).write_csv(fh, include_header=n == 0)
+            n += chunk.height
+        if n == 0:
+            pl.DataFrame(schema=schema).write_csv(fh, include_header=True)
     return n
 
 
 # JSON columns whose null is written as the text ``null`` (as json.dumps(None) in the former way);
 # other JSON columns (tag.pending_attrs) stay empty when null, and are JSON text otherwise.
+def _write_parquet(chunks: Iterator[pl.DataFrame], schema: dict[str, Any], out: Path) -> int:
+    """Chunks → temporary IPC files beside ``out`` → one Parquet file, streamed (no whole table in memory).
+
+    polars writes Parquet incrementally only from a lazy scan (``sink_parquet``); without pyarrow there
+    is no appending writer. The Parquet file is written under a temporary name and renamed when whole.
+    """
+    n = 0
+    with tempfile.TemporaryDirectory(prefix=".ybt-export-", dir=out.parent) as tmp:
+        files = []
+        for i, chunk in enumerate(chunks):
+            files.append(Path(tmp) / f"{i:06d}.arrow")
+            chunk.write_ipc(files[-1])
+            n += chunk.height
+        part = Path(tmp) / "out.parquet"
+        if files:
+            pl.scan_ipc(files).sink_parquet(part)
+        else:
+            pl.DataFrame(schema=schema).write_parquet(part)
+        os.replace(part, out)
+    return n
+
+
 _JSON_COLUMNS = ("attrs", "attributes", "changes")
 
 
