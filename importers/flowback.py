@@ -68,15 +68,16 @@ def _cells(content: bytes, file_name: str) -> list[list[Any]]:
     """The first sheet's cells (xlsx / xls via calamine) or the CSV's fields (UTF-8 or GBK)."""
     name = file_name.lower()
     if name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
+        from importers.read import decode_text
+
+        text, _encoding = decode_text(content)  # the ledger reader's detection: also UTF-16 with a BOM
+        if text is None:
             raise ValidationFailed(Issue("unknown-encoding", "无法识别CSV文件的编码，请另存为 UTF-8 或 GBK 编码", {"file": file_name}))
-        return [row for row in csv.reader(io.StringIO(text))]
+        try:
+            return [row for row in csv.reader(io.StringIO(text.replace("\x00", "")))]
+        except csv.Error as exc:  # e.g. UTF-16 without a BOM read as another encoding
+            raise ValidationFailed(Issue("unreadable-csv", "CSV 文件无法读取，请另存为 UTF-8 或 GBK 编码的 CSV",
+                                         {"file": file_name})) from exc
     if not name.endswith((".xlsx", ".xlsm", ".xls")):
         raise ValidationFailed(Issue("not-a-spreadsheet", "文件不是 Excel（.xlsx / .xls）或 CSV 表格", {"file": file_name}))
     from importers.read import open_workbook

@@ -37,6 +37,6 @@ def test_production_refuses_a_missing_or_placeholder_key(monkeypatch: pytest.Mon
 
 def test_production_accepts_a_real_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("YBT_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "9f3c1e77a0b54d2c8e6f")
+    monkeypatch.setenv("SECRET_KEY", "9f3c1e77a0b54d2c8e6f0a1b2c3d4e5f60718293a4b5c6d7e8f9")
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"})
-    assert app.secret_key == "9f3c1e77a0b54d2c8e6f"
+    assert app.secret_key == "9f3c1e77a0b54d2c8e6f0a1b2c3d4e5f60718293a4b5c6d7e8f9"

@@ -16,6 +16,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app import clock
 from app.cli.common import fail_on_issues
 from app.db import get_db
 from app.issues import Issue, ValidationFailed
@@ -146,7 +147,7 @@ def import_list(username: str | None, limit: int) -> None:
             else:
                 what = f"匹配 {counts.get('matched', 0)}，未匹配 {counts.get('unmatched', 0)}，不一致 {counts.get('mismatched', 0)}，" \
                        f"提醒 {counts.get('alerts', 0)}"
-            click.echo(f"#{b.id:<5} {b.created_at:%Y-%m-%d %H:%M} {IMPORT_KINDS[b.kind]:<8} {IMPORT_STATUSES[b.status]:<10} "
+            click.echo(f"#{b.id:<5} {clock.display(b.created_at)} {IMPORT_KINDS[b.kind]:<8} {IMPORT_STATUSES[b.status]:<10} "
                        f"{b.area_code or '':<12} {b.file_name}  {what}")
 
 

@@ -22,8 +22,12 @@ from app.db import get_db
 def seed_demo_command(persons: int, seed: int, if_empty: bool, today: datetime | None, quiet: bool) -> None:
     """Generate the demo county: areas, households, persons, history, tags, houses, organisations,
     observations and demo users, in one transaction (all or nothing)."""
+    from flask import current_app
+
     from app.seed.demo import base_data_counts, seed_demo
 
+    if current_app.config["YBT_ENV"] == "production":
+        raise click.ClickException("生产环境（YBT_ENV=production）不允许生成演示数据和演示账号")
     db = get_db()
     with db.session() as session:
         counts = base_data_counts(session)

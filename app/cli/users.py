@@ -28,8 +28,9 @@ def users_group() -> None:
 def create(username: str, display_name: str, role: str, area_code: str, department: str | None, password: str) -> None:
     """Create a user account."""
     with fail_on_issues(), get_db().transaction() as session:
-        create_user(session, username, password, display_name, role, area_code, department)
-    click.echo(f"已创建用户 {username}（{ROLES[role]}）")
+        user = create_user(session, username, password, display_name, role, area_code, department)
+        user.must_change_password = True  # an initial password: changed at the first login
+    click.echo(f"已创建用户 {username}（{ROLES[role]}）；首次登录须修改密码")
 
 
 @users_group.command("demo-logins")

@@ -254,9 +254,3 @@ def check_not_expired(spec: ReportSpec, on: date) -> None:
         until = f"{spec.valid_until.year}年{spec.valid_until.month}月{spec.valid_until.day}日"
         raise ValidationFailed(Issue("form-expired", f"报表“{spec.title}”（{spec.ref}）的有效期至{until}，已过期，不能再生成",
                                      {"record": spec.ref}, hint="请管理员报批新版本并更新有效期"))
-
-
-def require_valid(registry: Registry) -> Registry:
-    if registry.errors:
-        raise ValidationFailed(registry.errors)
-    return registry

@@ -16,6 +16,9 @@ from app.reporting.frames import Snapshot
 from app.reporting.projections import MASKS, RunContext, _furniture, _header, _sheet_name, render_title
 from app.reporting.table import Column, Row, Sheet
 
+#: Tag attributes that contain an ID number (残疾证号 = the ID number + 2 digits): masked like it.
+ID_DERIVED = frozenset({"certificate_no"})
+
 _CODE_FIELDS = {"household.kind": ("households", "kind")}
 
 
@@ -125,6 +128,8 @@ def _display_expr(spec: ReportSpec, ctx: RunContext, field: str) -> pl.Expr:
     if field.startswith("tag."):
         _, code, attr = field.split(".")
         attr_spec = _tag_attr_specs().get((code, attr), {})
+        if attr in ID_DERIVED and "id_number" not in spec.unmasked:  # e.g. 残疾证号 = ID number + 2 digits
+            return col.cast(pl.String).map_elements(MASKS["id_number"], return_dtype=pl.String, skip_nulls=True)
         if attr_spec.get("type") == "code":
             return col.replace(ctx.code_lists.get(attr_spec["code_list"], {}))
         if attr_spec.get("type") == "number":

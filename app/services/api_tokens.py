@@ -60,6 +60,9 @@ def token_row(session: Session, token: str | None) -> ApiToken | None:
 
 def acting_user(session: Session, row: ApiToken) -> User:
     """The (unsaved) department account a token acts as: county-wide, department need-to-know."""
-    county = session.execute(select(Area.code).where(Area.level == 3).order_by(Area.code)).scalars().first()
+    from flask import current_app, has_app_context
+
+    configured = current_app.config.get("YBT_COUNTY_CODE") if has_app_context() else None
+    county = configured or session.execute(select(Area.code).where(Area.level == 3).order_by(Area.code)).scalars().first()
     return User(id=None, username=f"api:{row.prefix}", password_hash="", display_name=f"接口令牌 {row.prefix}",
                 role="department", area_code=county or "000000000000", department=row.department)

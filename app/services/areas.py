@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from app.issues import Issue, ValidationFailed
 from app.models import Area, ChangeBatch, House, Household, Organisation, Person, User
 from app.models.area import level_of
 from app.services import history
-from app.services.scope import require_admin, scope_of
+from app.services.scope import require_admin
 
 # Header names accepted for each field of the national list (统计用区划代码 CSV and common re-publications).
 HEADERS = {
@@ -25,15 +25,6 @@ HEADERS = {
     "urban_rural": ("category", "urban_rural", "城乡分类代码", "城乡分类"),
     "valid_from": ("valid_from", "生效日期"),
 }
-
-
-def areas_in_scope(session: Session, actor: User, on: date | None = None, level: int | None = None) -> list[Area]:
-    query = select(Area).where(scope_of(actor).clause(Area.code))
-    if on is not None:
-        query = query.where(Area.valid_from <= on, or_(Area.valid_to.is_(None), Area.valid_to > on))
-    if level is not None:
-        query = query.where(Area.level == level)
-    return list(session.execute(query.order_by(Area.code)).scalars())
 
 
 def parent_code(code: str) -> str | None:

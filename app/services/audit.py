@@ -25,6 +25,7 @@ KINDS: dict[str, str] = {
     "person-search": "人员查询",
     "household-search": "户查询",
     "download": "下载",
+    "import-view": "查看导入预览",
     "export": "导出",
     "api": "接口调用",
     "login": "登录",

@@ -46,12 +46,6 @@ def export_select(table: str, on: date | None) -> Select:
     raise ValueError(table)
 
 
-def column_docs(table: str) -> dict[str, str]:
-    """``{column: Chinese label}`` for an export table, from the model's column metadata."""
-    model: Any = {"tags": Tag, "areas": Area, "observations": Observation}.get(table) or VERSIONED[_ENTITY[table]][0]
-    return {c.name: c.info.get("label", c.comment or c.name) for c in model.__table__.columns}
-
-
 def read_frame(engine: Engine, query: Select) -> pl.DataFrame:
     """Run a query into a polars frame; text columns stay text (ID numbers never become numbers)."""
     with engine.connect() as conn:
@@ -94,8 +88,6 @@ def export_table(engine: Engine, table: str, fmt: str, out: Path, on: date | Non
     return n
 
 
-# JSON columns whose null is written as the text ``null`` (as json.dumps(None) in the former way);
-# other JSON columns (tag.pending_attrs) stay empty when null, and are JSON text otherwise.
 def _write_parquet(chunks: Iterator[pl.DataFrame], schema: dict[str, Any], out: Path) -> int:
     """Chunks → temporary IPC files beside ``out`` → one Parquet file, streamed (no whole table in memory).
 
@@ -118,6 +110,8 @@ def _write_parquet(chunks: Iterator[pl.DataFrame], schema: dict[str, Any], out: 
     return n
 
 
+# JSON columns whose null is written as the text ``null`` (as json.dumps(None) in the former way);
+# other JSON columns (tag.pending_attrs) stay empty when null, and are JSON text otherwise.
 _JSON_COLUMNS = ("attrs", "attributes", "changes")
 
 

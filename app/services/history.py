@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, union_all, update
+from sqlalchemy import Select, or_, select, union_all, update
 from sqlmodel import Session, SQLModel
 
+from app import clock
 from app.issues import Conflict, Issue, NotFound
 from app.models import VERSIONED, Area, ChangeBatch, ChangeLog, Tag, User
 from app.models.base import utcnow
@@ -160,6 +161,21 @@ def change_version(
     return result
 
 
+def _field_label(entity: str, name: str) -> str:
+    """A column's Chinese label (its ``info["label"]``), never the raw field name such as ``phone``."""
+    model = VERSIONED.get(entity, (None,))[0]
+    column = model.__table__.columns.get(name) if model is not None else None  # type: ignore[union-attr]
+    return (column.info.get("label") if column is not None else None) or name
+
+
+def _shown(value: Any) -> str:
+    if value in (None, ""):
+        return "（空）"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _conflict_issue(session: Session, entity: str, entity_id: int, seen: int, now: int | None) -> Issue:
     """A Chinese message naming what the other editor changed since the version the user saw."""
     entries = session.execute(
@@ -173,8 +189,8 @@ def _conflict_issue(session: Session, entity: str, entity_id: int, seen: int, no
     parts = []
     for log, batch, user in entries:
         who = user.display_name if user else "系统"
-        fields = "、".join(f"{k}：{old}→{new}" for k, (old, new) in log.changes.items())
-        parts.append(f"{who}于{batch.created_at:%Y-%m-%d %H:%M}修改了 {fields}")
+        fields = "、".join(f"{_field_label(entity, k)}：{_shown(old)}→{_shown(new)}" for k, (old, new) in log.changes.items())
+        parts.append(f"{who}于{clock.display(batch.created_at)}修改了 {fields}")
     detail = "；".join(parts) if parts else "记录已被他人修改"
     return Issue("edit-conflict", f"保存被拒绝：您打开后，{detail}。请刷新后重新修改。", {"record": entity_id},
                  hint="刷新页面查看最新内容")
@@ -291,13 +307,3 @@ def record_history(session: Session, entity: str, entity_id: Any) -> list[dict[s
         }
         for log, batch, user in rows
     ]
-
-
-def edits_between(session: Session, start: Any, end: Any) -> Select:
-    """Change-log entries recorded in ``[start, end)`` (transaction time, for audits)."""
-    return (
-        select(ChangeLog, ChangeBatch)
-        .join(ChangeBatch, ChangeLog.batch_id == ChangeBatch.id)
-        .where(and_(ChangeBatch.created_at >= start, ChangeBatch.created_at < end))
-        .order_by(ChangeLog.id)
-    )

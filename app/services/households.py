@@ -47,12 +47,6 @@ def members(session: Session, actor: User, household_id: int, *, alive_only: boo
     return list(session.execute(query.order_by(Person.relation, Person.birth_date)).scalars())
 
 
-def head_of(session: Session, actor: User, household_id: int) -> Person | None:
-    """The living member whose relation is 户主 (02)."""
-    heads = [p for p in members(session, actor, household_id, alive_only=True) if p.relation == HEAD]
-    return heads[0] if heads else None
-
-
 def check_household(session: Session, values: dict[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
     values = with_defaults(Household, values)
     issues = check_values(session, Household, values)

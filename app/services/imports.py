@@ -74,7 +74,7 @@ def parse(session: Session, content: bytes, file_name: str, *, mapping: dict[str
 def _summary(parsed: ParsedFile, result: ApplyResult, earlier: ImportBatch | None) -> dict[str, Any]:
     notes = []
     if earlier is not None:
-        notes.append(f"同一文件（内容完全相同）已于 {earlier.created_at:%Y-%m-%d %H:%M} 导入过（第 {earlier.id} 次导入）；"
+        notes.append(f"同一文件（内容完全相同）已于 {clock.display(earlier.created_at)} 导入过（第 {earlier.id} 次导入）；"
                      "按内容比对，已有的数据不会重复写入")
     return {
         "file_issues": [i.to_dict() for i in parsed.issues],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
@@ -27,7 +27,13 @@ from app.reporting import projections, rosters
 from app.reporting.frames import CACHE, data_version
 from app.reporting.table import Report
 from app.services.codelists import code_lists
-from app.services.scope import require_admin, require_read, scope_of
+from app.services.scope import (
+    effective_unmasked,
+    projection_unmasked_issues,
+    require_admin,
+    require_read,
+    scope_of,
+)
 
 FORMATS = ("xlsx", "csv", "json")
 _PERIODS = [
@@ -118,17 +124,22 @@ def require_run(actor: User, spec: ReportSpec) -> None:
         raise PermissionDenied(Issue("other-department", f"“{spec.plain_title}”属于其他部门，您无权生成", {"record": spec.ref}))
 
 
-def validate_projection(text: str, registry: Registry, source: str = "上传的文件") -> tuple[ReportSpec | None, list[Issue]]:
+def validate_projection(text: str, registry: Registry, source: str = "上传的文件", *,
+                        session: Session | None = None) -> tuple[ReportSpec | None, list[Issue]]:
+    """Parse and check a projection; with a ``session``, also its ``unmasked`` against the department's grants."""
     ctx = seed_context()
     ctx.indicators = registry.indicators
     ctx.retired_indicators = set(registry.retired)  # a new report version may not use a retired indicator
-    return parse_report(text, source, ctx)
+    spec, issues = parse_report(text, source, ctx)
+    if spec is not None and session is not None:
+        issues = [*issues, *projection_unmasked_issues(session, spec)]
+    return spec, issues
 
 
 def publish(session: Session, registry: Registry, actor: User, text: str, note: str = "") -> ReportSpec:
     """Validate a projection and store it as a new version; earlier versions stay reproducible."""
     require_admin(actor)
-    spec, issues = validate_projection(text, registry)
+    spec, issues = validate_projection(text, registry, session=session)
     errors = [i for i in issues if i.severity == "error"]
     if spec is None or errors:
         raise ValidationFailed(errors or [Issue("empty-file", "文件为空")])
@@ -182,6 +193,9 @@ def build_from_spec(db: Database, session: Session, registry: Registry, actor: U
     """Generate a projection given as a parsed spec (also one not yet published: the admin's preview)."""
     today = today or clock.today()
     check_not_expired(spec, today)
+    allowed = effective_unmasked(session, spec)  # honoured only within the department's authorisation
+    if allowed != tuple(spec.unmasked):
+        spec = replace(spec, unmasked=allowed)
     if actor is not None:
         require_run(actor, spec)
     area_code = req.area_code or (actor.area_code if actor is not None and actor.role != "admin" else county_code(session))

@@ -192,3 +192,44 @@ def require_need_to_know(session: Any, user: User, *, person: Any = None, househ
             "need-to-know", "无权查看该记录：它不在本部门的业务范围内（未持有本部门或授权的标签）",
             {"record": (person or household).id},
             hint="如确因工作需要，请由系统管理员在“部门授权”中登记授权及法律依据"))
+
+
+# -- projections: ``unmasked`` only within the department's authorisation --------------------------------
+
+
+def department_authorisation(session: Any, department: str | None) -> tuple[frozenset[str], frozenset[str]]:
+    """(personal fields, holder tags) a department is authorised for: its grants, plus its own tags."""
+    fields: set[str] = set()
+    codes = {code for code, dept in _tag_departments(session).items() if dept == department}
+    for grant in _active_grants(session, department):
+        fields |= set(grant.fields)
+        codes |= set(grant.tag_codes)
+    return frozenset(fields), frozenset(codes)
+
+
+def projection_unmasked_issues(session: Any, spec: Any) -> list[Issue]:
+    """Why a projection's ``unmasked`` list exceeds its department's authorisation (empty: it does not).
+
+    Each listed field needs a grant of the department naming it; a roster selecting by tags must select
+    by at least one tag the department owns or is granted (a 民政 roster of 退役军人 may not unmask IDs)."""
+    unmasked = tuple(getattr(spec, "unmasked", ()) or ())
+    if not unmasked:
+        return []
+    fields, codes = department_authorisation(session, spec.department)
+    issues = []
+    missing = [f for f in unmasked if f not in fields]
+    if missing:
+        names = "、".join(PERSONAL_FIELDS.get(f, f) for f in missing)
+        issues.append(Issue("unmasked-not-authorised", f"报表要求完整显示{names}，但部门“{spec.department}”没有相应授权",
+                            {"path": "unmasked"}, hint="请先由系统管理员在“部门授权”中登记授权及法律依据，或删去 unmasked"))
+    where = getattr(spec, "where", None)
+    selecting = [t.code for t in (where.tags if where is not None else ()) if not t.negate]
+    if selecting and not set(selecting) & codes:
+        issues.append(Issue("unmasked-foreign-subjects", f"报表按其他部门的标签（{'、'.join(selecting)}）选人，不能完整显示个人信息",
+                            {"path": "unmasked"}, hint="删去 unmasked，或由系统管理员登记对这些标签的授权"))
+    return issues
+
+
+def effective_unmasked(session: Any, spec: Any) -> tuple[str, ...]:
+    """The fields a projection may really print in full: none when its ``unmasked`` exceeds the grant."""
+    return () if projection_unmasked_issues(session, spec) else tuple(spec.unmasked)

@@ -266,6 +266,13 @@ def _text(session: Session, fi: FieldInfo, value: Any) -> str:
         return f"{label}" if label else str(value)
     if isinstance(value, date):
         return value.isoformat()
+    return _plain(value)
+
+
+def _plain(value: Any) -> str:
+    """A number as people write it: 5, not 5.0 (a float column stores whole numbers with .0)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 
@@ -288,7 +295,7 @@ def _tag_texts(session: Session, entity: str, codes: list[str], ids: list[int], 
                 continue
             if spec.get("type") == "code":
                 value = lists.get(spec["code_list"], {}).get(str(value), value)
-            attrs.append(f"{spec['label']}：{value}")
+            attrs.append(f"{spec['label']}：{_plain(value)}")
         text = tag_type.name + (f"（{'；'.join(attrs)}）" if attrs else "") + f" 自{tag.valid_from.isoformat()}"
         out.setdefault(int(getattr(tag, "person_id" if entity == "person" else "household_id")), []).append(text)
     return out

@@ -59,7 +59,8 @@ def authenticate() -> None:
             own.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=utcnow()))
         return
     if request.endpoint not in PUBLIC and g.get("user") is None:
-        raise LoginRequired(Issue("not-logged-in", "缺少接口令牌：请在请求头中提供 Authorization: Bearer <令牌>"))
+        raise LoginRequired(Issue("not-logged-in", "请先登录",
+                                  hint="接口调用请在请求头中提供 Authorization: Bearer <令牌>"))
 
 
 @bp.after_request

@@ -35,7 +35,31 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
+def _area_name(code: str | None) -> str:
+    from app.db import get_session
+    from app.models import Area
+
+    area = get_session().get(Area, code) if code else None
+    return f"{area.name}（{code}）" if area is not None else str(code or "")
+
+
+def _explain_scope(issue: Issue) -> Issue:
+    """“Out of scope” says what the user may see instead — not the record's own area (that would tell an
+    outsider whose it is) and not the same code twice."""
+    user = g.get("user")
+    if issue.code != "out-of-scope" or user is None:
+        return issue
+    try:
+        mine = _area_name(user.area_code)
+    except Exception:  # the explanation must never turn a 403 into a 500
+        return issue
+    return Issue(issue.code, "该记录超出您的管辖范围，无权查看", {}, issue.severity,
+                 hint=f"您的账号可以查看{mine}及其下级区划的数据；需要查看其他区划请联系管理员")
+
+
 def error_response(status: int, issues: list[Issue]) -> tuple[Response | str, int]:
+    if status == 403:
+        issues = [_explain_scope(i) for i in issues]
     if wants_json():
         return jsonify({"error": {"status": status, "issues": [i.to_dict() for i in issues]}}), status
     title = HTTP_ERRORS.get(status, ("", "请求无法完成"))[1]

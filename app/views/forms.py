@@ -24,6 +24,9 @@ from app.services.codelists import code_lists
 BOOKKEEPING = frozenset({"id", "hid", "valid_from", "valid_to", "batch_id", "row_version"})
 TEL_NAMES = ("phone", "mobile", "telephone")
 
+#: Every date typed into a form (birth, effective, status dates) lies in this range.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2100, 12, 31)
+
 
 @dataclass
 class FormField:
@@ -85,9 +88,15 @@ class Form:
                 values[f.name] = None
             elif f.kind == "date":
                 try:
-                    values[f.name] = date.fromisoformat(raw)
+                    day = date.fromisoformat(raw)
                 except ValueError:
                     issues.append(Issue("bad-date", f"{f.label}不是有效日期：{raw}（格式如 2025-06-30）", {"field": f.name}))
+                else:
+                    if EARLIEST_DATE <= day <= LATEST_DATE:
+                        values[f.name] = day
+                    else:  # 0001-01-01 or 9999-12-31 would be written and break every later date calculation
+                        issues.append(Issue("date-out-of-range", f"{f.label} {raw} 超出合理范围"
+                                            f"（{EARLIEST_DATE.year}—{LATEST_DATE.year} 年）", {"field": f.name}))
             elif f.kind == "number":
                 try:
                     number = float(raw)

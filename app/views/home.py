@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, g, redirect, render_template, url_for
+from flask import Blueprint, current_app, g, render_template
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
@@ -50,5 +51,12 @@ def reference() -> str:
 
 @bp.get("/favicon.ico")
 def favicon() -> Response:
-    """Browsers ask for /favicon.ico on every page whatever the page says: send them to the icon."""
-    return redirect(url_for("static", filename="favicon.svg"), code=301)
+    """The icon, from memory: browsers ask for it on every page and often drop the request when the page
+    moves on — a file handle left open by such a request would leak."""
+    global _FAVICON
+    if _FAVICON is None:
+        _FAVICON = (Path(current_app.static_folder or "") / "favicon.svg").read_bytes()
+    return Response(_FAVICON, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+_FAVICON: bytes | None = None

@@ -22,11 +22,11 @@ from app.db import get_session
 from app.issues import Issue, IssueError, ValidationFailed
 from app.models import Area, User
 from app.models.imports import IMPORT_KINDS, IMPORT_STATUSES, POLICIES
-from app.services import imports
+from app.services import audit, imports
 from app.services.codelists import code_lists
 from app.services.fields import label as field_label
 from app.services.scope import BASE_DATA_WRITERS, scope_of
-from app.views.auth import login_required
+from app.views.auth import client_address, login_required
 from app.views.params import MAX_ID, int_arg
 from importers import flowback
 from importers.outcomes import MODELS
@@ -147,6 +147,8 @@ def show(import_id: int) -> str:
     if batch.kind != "ledger":
         return redirect(url_for("imports.flowback_page", **{"import": batch.id}))  # type: ignore[return-value]
     changes, total = imports.import_changes(session, g.user, import_id, limit=CHANGE_ROWS)
+    audit.record(g.user, "import-view", f"import:{import_id} {batch.file_name}"[:300], records=len(changes),
+                 address=client_address(), detail={"area": batch.area_code, "status": batch.status})
     area = session.get(Area, batch.area_code) if batch.area_code else None
     flabel, fvalue = _field_texts()
     return render_template("imports/show.html", batch=batch, area=area, policies=POLICIES, statuses=IMPORT_STATUSES,
@@ -187,6 +189,8 @@ def rejects(import_id: int) -> Response:
     session = get_session()
     batch = imports.get_import(session, g.user, import_id)
     data = imports.rejects_workbook(session, g.user, import_id)
+    audit.record(g.user, "download", f"import:{import_id} rejected rows"[:300],
+                 records=int((batch.counts or {}).get("rejected", 0)), address=client_address())
 
     stem = batch.file_name.rsplit(".", 1)[0]
     response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"rejected-{import_id}.xlsx")

@@ -46,6 +46,11 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("catalogue.catalogue", "报表目录", ("department", "admin")),
     NavEntry("catalogue.burden", "减负监测", ("admin",)),
     NavEntry("home.reference", "字典与账号", ("admin",)),
+    NavEntry("admin.users", "账号管理", ("admin",)),
+    NavEntry("admin.grants", "部门授权", ("admin",)),
+    NavEntry("admin.audit_log", "访问审计", ("admin",)),
+    NavEntry("admin.tokens", "接口令牌", ("admin",)),
+    NavEntry("api.docs", "数据接口", ("department", "admin")),
 )
 
 
@@ -59,7 +64,8 @@ class NavLink:
 def _is_current(entry: NavEntry, endpoint: str) -> bool:
     if entry.endpoint == endpoint:
         return True
-    if entry.endpoint in ("home.index", "home.reference", "imports.flowback_page"):
+    if entry.endpoint in ("home.index", "home.reference", "imports.flowback_page", "catalogue.burden",
+                          "quality.completeness_page", "admin.audit_log"):
         return False
     blueprint = entry.endpoint.split(".")[0]
     siblings = [e for e in NAV if e.endpoint.split(".")[0] == blueprint and e.endpoint == endpoint]
@@ -94,3 +100,6 @@ def localtime(moment: datetime | str | None) -> str:
 def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"nav_links": nav_links})
     app.add_template_filter(localtime, "localtime")
+    from app.views.forms import display
+
+    app.add_template_filter(display, "plain")  # 5, not 5.0; dates as YYYY-MM-DD

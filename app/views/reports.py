@@ -21,11 +21,11 @@ from app.registry.loader import Registry
 from app.registry.schema import ReportSpec
 from app.registry.vocabulary import FREQUENCIES, REPORT_KINDS
 from app.reporting.table import Report
+from app.services import audit, reports
 from app.services import catalogue as catalogue_service
-from app.services import reports
 from app.services.codelists import labels
-from app.services.scope import require_admin
-from app.views.auth import login_required
+from app.services.scope import effective_unmasked, require_admin
+from app.views.auth import client_address, login_required
 from app.views.errors import wants_json
 from app.views.report_html import plain_title, sheet_html
 
@@ -162,6 +162,10 @@ def download(report_id: str) -> Response | tuple[str, int]:
         return _show_page(registry, spec, req, None, _labelled(exc.issues)), exc.status
     reports.log_download(session, g.user, report, fmt)
     session.commit()
+    unmasked = list(effective_unmasked(session, spec))
+    audit.record(g.user, "download", f"{spec.ref} {fmt}", records=sum(len(s.rows) for s in report.sheets),
+                 purpose=(request.args.get("purpose") or "").strip()[:300] or None, address=client_address(),
+                 detail={"area": req.area_code, "unmasked": unmasked})
     buffer.seek(0)
     response = send_file(buffer, mimetype=MIME[fmt], as_attachment=True, download_name=f"{report_id}.{fmt}")
     response.headers["Content-Disposition"] = _disposition(report, req, fmt)
@@ -186,7 +190,7 @@ def download_log() -> str:
     codes = {e.area_code for e in entries}
     areas = {a.code: a.name for a in session.execute(select(Area).where(Area.code.in_(codes))).scalars()} if codes else {}
     registry = reports.registry_for(current_app, session)
-    titles = {f"{spec.id}@{spec.version}": spec.plain_title for versions in registry.reports.values() for spec in versions.values()}
+    titles = {spec.ref: f"{spec.plain_title} v{spec.version}" for versions in registry.reports.values() for spec in versions.values()}
     return render_template("reports/downloads.html", entries=entries, users=users, areas=areas, titles=titles)
 
 
@@ -222,7 +226,7 @@ def manage() -> str | Response | tuple[str, int]:
         if not text.strip():
             issues = [Issue("empty-file", "报表定义为空", hint="上传 .yaml 文件，或在下方编辑框中粘贴定义")]
         else:
-            spec, issues = reports.validate_projection(text, registry, source)
+            spec, issues = reports.validate_projection(text, registry, source, session=session)
     try:
         req = _request_from_args(spec.id if spec else "")
     except IssueError as exc:

@@ -38,6 +38,18 @@ def mask(value: Any, field: str) -> Any:
     return mask_values(get_session(), user, {field: value})[field]
 
 
+def out_of_range(exc: Exception) -> Any:
+    """A number too large for the database (a tampered id or page in a query string or form): a 400 with
+    the one error shape, and the request's transaction rolled back, instead of a 500."""
+    from app.issues import Issue
+    from app.views.errors import error_response
+
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    return error_response(400, [Issue("out-of-range", "请求中的数字超出允许的范围，请检查后重试")])
+
+
 def init_app(app: Flask) -> None:
     app.config.update(
         SESSION_COOKIE_NAME="ybt_session",
@@ -46,4 +58,8 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_SECURE=bool(app.config.get("YBT_SECURE_COOKIES")),
     )
     app.after_request(security_headers)
+    from sqlalchemy.exc import DataError
+
+    app.register_error_handler(OverflowError, out_of_range)
+    app.register_error_handler(DataError, out_of_range)
     app.jinja_env.globals["mask"] = mask

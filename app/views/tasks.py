@@ -168,9 +168,12 @@ def _village_page(task_id: int, code: str, *, issues: list[Issue] | None = None,
             general.append(issue)
     only_warnings = bool(issues) and all(i.severity == "warning" for i in issues or [])
     part = _part_preview(task, row.part) if row.part else None
+    events = tasks.events(session, task, code)
+    # a returned village reads why at the top, not at the bottom of the history
+    returned = next(((e, who) for e, who in reversed(events) if e.action == "returned"), None) if row.status == "returned" else None
     return render_template(
         "tasks/village.html", task=task, row=row, name=tasks.area_names(session, [code]).get(code, code),
-        sections=sections, statuses=TASK_STATUSES, actions=TASK_ACTIONS, events=tasks.events(session, task, code),
+        sections=sections, statuses=TASK_STATUSES, actions=TASK_ACTIONS, events=events, returned=returned,
         keeper=tasks.is_village_keeper(g.user, code), reviewer=tasks.is_reviewer(g.user, code),
         issuer=tasks.is_issuer_side(g.user, task), editable=row.status in tasks.EDITABLE_STATUSES,
         failed=failed, field_errors=field_errors, posted=posted or {}, issues=general, part=part,

@@ -4,11 +4,15 @@ Issue 13: server-side sessions (user_session), the shared login throttle (login_
 audit (audit_event), hashed API tokens of department systems (api_token), department authorisations
 for personal fields (department_grant), and the must-change-password flag of accounts.
 
+Data: the grants the shipped reports need so that their ``unmasked`` lists keep working (民政: ID number
+and phone; 教育: ID number; 农业农村: address), recorded as granted by "system" for an admin to review.
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-04 14:10:00
 """
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import sqlmodel
@@ -100,6 +104,17 @@ def upgrade() -> None:
     with op.batch_alter_table('app_user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), nullable=False, server_default=sa.false(), comment='initial or reset password: change at next login'))
         batch_op.add_column(sa.Column('password_changed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+
+    grants = sa.table('department_grant', sa.column('department', sa.String), sa.column('fields', sa.JSON),
+                      sa.column('tag_codes', sa.JSON), sa.column('legal_basis', sa.String),
+                      sa.column('granted_by', sa.String), sa.column('granted_at', sa.DateTime))
+    basis = '随系统发布的报表所需（迁移 0007 登记，请管理员复核）'
+    at = datetime(2026, 12, 4, tzinfo=UTC)
+    op.bulk_insert(grants, [
+        {'department': 'mca', 'fields': ['id_number', 'phone'], 'tag_codes': [], 'legal_basis': basis, 'granted_by': 'system', 'granted_at': at},
+        {'department': 'moe', 'fields': ['id_number'], 'tag_codes': [], 'legal_basis': basis, 'granted_by': 'system', 'granted_at': at},
+        {'department': 'moa', 'fields': ['address'], 'tag_codes': [], 'legal_basis': basis, 'granted_by': 'system', 'granted_at': at},
+    ])
 
 
 

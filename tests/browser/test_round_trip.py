@@ -47,7 +47,7 @@ def test_round_trip_with_one_conflict(app: Flask, live_server: str, hand: HandCo
         page.fill("#password", PASSWORD)
         page.get_by_role("button", name="登录").click()
         page.wait_for_url(f"{base}/")
-        page.get_by_role("link", name="Excel 一表").click()
+        page.locator(".nav-bar").get_by_role("link", name="Excel 一表").click()
         page.wait_for_url(f"{base}/village/{V1}/workbook")
 
         with page.expect_download() as info:

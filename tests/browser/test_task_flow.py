@@ -54,7 +54,7 @@ def test_task_issued_confirmed_returned_approved_downloaded(live_server: str, br
     try:
         # -- 民政 issues the 高龄津贴 roster to 甲村 and 乙村
         log_in(page, base, "mca")
-        page.get_by_role("link", name="采集任务").click()
+        page.locator(".nav-bar").get_by_role("link", name="采集任务").click()
         page.get_by_role("link", name="发布采集任务").click()
         page.select_option("select[name=report]", "mca_aged_roster")
         page.check(f"input[name=areas][value='{V1}']")
@@ -112,7 +112,14 @@ def test_task_issued_confirmed_returned_approved_downloaded(live_server: str, br
         # -- 青石镇 approves both
         log_in(page, base, "town_1")
         page.goto(task_url)
+        questions: list[str] = []
+        page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+        page.locator(f"#v-{V1}").get_by_role("button", name="审核通过").click()  # asked first; cancelled: nothing happens
+        expect(page.locator(f"#v-{V1} .task-status")).to_have_text("待审核")
+        assert questions and "甲村" in questions[0] and "不能再修改" in questions[0]
+        page.on("dialog", lambda dialog: dialog.accept())
         page.locator(f"#v-{V1}").get_by_role("button", name="审核通过").click()
+        expect(page.locator(f"#v-{V1} .task-status")).to_have_text("已确认")
         page.locator(f"#v-{V2}").get_by_role("button", name="审核通过").click()
         expect(page.locator(".task-villages .task-status")).to_have_text(["已确认", "已确认"])
         log_out(page, base)

@@ -142,3 +142,17 @@ def test_landing_pages_link_the_import_pages(client: FlaskClient, county_app) ->
     login(client, "town_1")
     assert "/imports/" in client.get("/").text
     assert "按文件中的“所在村”列（青石镇）" in client.get("/imports/").text
+
+
+def test_import_preview_and_rejects_download_are_audited(app: Flask, client: FlaskClient, county_app) -> None:
+    from app.models import AuditEvent
+
+    login(client, "cadre_a")
+    import_id = int(re.search(r"/imports/(\d+)", upload(client, workbook()).headers["Location"])[1])
+    client.get(f"/imports/{import_id}")
+    client.get(f"/imports/{import_id}/rejects.xlsx")
+    with get_db(app).session() as session:
+        rows = session.execute(select(AuditEvent).where(AuditEvent.kind.in_(["import-view", "download"]))
+                               .order_by(AuditEvent.id)).scalars().all()
+    assert [(r.username, r.kind, r.target.split()[0]) for r in rows] == [
+        ("cadre_a", "import-view", f"import:{import_id}"), ("cadre_a", "download", f"import:{import_id}")]

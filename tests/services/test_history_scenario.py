@@ -154,6 +154,7 @@ def test_stale_save_is_refused_and_names_the_other_change(session: Session, stor
     session.rollback()
     assert err.value.issues[0].code == "edit-conflict"
     assert "19900002222" in err.value.issues[0].message and "乙村干部" in err.value.issues[0].message
+    assert "联系电话：（空）→19900002222" in err.value.issues[0].message and "phone" not in err.value.issues[0].message
     assert session.get(Person, story["mother"]).education is None  # nothing written
 
 

@@ -132,7 +132,7 @@ def test_summary_prefill_covers_the_records_its_indicators_count(app, session, p
     # households: H1 holds 低保 on 2025-06-30; H3's 低保 ended 2025-06-20, so H3 is not asked about
     assert got["household"] == [
         ("JC001", [("number", "JC001", start, False), ("status", "正常", start, False)],
-         ["低保（低保类别：农村低保；月保障金额：800.0） 自2024-02-01"]),
+         ["低保（低保类别：农村低保；月保障金额：800） 自2024-02-01"]),
     ]
 
 
@@ -154,7 +154,7 @@ def test_roster_prefill_shows_age_of_values_and_what_is_missing(app, session, pe
     assert p2[1] == ("relation", "", date(2025, 3, 1), True)  # emptied on 2025-03-01: missing
     assert [c[3] for c in p2] == [False, True, False, False, False, False]
     assert got["household"] == [("JC001", [("number", "JC001", start, False)],
-                                 ["低保（低保类别：农村低保；月保障金额：800.0） 自2024-02-01"])]
+                                 ["低保（低保类别：农村低保；月保障金额：800） 自2024-02-01"])]
     # 丙村: H6 (p13; p14 died 2025-03-01) and H7 (p15)
     assert [r[0] for r in sections(app, session, task, V3)["person"]] == ["丙一", "丙三"]
     assert [r[0] for r in sections(app, session, task, V3)["household"]] == ["BC001", "BC002"]

@@ -117,6 +117,10 @@ def test_review_flow_and_xlsx_download(login, people: TaskPeople, session) -> No
     assert statuses(session, task_id) == {V1: "confirmed", V2: "returned"}
     home = text(login("cadre_2").get("/"))
     assert "待办采集任务（1）" in home and "已退回" in home  # back on the village's landing page
+    returned = text(login("cadre_2").get(f"/tasks/{task_id}/villages/{V2}"))
+    reason = re.search(r'<div class="alert alert-warning task-returned-reason"[^>]*>(.*?)</div>', returned, re.S)
+    assert reason and "乙村人数有误" in reason.group(1) and "青石镇" in clean(reason.group(1))
+    assert returned.index("task-returned-reason") < returned.index("task-records")  # at the top, before the data
     client = login("mca")
     page = text(client.get(f"/tasks/{task_id}"))
     pairs = re.findall(r'<div class="stat-value">(\d+)</div>\s*<div class="stat-label">(\S+)</div>', page)

@@ -44,6 +44,9 @@ def test_permission_denied_as_json(client: FlaskClient, auth: AuthActions) -> No
     assert response.status_code == 403
     assert_error_shape(response.get_json(), 403, "out-of-scope")
     assert "绿水村" not in response.get_data(as_text=True)
+    issue = response.get_json()["error"]["issues"][0]
+    assert VILLAGE_B not in issue["message"] + issue["where"]  # not the other village's code, twice
+    assert "青山村" in issue["hint"] and VILLAGE_A in issue["hint"]  # what the user may see instead
 
 
 def test_permission_denied_as_html(app: Flask, client: FlaskClient, auth: AuthActions, users: dict[str, int]) -> None:

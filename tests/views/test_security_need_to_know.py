@@ -77,7 +77,7 @@ def test_department_sees_its_own_persons_masked_without_foreign_health_tags(app:
     kinds = [e["kind"] for e in events]
     assert kinds == ["person-search", "person-search", "person-view", "login"]
     view = events[2]
-    assert view["records"] == 1 and view["detail"]["unmasked"] == []
+    assert view["records"] == 1 and view["detail"]["unmasked"] == ["address"]  # the shipped 农业农村 grant (0007)
 
 
 def test_owning_department_and_village_see_the_health_tag(app: Flask, client: FlaskClient, auth: AuthActions,
@@ -109,3 +109,21 @@ def test_a_grant_unmasks_the_id_number(app: Flask, client: FlaskClient, auth: Au
     auth.login("moa")
     assert full in client.get(f"/village/person/{p4}").get_data(as_text=True)
     assert client.get(f"/village/person/{health_data['p1']}").status_code == 403  # still outside its tags
+
+
+def test_disability_certificate_number_is_masked_like_the_id(app: Flask, client: FlaskClient, auth: AuthActions,
+                                                             users: dict[str, int], base_data: dict[str, int], make_user) -> None:
+    """残疾证号 = ID number + 2 digits: 残联 (owner of the tag, no ID grant) sees the tag but not the number."""
+    make_user("cdpf", "department", COUNTY, "cdpf")
+    p1 = base_data["p1"]
+    full = _id_of(app, p1)
+    with get_db(app).transaction() as session:
+        admin = session.get(User, users["admin"])
+        tags.grant_tag(session, admin, "disabled", p1, date(2024, 1, 1),
+                       attrs={"category": "1", "grade": "2", "certificate_no": f"{full}12"})
+    auth.login("cdpf")
+    html = client.get(f"/village/person/{p1}").get_data(as_text=True)
+    assert "持证残疾" in html and full not in html
+    auth.logout()
+    auth.login("cadre_a")
+    assert f"{full}12" in client.get(f"/village/person/{p1}").get_data(as_text=True)

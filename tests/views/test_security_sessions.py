@@ -159,6 +159,21 @@ def test_templates_have_no_inline_scripts_or_handlers() -> None:
     offenders = []
     for path in root.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
-        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\son[a-z]+\s*=", text):
+        if re.search(r"<script(?![^>]*\b(src=|type=\"application/json\"))[^>]*>", text) or re.search(r"\son[a-z]+\s*=", text):
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def test_next_with_cr_lf_is_ignored(auth: AuthActions) -> None:
+    assert auth.login(next="/village/\r\nSet-Cookie: x=1").headers["Location"] == "/"
+
+
+def test_utf16_flowback_list_without_bom_is_refused_in_chinese(client: FlaskClient, auth: AuthActions) -> None:
+    import io
+
+    auth.login("township")
+    data = "姓名,身份证号\n王八,339901198001010011\n".encode("utf-16-le")
+    response = client.post("/imports/flowback", data={"kind": "deaths", "file": (io.BytesIO(data), "名单.csv")},
+                           content_type="multipart/form-data")
+    assert 400 <= response.status_code < 500, response.status_code
+    assert "编码" in response.get_data(as_text=True)  # a Chinese message naming the encoding

@@ -32,8 +32,14 @@ def test_download_log_shows_titles_and_local_time(login: Login) -> None:
     admin = login("admin")
     html = admin.get("/reports/downloads").get_data(as_text=True)
     body = html[html.index("<tbody>"):]
-    assert "困难群众分村汇总表" in body and "mca_needy_by_village@1" not in body
+    assert "困难群众分村汇总表 v1" in body and "mca_needy_by_village@1" not in body
     assert "（UTC）" not in html and not re.search(r"\d{4}-\d\d-\d\dT\d\d:", body)
     stamp = re.search(r"<td>(\d{4}-\d\d-\d\d \d\d:\d\d)</td>", body).group(1)
     shown = datetime.strptime(stamp, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo("Asia/Shanghai"))
     assert abs(shown - before.replace(second=0, microsecond=0)) <= timedelta(minutes=2)
+
+
+def test_report_page_kicker_shows_the_version_not_the_id(login: Login) -> None:
+    html = login("mca").get("/reports/mca_needy_by_village").get_data(as_text=True)
+    kicker = re.search(r'<div class="kicker">(.*?)</div>', html, re.S).group(1)
+    assert "第1版" in kicker and "mca_needy_by_village@1" not in kicker

@@ -100,9 +100,9 @@ def test_each_download_is_logged(login: Login, session: Session, hand: HandCount
     page = text(client.get("/reports/downloads"))
     rows = [cells for _cls, cells in table_rows(page, "download-log")[1:]]
     assert [r[1:] for r in rows] == [
-        ["县民政局 mca", "mca_dibao_changes@1", f"云溪县 {COUNTY}", "2025-04-01..2025-06-30", "json", "2"],
-        ["县民政局 mca", "mca_needy_by_village@1", f"甲村 {V1}", "2024-12-31", "csv", "2"],
-        ["县民政局 mca", "mca_needy_by_village@1", f"云溪县 {COUNTY}", "2025-06-30", "xlsx", "6"],
+        ["县民政局 mca", "低保对象新增/减少名单 v1", f"云溪县 {COUNTY}", "2025-04-01..2025-06-30", "json", "2"],
+        ["县民政局 mca", "困难群众分村汇总表 v1", f"甲村 {V1}", "2024-12-31", "csv", "2"],
+        ["县民政局 mca", "困难群众分村汇总表 v1", f"云溪县 {COUNTY}", "2025-06-30", "xlsx", "6"],
     ]
 
 
@@ -110,9 +110,9 @@ def test_download_log_shows_own_downloads_admin_sees_all(login: Login) -> None:
     login("mca").get(NEEDY + "&format=csv")
     login("nhc").get(f"/reports/nhc_elderly_health/download?area={COUNTY}&as_of={REF}&format=csv")
     nhc_page = text(login("nhc").get("/reports/downloads"))
-    assert "nhc_elderly_health@1" in nhc_page and "mca_needy_by_village@1" not in nhc_page
+    assert "65岁及以上老年人健康管理底数 v1" in nhc_page and "困难群众分村汇总表" not in nhc_page
     admin_page = text(login("admin").get("/reports/downloads"))
-    assert "nhc_elderly_health@1" in admin_page and "mca_needy_by_village@1" in admin_page
+    assert "65岁及以上老年人健康管理底数 v1" in admin_page and "困难群众分村汇总表 v1" in admin_page
     assert "县民政局" in admin_page and "县卫健局" in admin_page
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue
 from app.models import ChangeBatch, ChangeLog, House, Household, Person, Tag, TagType, User, WorkbookDownload
 from app.models.history import SOURCES
@@ -149,7 +150,7 @@ def server_changes(ctx: Context, entity: str, record_id: int) -> tuple[dict[str,
         for name, (old, _new) in log.changes.items():
             original.setdefault(name, old)
         who = user.display_name if user else "系统"
-        notes.append(f"{who}于{batch.created_at:%Y-%m-%d %H:%M}（{SOURCES.get(batch.source, batch.source)}）")
+        notes.append(f"{who}于{clock.display(batch.created_at)}（{SOURCES.get(batch.source, batch.source)}）")
     return original, "；".join(dict.fromkeys(notes))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeBatch, House, Household, Person, Tag, TagType, User, WorkbookDownload
 from app.models.base import utcnow
@@ -185,7 +186,7 @@ def _data_sheet(name: str, columns: list[WbColumn], rows: list[dict[str, Any]], 
 def _readme(area: Area, record: WorkbookDownload, actor: User, counts: dict[str, int]) -> xw.Sheet:
     lines = [
         f"{area.name}（{area.code}）基础数据一表",
-        f"下载时间：{record.downloaded_at:%Y-%m-%d %H:%M} UTC　下载人：{actor.display_name}　数据版本：{record.data_version}",
+        f"下载时间：{clock.display(record.downloaded_at)}　下载人：{actor.display_name}　数据版本：{record.data_version}",
         f"人员 {counts['persons']} 人（在世）、户 {counts['households']} 户（正常户）、当前标签 {counts['tags']} 条、"
         f"房屋 {counts['houses']} 栋（在用）。",
         "",

@@ -16,7 +16,15 @@ from app.models.history import SOURCES
 from app.services import history, persons, tags
 from app.services.codelists import code_lists
 from app.services.dashboard import area_info
-from app.services.scope import BASE_DATA_WRITERS, mask_values, needs_to_know, require_read, tag_visible
+from app.services.scope import (
+    BASE_DATA_WRITERS,
+    ID_DERIVED,
+    mask_values,
+    needs_to_know,
+    require_read,
+    tag_visible,
+    unmasked_fields,
+)
 from app.validators.idcard import check_id_number
 from app.views.forms import Form, attribute_form, display, labelled_changes, model_form
 from app.views.params import page_arg
@@ -189,6 +197,10 @@ def _display_rows(form: Form) -> list[tuple[str, str, str | None]]:
 def _attr_rows(tag_type: Any, attrs: dict[str, Any]) -> list[tuple[str, str]]:
     if tag_type is None or not attrs:
         return []
+    if "id_number" not in unmasked_fields(_session(), g.user):  # 残疾证号 contains the ID number
+        from app.reporting.safe import mask_id_number
+
+        attrs = {k: (mask_id_number(v) if k in ID_DERIVED and v else v) for k, v in attrs.items()}
     form = attribute_form(_session(), tag_type.attributes).fill(attrs)
     return [(label, value + (f" {unit}" if unit else "")) for label, value, unit in _display_rows(form) if value != "—"]
 

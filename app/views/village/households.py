@@ -14,6 +14,7 @@ from app.views.auth import client_address, login_required
 from app.views.village.common import (
     _apply_issues,
     _area_context,
+    _attr_rows,
     _current_tags,
     _display_rows,
     _effective_form,
@@ -78,12 +79,13 @@ def household_show(household_id: int) -> str:
     all_tags = tags.tags_of(session, g.user, household_id=household_id)
     today = persons.today()
     member_tags = _current_tags(persons=[m.id for m in members])
+    types = tags.tag_types(session)
     return render_template(
-        "village/household.html", h=h, household_rows=_display_rows(_household_form(h, masked=True)),
+        "village/household.html", h=h, attr_rows={t.id: _attr_rows(types.get(t.tag_code), t.attrs) for t in all_tags}, household_rows=_display_rows(_household_form(h, masked=True)),
         members=members, member_tags=member_tags, houses=households.houses_of(session, g.user, household_id),
         house_labels=_house_labels(), current_tags=[t for t in all_tags if _is_current(t, today)],
         ended_tags=[t for t in all_tags if not _is_current(t, today)],
-        tag_names={t.code: t for t in tags.tag_types(session).values()}, today=today,
+        tag_names={t.code: t for t in types.values()}, today=today,
         history=_history(session, "household", household_id, Household, all_tags),
         area=area_info(session, h.area_code), code=h.area_code, **_labels(),
     )

@@ -141,6 +141,7 @@ def person_end(person_id: int) -> Response | tuple[str, int]:
     sections = [(None, form)]
     page = {"title": f"{p.name} · 死亡或迁出登记", "area": p.area_code, "sections": sections,
             "back": url_for("village.person_show", person_id=person_id), "submit": "登记",
+            "confirm": f"确定为{p.name}登记死亡或迁出吗？登记后其有效标签同日结束，不能撤销。",
             "hidden": {"row_version": seen}, "note": "登记后该人员的有效标签同日结束；记录保留在历史中，不会删除。"}
     if request.method == "GET":
         return _render_form(**page)
