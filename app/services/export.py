@@ -147,8 +147,8 @@ def _query_schema(query: Select) -> dict[str, Any]:
 def _chunks(engine: Engine, query: Select, schema: dict[str, Any]) -> Iterator[pl.DataFrame]:
     """The query's rows as polars frames of at most ``CHUNK_ROWS`` rows, in the query's order."""
     sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
-    if engine.url.get_backend_name() == "sqlite" and "id" in schema:
-        yield from _sqlite_chunks(engine, sql, schema, _json_names(query))
+    if "id" in schema:
+        yield from _array_chunks(engine, sql, schema, _json_names(query))
         return
     names = list(schema)
     sqlite = engine.url.get_backend_name() == "sqlite"
@@ -175,24 +175,30 @@ def _chunks(engine: Engine, query: Select, schema: dict[str, Any]) -> Iterator[p
         raw.close()
 
 
-def _sqlite_chunks(engine: Engine, sql: str, schema: dict[str, Any], json_names: set[str]) -> Iterator[pl.DataFrame]:
-    """SQLite: each chunk (the next ``CHUNK_ROWS`` by id) comes back as one JSON array per column.
+def _array_chunks(engine: Engine, sql: str, schema: dict[str, Any], json_names: set[str]) -> Iterator[pl.DataFrame]:
+    """Each chunk (the next ``CHUNK_ROWS`` by id) comes back as one JSON array per column.
 
-    sqlite3 builds a Python tuple and a Python object per cell (2.5 M tags: 25 M objects, most of
-    the export's time); ``json_group_array`` builds each column's values as one text in C and polars
-    parses it in Rust, so no Python object per cell is made. The query is ordered by ``id``, unique.
+    A DB-API cursor builds a Python tuple and a Python object per cell (2.5 M tags: 25 M objects, most
+    of the export's time); ``json_group_array`` (SQLite) / ``json_agg`` (PostgreSQL) build each column's
+    values as one text in C and polars parses it in Rust, so no Python object per cell is made. JSON
+    columns travel as their stored text. The query is ordered by ``id``, which is unique.
     """
     names = list(schema)
-    arrays = ", ".join(f'json_group_array("{n}")' for n in names)
-    chunk_sql = (f'SELECT count(*), max(id), {arrays} FROM '
-                 f'(SELECT * FROM ({sql}) WHERE id > ? ORDER BY id LIMIT {int(CHUNK_ROWS)})')
+    if engine.url.get_backend_name() == "sqlite":
+        arrays = ", ".join(f'json_group_array("{n}")' for n in names)
+        inner = f"SELECT * FROM ({sql}) WHERE id > :last: ORDER BY id LIMIT {int(CHUNK_ROWS)}"
+    else:
+        arrays = ", ".join(f'json_agg("{n}"{"::text" if n in json_names else ""} ORDER BY id)::text' for n in names)
+        inner = f"SELECT * FROM ({sql}) AS q WHERE id > :last: ORDER BY id LIMIT {int(CHUNK_ROWS)}"
+    chunk_sql = f"SELECT count(*), max(id), {arrays} FROM ({inner}) AS c"
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         try:
             last = -(2**62)
             while True:
-                count, last_id, *texts = cursor.execute(chunk_sql, (last,)).fetchone()
+                cursor.execute(chunk_sql.replace(":last:", str(int(last)), 1))  # not .format: SQL may hold braces
+                count, last_id, *texts = cursor.fetchone()
                 if not count:
                     break
                 last = last_id
