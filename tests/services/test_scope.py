@@ -77,8 +77,12 @@ def test_township_staff_cover_their_villages_only(session: Session, county: Coun
         get_household(session, county.township_1, two_villages["hc"])
 
 
-def test_department_reads_county_and_keeps_only_its_tags(session: Session, county: County, two_villages: dict[str, int]) -> None:
-    assert get_person(session, county.mca, two_villages["pb"]).name == "乙一"
+def test_department_reads_its_need_to_know_and_keeps_only_its_tags(session: Session, county: County, two_villages: dict[str, int]) -> None:
+    with pytest.raises(PermissionDenied) as err:  # no 民政 tag yet: outside the department's need to know
+        get_person(session, county.mca, two_villages["pb"])
+    assert err.value.issues[0].code == "need-to-know"
+    tag = grant_tag(session, county.mca, "tekun", two_villages["pb"], date(2025, 1, 1), attrs={"support_mode": "2"})
+    assert get_person(session, county.mca, two_villages["pb"]).name == "乙一"  # now a holder of its 特困 tag
     with pytest.raises(PermissionDenied) as err:
         update_person(session, county.mca, two_villages["pb"], {"name": "改名"})
     assert err.value.issues[0].code == "read-only-role"
