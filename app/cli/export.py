@@ -22,7 +22,10 @@ from app.services.export import TABLES, export_table
 def export_command(table: str, fmt: str, out: Path, as_of: datetime | None) -> None:
     """Export a base table (current state, or as of a date) for backups, other systems and checks."""
     on: date | None = as_of.date() if as_of else None
-    n = export_table(get_db().engine, table, fmt, out, on)
+    try:
+        n = export_table(get_db().engine, table, fmt, out, on)
+    except OSError as exc:  # a folder that is a file, no permission, a full disk
+        raise click.ClickException(f"无法写入 {out}：{exc.strerror or exc}") from exc
     audit.record(None, "export", f"{table} {fmt} → {out.name}", records=n, username="cli",
                  detail={"as_of": on.isoformat() if on else None})
     click.echo(f"已导出 {table} {n} 行 → {out}" + (f"（截至 {on}）" if on else ""))

@@ -99,6 +99,12 @@ def test_export_current_and_as_of(app: Flask, runner: FlaskCliRunner, tmp_path: 
     assert pl.read_csv(tmp_path / "areas.csv", infer_schema_length=0).height == 6
 
 
+def test_export_to_an_unwritable_place_says_so(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x")
+    result = runner.invoke(args=["export", "areas", "--out", str(tmp_path / "a-file" / "areas.csv")])
+    assert result.exit_code == 1 and "无法写入" in result.output and "Traceback" not in result.output
+
+
 def test_db_check_passes_on_a_migrated_database(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["db", "check"])
     assert result.exit_code == 0, result.output

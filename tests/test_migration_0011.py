@@ -1,4 +1,4 @@
-"""Revision 0013 gives a database migrated before 高龄津贴 existed its tag type and band code list."""
+"""Revision 0011 gives a database migrated before 高龄津贴 existed its tag type and band code list."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ def test_inserts_the_aged_allowance_only_when_missing(db_url: str) -> None:
     assert fresh is not None and fresh.department == "mca" and fresh.subject == "person"
     assert items == [("1", "80–89周岁"), ("2", "90–99周岁"), ("3", "100周岁及以上")]
 
-    # a database from before: at 0012 and without the rows (0002 once read an older tag_types.json)
-    command.downgrade(alembic_config(db_url), "0012")
+    # a database from before: at 0010 and without the rows (0002 once read an older tag_types.json)
+    command.downgrade(alembic_config(db_url), "0010")
     db = Database(db_url)
     try:
         with db.engine.begin() as conn:
@@ -47,7 +47,7 @@ def test_inserts_the_aged_allowance_only_when_missing(db_url: str) -> None:
     assert items_after == items and types_after == types
 
     # and where they exist already (a new database), the upgrade adds no second copy
-    command.downgrade(alembic_config(db_url), "0012")
+    command.downgrade(alembic_config(db_url), "0010")
     migrate(db_url)
     assert _aged(db_url)[1:] == (items, types)
     db = Database(db_url)
