@@ -77,9 +77,6 @@ def require_admin(user: User) -> None:
 
 # -- need-to-know: what a department account may see of persons and households ----------------------
 
-#: Health and disability tags: sensitive personal information (PIPL art. 28). Shown only to the owning
-#: department, the village/township keeping the data, and admins.
-SENSITIVE_TAGS = frozenset({"hypertension", "diabetes2", "severe_mental", "family_doctor", "disabled"})
 #: Personal fields masked for a department unless one of its authorisations lists them. ``id_number``
 #: covers every field containing or derived from it (e.g. 残疾证号 = ID number + 2 digits).
 PERSONAL_FIELDS = {"id_number": "公民身份号码", "phone": "联系电话", "address": "住址"}
@@ -101,6 +98,15 @@ def _active_grants(session: Any, department: str | None) -> list[Any]:
         DepartmentGrant.department == department, DepartmentGrant.revoked_at.is_(None))).scalars())
 
 
+def sensitive_tags(session: Any) -> frozenset[str]:
+    """Health and disability tags — sensitive personal information (PIPL art. 28), shown only to the
+    owning department, the village/township keeping the data, and admins. Data: ``tag_type.sensitive``,
+    seeded by migration 0010 and set by the admin on the tag-type page."""
+    from app.models import TagType
+
+    return frozenset(session.execute(select(TagType.code).where(TagType.sensitive)).scalars())
+
+
 def _tag_departments(session: Any) -> dict[str, str]:
     from app.models import TagType
 
@@ -113,14 +119,15 @@ def holder_tag_codes(session: Any, user: User) -> set[str] | None:
         return None
     owners = _tag_departments(session)
     codes = {code for code, dept in owners.items() if dept == user.department}
+    sensitive = sensitive_tags(session)
     for grant in _active_grants(session, user.department):
-        codes |= {c for c in grant.tag_codes if c in owners and c not in SENSITIVE_TAGS}
+        codes |= {c for c in grant.tag_codes if c in owners and c not in sensitive}
     return codes
 
 
 def tag_visible(session: Any, user: User, tag_code: str) -> bool:
     """May ``user`` see that someone holds ``tag_code``? Sensitive tags: owning department only."""
-    if not needs_to_know(user) or tag_code not in SENSITIVE_TAGS:
+    if not needs_to_know(user) or tag_code not in sensitive_tags(session):
         return True
     return _tag_departments(session).get(tag_code) == user.department
 

@@ -101,3 +101,21 @@ def test_department_reads_its_need_to_know_and_keeps_only_its_tags(session: Sess
 def test_as_of_limited_to_a_subtree(session: Session, county: County, two_villages: dict[str, int]) -> None:
     rows = history.as_of(session, "person", date(2030, 1, 1), area_prefix=VILLAGE_A)
     assert {r["name"] for r in rows} == {"甲一", "甲二"}
+
+
+def test_sensitivity_is_data_on_the_tag_type(session: Session, county: County) -> None:
+    """Which tags are sensitive comes from tag_type.sensitive (seeded for health and disability; set by
+    the admin on the tag-type page), not from a list in the code."""
+    from app.models import TagType
+    from app.services.scope import sensitive_tags, tag_visible
+
+    assert sensitive_tags(session) == {"hypertension", "diabetes2", "severe_mental", "family_doctor", "disabled"}
+    assert not tag_visible(session, county.mca, "hypertension")  # 卫健's health tag
+    assert tag_visible(session, county.nhc, "hypertension")  # its owner
+    assert tag_visible(session, county.nhc, "dibao")  # not sensitive: any department
+    session.get(TagType, "dibao").sensitive = True
+    session.get(TagType, "hypertension").sensitive = False
+    session.flush()
+    assert not tag_visible(session, county.nhc, "dibao")
+    assert tag_visible(session, county.mca, "hypertension")
+    assert tag_visible(session, county.admin, "dibao")  # admins and keepers always
