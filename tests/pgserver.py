@@ -40,6 +40,12 @@ SERVER_OPTIONS = (
 )
 
 
+def _runuser() -> str | None:
+    """util-linux's runuser: on PATH, or in the sbin folders a minimal root PATH may leave out."""
+    return shutil.which("runuser") or next(
+        (p for p in ("/usr/sbin/runuser", "/sbin/runuser") if os.access(p, os.X_OK)), None)
+
+
 class PostgresServerError(RuntimeError):
     """The test server could not be set up, started or reached."""
 
@@ -225,7 +231,7 @@ class PostgresServer:
             raise PostgresServerError(
                 f"running as root, but there is no '{SUPERUSER}' system user to run PostgreSQL as"
             ) from exc
-        if not shutil.which("runuser"):
+        if not _runuser():
             raise PostgresServerError("running as root, but 'runuser' is missing (util-linux)")
         return SUPERUSER
 
@@ -236,7 +242,7 @@ class PostgresServer:
     def _run(self, argv: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = list(argv)
         if self._as_user:
-            cmd = ["runuser", "-u", self._as_user, "--", *cmd]
+            cmd = [_runuser() or "runuser", "-u", self._as_user, "--", *cmd]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_ALL"] = "C"  # messages and defaults independent of the caller's locale
         proc = subprocess.run(
