@@ -47,7 +47,8 @@ def test_form_to_draft_to_admission_to_download(live_server: str, browser: Any, 
     page = context.new_page()
     try:
         log_in(page, base, "admin")
-        page.get_by_role("link", name="报表定义", exact=True).click()
+        page.locator(".nav-bar summary", has_text="报表管理").click()  # the drop-down of the report pages
+        page.locator(".nav-bar").get_by_role("link", name="报表定义", exact=True).click()
         page.wait_for_url(f"{base}/reports/manage")
         page.set_input_files("input[name=form]", str(form))
         page.get_by_role("button", name="反向映射为草稿").click()

@@ -64,7 +64,8 @@ def test_admin_publishes_and_department_downloads(live_server: str, browser: Any
     try:
         # -- the admin: a typo first (shown with its path and a hint), then the real thing
         log_in(page, base, "admin")
-        page.get_by_role("link", name="报表定义", exact=True).click()
+        page.locator(".nav-bar summary", has_text="报表管理").click()  # the drop-down of the report pages
+        page.locator(".nav-bar").get_by_role("link", name="报表定义", exact=True).click()
         page.wait_for_url(f"{base}/reports/manage")
         page.fill("textarea[name=source]", NEW_REPORT.replace("indicator: P_DIBAO}", "indicator: P_DIBA}"))
         page.select_option("select[name=area]", COUNTY)
