@@ -53,10 +53,11 @@ def _tag_form() -> dict[str, Any]:
 
 
 @bp.route("/tag-types/new", methods=["GET", "POST"])
-@bp.route("/tag-types/<code>", methods=["GET", "POST"])
+@bp.route("/tag-types/<type_code>", methods=["GET", "POST"])
 @login_required
-def tag_type(code: str | None = None) -> str | Response | tuple[str, int]:
+def tag_type(type_code: str | None = None) -> str | Response | tuple[str, int]:
     _admin()
+    code = type_code  # not `code`: that URL part names an area everywhere else (the scope matrix relies on it)
     session = get_session()
     existing = session.get(TagType, code) if code else None
     if code and existing is None:
@@ -81,10 +82,11 @@ def tag_type(code: str | None = None) -> str | Response | tuple[str, int]:
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
-@bp.route("/items/<code>", methods=["GET", "POST"])
+@bp.route("/items/<item_code>", methods=["GET", "POST"])
 @login_required
-def item(code: str | None = None) -> str | Response | tuple[str, int]:
+def item(item_code: str | None = None) -> str | Response | tuple[str, int]:
     _admin()
+    code = item_code
     session = get_session()
     existing = session.get(ObservationItem, code) if code else None
     if code and existing is None:
