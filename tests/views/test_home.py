@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -112,3 +114,14 @@ def test_area_summary_is_scoped(app: Flask, users: dict[str, int]) -> None:
             dashboard.area_summary(session, cadre_a, VILLAGE_B)
         with pytest.raises(PermissionDenied):
             dashboard.admin_dashboard(session, township)
+
+
+@pytest.mark.parametrize("username", ["cadre_a", "grid_a1", "township", "mca", "admin"])
+def test_no_landing_page_shows_an_unbuilt_feature(client: FlaskClient, auth: AuthActions, username: str) -> None:
+    """Every 工作台 tile opens a working page: no 即将上线 stub, no disabled tile, on any role's landing page."""
+    html = landing(client, auth, username)
+    assert "即将上线" not in html and "is-disabled" not in html
+    tiles = re.findall(r'<a class="tile" href="([^"]+)"', html)
+    assert tiles
+    for href in tiles:
+        assert client.get(href, follow_redirects=True).status_code == 200, href
