@@ -14,7 +14,7 @@ from app.models import ChangeBatch, Household, Person, Tag, TagType, User
 from app.services import history, rules
 from app.services.codelists import code_lists
 from app.services.persons import ALIVE
-from app.services.scope import require_read, require_write, scope_of, tag_visible
+from app.services.scope import hidden_tags, require_read, require_write, scope_of
 
 
 def tag_types(session: Session) -> dict[str, TagType]:
@@ -157,7 +157,8 @@ def tags_of(session: Session, actor: User, *, person_id: int | None = None, hous
     require_read(actor, subject.area_code)
     if on is not None:
         query = query.where(Tag.valid_from <= on, or_(Tag.valid_to.is_(None), Tag.valid_to > on))
-    return [t for t in session.execute(query.order_by(Tag.valid_from)).scalars() if tag_visible(session, actor, t.tag_code)]
+    hidden = hidden_tags(session, actor)
+    return [t for t in session.execute(query.order_by(Tag.valid_from)).scalars() if t.tag_code not in hidden]
 
 
 def current_tags_of_many(session: Session, *, person_ids: list[int] = (), household_ids: list[int] = (),

@@ -25,11 +25,11 @@ from app.models.base import utcnow
 from app.services import api_tokens, audit, dashboard, reports
 from app.services.codelists import code_lists
 from app.services.scope import (
+    hidden_tags,
     household_need_to_know,
     mask_values,
     needs_to_know,
     person_need_to_know,
-    tag_visible,
     unmasked_fields,
 )
 from app.views.auth import LoginRequired, client_address
@@ -253,6 +253,7 @@ def _visible_entries(session: Any, user: Any, page: list[ChangeLog]) -> dict[int
         Household.id.in_(ids["household"]), scope.clause(Household.area_code),
         household_need_to_know(session, user, Household.id))).scalars()) if ids["household"] else set()
     allowed = unmasked_fields(session, user)
+    hidden = hidden_tags(session, user)
     out: dict[int, dict[str, Any]] = {}
     for e in page:
         if not e.entity_id.isdigit():
@@ -264,7 +265,7 @@ def _visible_entries(session: Any, user: Any, page: list[ChangeLog]) -> dict[int
             ok = key in households
         elif e.entity == "tag" and key in tags:
             t = tags[key]
-            ok = tag_visible(session, user, t.tag_code) and (t.person_id in persons or t.household_id in households)
+            ok = t.tag_code not in hidden and (t.person_id in persons or t.household_id in households)
         else:
             ok = not needs_to_know(user) and user.role == "admin"
         if not ok:

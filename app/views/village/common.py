@@ -19,10 +19,10 @@ from app.services.dashboard import area_info
 from app.services.scope import (
     BASE_DATA_WRITERS,
     ID_DERIVED,
+    hidden_tags,
     mask_values,
     needs_to_know,
     require_read,
-    tag_visible,
     unmasked_fields,
 )
 from app.validators.idcard import check_id_number
@@ -157,7 +157,8 @@ def _current_tags(*, persons: list[int] = (), households: list[int] = ()) -> dic
     session = _session()
     names = {t.code: t.name for t in tags.tag_types(session).values()}
     found = tags.current_tags_of_many(session, person_ids=list(persons), household_ids=list(households))
-    return {subject: [names.get(c, c) for c in codes if tag_visible(session, g.user, c)] for subject, codes in found.items()}
+    hidden = hidden_tags(session, g.user)
+    return {subject: [names.get(c, c) for c in codes if c not in hidden] for subject, codes in found.items()}
 
 
 def _household_form(household: Household | None = None, *, masked: bool = False) -> Form:
