@@ -30,7 +30,8 @@ from app import clock
 from app.db import Database
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeLog, Tag, User
-from app.reporting.frames import CACHE, data_version
+from app.reporting.frames import CACHE
+from app.reporting.store_delta import data_version
 from app.services.lineage import area_prefix
 from app.services.reports import county_code, parse_period
 from app.services.scope import require_read

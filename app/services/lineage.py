@@ -27,9 +27,10 @@ from app.registry.loader import Registry
 from app.registry.schema import Indicator, ReportSpec
 from app.registry.vocabulary import CONVERSIONS
 from app.reporting import evaluate
-from app.reporting.frames import CACHE, Snapshot, data_version
+from app.reporting.frames import CACHE, Snapshot
 from app.reporting.projections import LEVEL_PREFIX
 from app.reporting.safe import mask_address, mask_id_number
+from app.reporting.store_delta import data_version
 from app.services.reports import RunRequest, county_code, parse_period, require_run
 from app.services.scope import require_read
 

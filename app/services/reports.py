@@ -31,7 +31,8 @@ from app.registry.loader import (
 from app.registry.schema import ReportSpec
 from app.registry.vocabulary import DEPARTMENT_UNITS
 from app.reporting import projections, rosters
-from app.reporting.frames import CACHE, data_version
+from app.reporting.frames import CACHE
+from app.reporting.store_delta import data_version
 from app.reporting.table import Report
 from app.services.codelists import code_lists
 from app.services.scope import (

@@ -27,7 +27,8 @@ from app.models.task import TASK_STATUSES
 from app.registry.loader import Registry
 from app.registry.schema import ReportSpec
 from app.reporting import evaluate
-from app.reporting.frames import CACHE, data_version
+from app.reporting.frames import CACHE
+from app.reporting.store_delta import data_version
 from app.reporting.table import Report, Row
 from app.services import reports
 

@@ -28,7 +28,8 @@ from app.models.task import TASK_STATUSES
 from app.registry.loader import Registry, check_not_expired
 from app.registry.schema import ReportSpec
 from app.registry.vocabulary import REPORT_KINDS
-from app.reporting.frames import CACHE, data_version
+from app.reporting.frames import CACHE
+from app.reporting.store_delta import data_version
 from app.services import history, households, persons, task_coverage, task_report
 from app.services.reports import require_run
 from app.services.scope import require_active, scope_of

@@ -23,7 +23,8 @@ from app.models import Area, User
 from app.registry.loader import Registry
 from app.registry.rules import IMPORTANCE, Rule, load_rules
 from app.reporting import evaluate
-from app.reporting.frames import CACHE, data_version
+from app.reporting.frames import CACHE
+from app.reporting.store_delta import data_version
 from app.services.lineage import area_prefix
 from app.services.reports import county_code
 from app.services.scope import require_read

@@ -15,7 +15,8 @@ from app import clock
 from app.db import get_db, get_session
 from app.issues import Issue, IssueError, NotFound, ValidationFailed
 from app.models import Area
-from app.reporting.frames import CACHE, data_version
+from app.reporting.frames import CACHE
+from app.reporting.store_delta import data_version
 from app.services import charts, lineage, reports, validation
 from app.services.scope import require_read
 from app.views.auth import login_required

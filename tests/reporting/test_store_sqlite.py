@@ -15,7 +15,8 @@ from sqlalchemy import select, text
 
 from app.db import Database, migrate
 from app.models import ChangeBatch
-from app.reporting.frames import Store, read_frame
+from app.reporting.frames import Store
+from app.reporting.store_read import read_frame
 
 
 def test_a_write_after_a_store_read_is_kept(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.db import get_db
-from app.reporting.frames import data_version
+from app.reporting.store_delta import data_version
 from app.reporting.table import Report
 from app.services.reports import write_report
 

@@ -14,12 +14,14 @@ import pytest
 from flask import Flask
 from hand_county import VILLAGE_A, County, id_number
 from polars.testing import assert_frame_equal
+from sqlalchemy.engine import Engine
 
 from app import create_app
 from app.config import ConfigError
 from app.db import Database, get_db
-from app.reporting import frames
-from app.reporting.frames import SnapshotCache, read_table
+from app.reporting import frames, store_delta
+from app.reporting.frames import SnapshotCache
+from app.reporting.store_read import read_table
 from app.services.households import create_household
 from app.services.persons import create_person, update_person
 
@@ -61,8 +63,10 @@ def test_new_process_starts_from_files_and_applies_changes(db: Database, county:
 
     _rename(db, county, ids[0], "测试丁")
     # the next process finds the older file and reads only person ids[0] again: prove it by poisoning the full read
-    monkeypatch.setattr(frames, "read_table", lambda engine, name, ids=None: (
-        read_table(engine, name, ids) if ids is not None or name in ("areas", "observations") else pytest.fail(name)))
+    def poisoned(engine: Engine, name: str, ids: list[int] | None = None) -> pl.DataFrame:  # the full read fails
+        return read_table(engine, name, ids) if ids is not None or name in ("areas", "observations") else pytest.fail(name)
+    monkeypatch.setattr(frames, "read_table", poisoned)
+    monkeypatch.setattr(store_delta, "read_table", poisoned)
     second = _new_process(db, tmp_path)
     assert second.version == first.version + 1
     assert _names(second) == {"测试丁", "测试乙", "测试丙"}
@@ -75,10 +79,10 @@ def test_half_written_and_corrupt_files_are_not_used(db: Database, county: Count
     store = _new_process(db, tmp_path)
     store.table("persons")
     _rename(db, county, ids[1], "测试戊")
-    version = frames.data_version(db.engine)
+    version = store_delta.data_version(db.engine)
     directory = store.disk.dir
     # a crash after the meta file and during the data file of the newer version: only a temporary file
-    meta = {"version": version, "pending": [], "stamp": frames.batch_stamp(db.engine, version)}
+    meta = {"version": version, "pending": [], "stamp": store_delta.batch_stamp(db.engine, version)}
     (directory / f"persons-{version:012d}.json").write_text(json.dumps(meta))
     (directory / f"persons-{version:012d}.arrow.tmp-1-1").write_bytes(b"ARROW1 half")
     assert _names(_new_process(db, tmp_path)) == {"测试甲", "测试戊", "测试丙"}
@@ -110,7 +114,7 @@ def test_old_versions_are_pruned(db: Database, county: County, tmp_path: Path, m
         _rename(db, county, ids[2], f"测试{n}")
         cache.store(db.engine)
     versions = sorted(p.name for p in cache.store(db.engine).disk.dir.glob("persons-*.arrow"))
-    latest = frames.data_version(db.engine)
+    latest = store_delta.data_version(db.engine)
     assert versions == [f"persons-{latest - 1:012d}.arrow", f"persons-{latest:012d}.arrow"]
 
 

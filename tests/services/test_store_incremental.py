@@ -23,7 +23,8 @@ from app.db import Database
 from app.issues import IssueError
 from app.models import Area, Household, Person, Tag
 from app.reporting import frames
-from app.reporting.frames import SnapshotCache, read_table
+from app.reporting.frames import SnapshotCache
+from app.reporting.store_read import read_table
 from app.services.areas import merge_area
 from app.services.households import create_household
 from app.services.observations import record_observation
