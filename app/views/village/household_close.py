@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, request, url_for
+from flask import g, request, url_for
 from werkzeug.wrappers import Response
 
 from app.clock import today
-from app.issues import Conflict, Issue, IssueError
 from app.models import Household
 from app.services import households
 from app.views.auth import login_required
 from app.views.forms import Form, FormField
 from app.views.village.common import (
-    _apply_issues,
-    _others_changes,
     _render_form,
     _session,
-    _status_of,
     _version,
     bp,
 )
+from app.views.village.submit import on_field, others_since, parse_date, save
 
 
 @bp.route("/household/<int:household_id>/close", methods=["GET", "POST"])
@@ -37,22 +34,9 @@ def household_close(household_id: int) -> Response | tuple[str, int]:
             "note": "只有没有在世成员的户才能注销：请先为成员登记死亡、迁出或转户。注销后户保留在历史记录中。"}
     if request.method == "GET":
         return _render_form(**page)
-    values, issues = when.parse(request.form)
-    if not values.get("on") and not issues:
-        issues.append(Issue("required", "请填写注销日期", {"field": "on"}))
-    if issues:
-        when.add_issues(issues)
+    if (values := parse_date(when, "请填写注销日期")) is None:
         return _render_form(422, **page)
-    try:
-        households.end_household(session, g.user, household_id, values["on"], expected_version=seen)
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        exc.issues = [i.at(field="on") if i.location.get("field") in ("valid_from", "status_date") else i for i in exc.issues]
-        _apply_issues(exc, sections)
-        if isinstance(exc, Conflict):
-            now = households.get_household(session, g.user, household_id).row_version
-            page["others"] = _others_changes(session, "household", household_id, Household, seen, now)
-        return _render_form(_status_of(exc), **page)
-    flash(f"户 {h.number} 已于 {values['on']} 注销", "success")
-    return redirect(url_for("village.household_show", household_id=household_id))
+    return save(page, lambda: households.end_household(session, g.user, household_id, values["on"], expected_version=seen),
+                f"户 {h.number} 已于 {values['on']} 注销", url_for("village.household_show", household_id=household_id),
+                others=others_since("household", household_id, Household, seen,
+                                    lambda: households.get_household(session, g.user, household_id)), fix=on_field("valid_from", "status_date"))

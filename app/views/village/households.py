@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import g, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.issues import Conflict, IssueError, PermissionDenied
+from app.issues import PermissionDenied
 from app.models import Household
 from app.services import audit, households, persons, tags
 from app.services.dashboard import area_info
 from app.services.scope import unmasked_fields
 from app.views.auth import client_address, login_required
 from app.views.village.common import (
-    _apply_issues,
     _area_context,
     _attr_rows,
     _current_tags,
@@ -23,13 +22,12 @@ from app.views.village.common import (
     _household_form,
     _is_current,
     _labels,
-    _others_changes,
     _render_form,
     _session,
-    _status_of,
     _version,
     bp,
 )
+from app.views.village.submit import others_since, parse_forms, save
 
 # -- households -------------------------------------------------------------------------------------
 
@@ -47,20 +45,12 @@ def household_new(code: str) -> Response | tuple[str, int]:
             "submit": "保存", "sections": sections}
     if request.method == "GET":
         return _render_form(**page)
-    values, issues = form.parse(request.form)
-    eff_values, eff_issues = eff.parse(request.form)
-    if issues or eff_issues:
-        form.add_issues(issues), eff.add_issues(eff_issues)
+    if (parsed := parse_forms(form, eff)) is None:
         return _render_form(422, **page)
-    try:
-        h = households.create_household(session, g.user, {**values, "area_code": code}, effective=eff_values["valid_from"])
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        _apply_issues(exc, sections)
-        return _render_form(_status_of(exc), **page)
-    flash(f"已新建户 {h.number}", "success")
-    return redirect(url_for("village.household_show", household_id=h.id))
+    values, eff_values = parsed
+    return save(page, lambda: households.create_household(session, g.user, {**values, "area_code": code},
+                                                          effective=eff_values["valid_from"]),
+                lambda h: f"已新建户 {h.number}", lambda h: url_for("village.household_show", household_id=h.id))
 
 
 @bp.get("/household/<int:household_id>")
@@ -104,21 +94,11 @@ def household_edit(household_id: int) -> Response | tuple[str, int]:
             "hidden": {"row_version": seen}}
     if request.method == "GET":
         return _render_form(**page)
-    values, issues = form.parse(request.form)
-    eff_values, eff_issues = eff.parse(request.form)
-    if issues or eff_issues:
-        form.add_issues(issues), eff.add_issues(eff_issues)
+    if (parsed := parse_forms(form, eff)) is None:
         return _render_form(422, **page)
-    try:
-        households.update_household(session, g.user, household_id, values, effective=eff_values["valid_from"],
-                                    expected_version=seen)
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        _apply_issues(exc, sections)
-        if isinstance(exc, Conflict):
-            now = households.get_household(session, g.user, household_id).row_version
-            page["others"] = _others_changes(session, "household", household_id, Household, seen, now)
-        return _render_form(_status_of(exc), **page)
-    flash("已保存", "success")
-    return redirect(url_for("village.household_show", household_id=household_id))
+    values, eff_values = parsed
+    return save(page, lambda: households.update_household(session, g.user, household_id, values,
+                                                          effective=eff_values["valid_from"], expected_version=seen),
+                "已保存", url_for("village.household_show", household_id=household_id),
+                others=others_since("household", household_id, Household, seen,
+                                    lambda: households.get_household(session, g.user, household_id)))

@@ -7,13 +7,14 @@ more changes. Every save sends the ``row_version`` the page was loaded with.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import g, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.clock import today
-from app.issues import Conflict, Issue, IssueError
+from app.issues import Issue, IssueError
 from app.models import House, Household
 from app.services import households, houses
 from app.services.codelists import code_lists
@@ -21,19 +22,17 @@ from app.views.auth import login_required
 from app.views.forms import Form, FormField, model_form
 from app.views.village.common import (
     PER_PAGE,
-    _apply_issues,
     _area_context,
     _display_rows,
     _effective_form,
     _history,
-    _others_changes,
     _page_arg,
     _render_form,
     _session,
-    _status_of,
     _version,
     bp,
 )
+from app.views.village.submit import on_field, others_since, parse_date, save
 
 # Fields with their own action (拆除) or set from the page (the area; the household by its 户号).
 HOUSE_MANAGED = frozenset({"area_code", "status", "household_id"})
@@ -113,15 +112,10 @@ def house_new(code: str) -> Response | tuple[str, int]:
     if issues or eff_issues or link_issues:
         form.add_issues(issues + [i.at(field="household_number") for i in link_issues]), eff.add_issues(eff_issues)
         return _render_form(422, **page)
-    try:
-        house = houses.create_house(session, g.user, {**values, "area_code": code}, effective=eff_values["valid_from"])
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        _apply_issues(_renamed(exc), sections)
-        return _render_form(_status_of(exc), **page)
-    flash(f"已登记房屋：{house.address}", "success")
-    return redirect(url_for("village.house_show", house_id=house.id))
+    return save(page, lambda: houses.create_house(session, g.user, {**values, "area_code": code},
+                                                  effective=eff_values["valid_from"]),
+                lambda house: f"已登记房屋：{house.address}", lambda house: url_for("village.house_show", house_id=house.id),
+                fix=_renamed)
 
 
 def _renamed(exc: IssueError) -> IssueError:
@@ -172,22 +166,13 @@ def house_edit(house_id: int) -> Response | tuple[str, int]:
     if issues or eff_issues or link_issues:
         form.add_issues(issues + [i.at(field="household_number") for i in link_issues]), eff.add_issues(eff_issues)
         return _render_form(422, **page)
-    try:
-        houses.update_house(session, g.user, house_id, values, effective=eff_values["valid_from"], expected_version=seen)
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        _apply_issues(_renamed(exc), sections)
-        _conflict_context(exc, page, house_id, seen)
-        return _render_form(_status_of(exc), **page)
-    flash("已保存", "success")
-    return redirect(url_for("village.house_show", house_id=house_id))
+    return save(page, lambda: houses.update_house(session, g.user, house_id, values, effective=eff_values["valid_from"],
+                                                  expected_version=seen),
+                "已保存", url_for("village.house_show", house_id=house_id), others=_others(house_id, seen), fix=_renamed)
 
 
-def _conflict_context(exc: IssueError, page: dict[str, Any], house_id: int, seen: int) -> None:
-    if isinstance(exc, Conflict):
-        now = houses.get_house(_session(), g.user, house_id).row_version
-        page["others"] = _others_changes(_session(), "house", house_id, House, seen, now)
+def _others(house_id: int, seen: int) -> Callable[[], Any]:
+    return others_since("house", house_id, House, seen, lambda: houses.get_house(_session(), g.user, house_id))
 
 
 @bp.route("/house/<int:house_id>/appraise", methods=["GET", "POST"])
@@ -213,22 +198,10 @@ def house_appraise(house_id: int) -> Response | tuple[str, int]:
     if issues or when_issues:
         form.add_issues(issues), when.add_issues(when_issues)
         return _render_form(422, **page)
-    try:
-        change = houses.appraise(session, g.user, house_id, values["safety_grade"], when_values["on"], expected_version=seen)
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        _apply_issues(_on_field(exc), sections)
-        _conflict_context(exc, page, house_id, seen)
-        return _render_form(_status_of(exc), **page)
-    flash("已记录安全鉴定结果" if change.fields else "安全等级未变化", "success")
-    return redirect(url_for("village.house_show", house_id=house_id))
-
-
-def _on_field(exc: IssueError) -> IssueError:
-    """Date issues of the service (``valid_from``) shown at the page's date field ``on``."""
-    exc.issues = [i.at(field="on") if i.location.get("field") == "valid_from" else i for i in exc.issues]
-    return exc
+    return save(page, lambda: houses.appraise(session, g.user, house_id, values["safety_grade"], when_values["on"],
+                                              expected_version=seen),
+                lambda change: "已记录安全鉴定结果" if change.fields else "安全等级未变化",
+                url_for("village.house_show", house_id=house_id), others=_others(house_id, seen), fix=on_field("valid_from"))
 
 
 @bp.route("/house/<int:house_id>/demolish", methods=["GET", "POST"])
@@ -245,19 +218,8 @@ def house_demolish(house_id: int) -> Response | tuple[str, int]:
             "hidden": {"row_version": seen}, "note": "拆除是最终状态：房屋保留在历史记录中，但不能再修改。"}
     if request.method == "GET":
         return _render_form(**page)
-    values, issues = when.parse(request.form)
-    if not values.get("on") and not issues:
-        issues.append(Issue("required", "请填写拆除日期", {"field": "on"}))
-    if issues:
-        when.add_issues(issues)
+    if (values := parse_date(when, "请填写拆除日期")) is None:
         return _render_form(422, **page)
-    try:
-        houses.demolish_house(session, g.user, house_id, values["on"], expected_version=seen)
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        _apply_issues(_on_field(exc), sections)
-        _conflict_context(exc, page, house_id, seen)
-        return _render_form(_status_of(exc), **page)
-    flash(f"已登记拆除（{values['on']}）", "success")
-    return redirect(url_for("village.house_show", house_id=house_id))
+    return save(page, lambda: houses.demolish_house(session, g.user, house_id, values["on"], expected_version=seen),
+                f"已登记拆除（{values['on']}）", url_for("village.house_show", house_id=house_id),
+                others=_others(house_id, seen), fix=on_field("valid_from"))

@@ -6,13 +6,13 @@ The forms are generated from ``Organisation``'s columns (``views/forms.py``); th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import g, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.clock import today
-from app.issues import Conflict, Issue, IssueError
 from app.models import Organisation
 from app.services import organisations
 from app.services.codelists import code_lists
@@ -20,19 +20,17 @@ from app.views.auth import login_required
 from app.views.forms import Form, FormField, model_form
 from app.views.village.common import (
     PER_PAGE,
-    _apply_issues,
     _area_context,
     _display_rows,
     _effective_form,
     _history,
-    _others_changes,
     _page_arg,
     _render_form,
     _session,
-    _status_of,
     _version,
     bp,
 )
+from app.views.village.submit import on_field, others_since, parse_date, parse_forms, save
 
 ORGANISATION_MANAGED = frozenset({"area_code", "status"})
 STATUS_FILTERS = [("1", "正常"), ("2", "已注销"), ("all", "全部")]
@@ -70,21 +68,13 @@ def organisation_new(code: str) -> Response | tuple[str, int]:
             "submit": "保存", "sections": sections}
     if request.method == "GET":
         return _render_form(**page)
-    values, issues = form.parse(request.form)
-    eff_values, eff_issues = eff.parse(request.form)
-    if issues or eff_issues:
-        form.add_issues(issues), eff.add_issues(eff_issues)
+    if (parsed := parse_forms(form, eff)) is None:
         return _render_form(422, **page)
-    try:
-        org = organisations.create_organisation(session, g.user, {**values, "area_code": code},
-                                                effective=eff_values["valid_from"])
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        _apply_issues(exc, sections)
-        return _render_form(_status_of(exc), **page)
-    flash(f"已登记单位：{org.name}", "success")
-    return redirect(url_for("village.organisation_show", organisation_id=org.id))
+    values, eff_values = parsed
+    return save(page, lambda: organisations.create_organisation(session, g.user, {**values, "area_code": code},
+                                                                effective=eff_values["valid_from"]),
+                lambda org: f"已登记单位：{org.name}",
+                lambda org: url_for("village.organisation_show", organisation_id=org.id))
 
 
 @bp.get("/organisation/<int:organisation_id>")
@@ -97,10 +87,9 @@ def organisation_show(organisation_id: int) -> str:
                            history=_history(session, "organisation", organisation_id, Organisation), **context)
 
 
-def _conflict_context(exc: IssueError, page: dict[str, Any], organisation_id: int, seen: int) -> None:
-    if isinstance(exc, Conflict):
-        now = organisations.get_organisation(_session(), g.user, organisation_id).row_version
-        page["others"] = _others_changes(_session(), "organisation", organisation_id, Organisation, seen, now)
+def _others(organisation_id: int, seen: int) -> Callable[[], Any]:
+    return others_since("organisation", organisation_id, Organisation, seen,
+                        lambda: organisations.get_organisation(_session(), g.user, organisation_id))
 
 
 @bp.route("/organisation/<int:organisation_id>/edit", methods=["GET", "POST"])
@@ -116,22 +105,13 @@ def organisation_edit(organisation_id: int) -> Response | tuple[str, int]:
             "hidden": {"row_version": seen}}
     if request.method == "GET":
         return _render_form(**page)
-    values, issues = form.parse(request.form)
-    eff_values, eff_issues = eff.parse(request.form)
-    if issues or eff_issues:
-        form.add_issues(issues), eff.add_issues(eff_issues)
+    if (parsed := parse_forms(form, eff)) is None:
         return _render_form(422, **page)
-    try:
-        organisations.update_organisation(session, g.user, organisation_id, values, effective=eff_values["valid_from"],
-                                          expected_version=seen)
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        _apply_issues(exc, sections)
-        _conflict_context(exc, page, organisation_id, seen)
-        return _render_form(_status_of(exc), **page)
-    flash("已保存", "success")
-    return redirect(url_for("village.organisation_show", organisation_id=organisation_id))
+    values, eff_values = parsed
+    return save(page, lambda: organisations.update_organisation(
+        session, g.user, organisation_id, values, effective=eff_values["valid_from"], expected_version=seen),
+        "已保存", url_for("village.organisation_show", organisation_id=organisation_id),
+        others=_others(organisation_id, seen))
 
 
 @bp.route("/organisation/<int:organisation_id>/close", methods=["GET", "POST"])
@@ -148,20 +128,9 @@ def organisation_close(organisation_id: int) -> Response | tuple[str, int]:
             "hidden": {"row_version": seen}, "note": "注销是最终状态：单位保留在历史记录中，但不能再修改。"}
     if request.method == "GET":
         return _render_form(**page)
-    values, issues = when.parse(request.form)
-    if not values.get("on") and not issues:
-        issues.append(Issue("required", "请填写注销日期", {"field": "on"}))
-    if issues:
-        when.add_issues(issues)
+    if (values := parse_date(when, "请填写注销日期")) is None:
         return _render_form(422, **page)
-    try:
-        organisations.close_organisation(session, g.user, organisation_id, values["on"], expected_version=seen)
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        exc.issues = [i.at(field="on") if i.location.get("field") == "valid_from" else i for i in exc.issues]
-        _apply_issues(exc, sections)
-        _conflict_context(exc, page, organisation_id, seen)
-        return _render_form(_status_of(exc), **page)
-    flash(f"已注销（{values['on']}）", "success")
-    return redirect(url_for("village.organisation_show", organisation_id=organisation_id))
+    return save(page, lambda: organisations.close_organisation(session, g.user, organisation_id, values["on"],
+                                                               expected_version=seen),
+                f"已注销（{values['on']}）", url_for("village.organisation_show", organisation_id=organisation_id),
+                others=_others(organisation_id, seen), fix=on_field("valid_from"))

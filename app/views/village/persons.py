@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from collections.abc import Callable
+from typing import Any
+
+from flask import g, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.issues import Conflict, Issue, IssueError, PermissionDenied, ValidationFailed
+from app.issues import Issue, PermissionDenied, ValidationFailed
 from app.models import Household, Person
 from app.services import audit, households, persons, tags
 from app.services.dashboard import area_info
@@ -14,7 +17,6 @@ from app.views.auth import client_address, login_required
 from app.views.forms import Form, FormField, model_form
 from app.views.village.common import (
     END_REASONS,
-    _apply_issues,
     _attr_rows,
     _confirmed,
     _display_rows,
@@ -23,14 +25,13 @@ from app.views.village.common import (
     _history,
     _is_current,
     _labels,
-    _others_changes,
     _person_form,
     _render_form,
     _session,
-    _status_of,
     _version,
     bp,
 )
+from app.views.village.submit import others_since, parse_forms, save
 
 # -- persons -------------------------------------------------------------------------------------------
 
@@ -49,22 +50,14 @@ def person_new(household_id: int) -> Response | tuple[str, int]:
             "back": url_for("village.household_show", household_id=household_id), "submit": "保存", "id_fill": True}
     if request.method == "GET":
         return _render_form(**page)
-    values, issues = form.parse(request.form)
-    eff_values, eff_issues = eff.parse(request.form)
-    if issues or eff_issues:
-        form.add_issues(issues), eff.add_issues(eff_issues)
+    if (parsed := parse_forms(form, eff)) is None:
         return _render_form(422, **page)
-    try:
-        p = persons.create_person(session, g.user, {**values, "household_id": household_id, "area_code": h.area_code},
-                                  effective=eff_values["valid_from"], confirm_warnings=_confirmed())
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        _apply_issues(exc, sections)
-        _fill_from_id(form)
-        return _render_form(_status_of(exc), **page)
-    flash(f"已新增成员 {p.name}", "success")
-    return redirect(url_for("village.person_show", person_id=p.id))
+    values, eff_values = parsed
+    return save(page, lambda: persons.create_person(
+        session, g.user, {**values, "household_id": household_id, "area_code": h.area_code},
+        effective=eff_values["valid_from"], confirm_warnings=_confirmed()),
+        lambda p: f"已新增成员 {p.name}", lambda p: url_for("village.person_show", person_id=p.id),
+        after=lambda: _fill_from_id(form))
 
 
 @bp.get("/person/<int:person_id>")
@@ -105,25 +98,17 @@ def person_edit(person_id: int) -> Response | tuple[str, int]:
             "hidden": {"row_version": seen}, "id_fill": True}
     if request.method == "GET":
         return _render_form(**page)
-    values, issues = form.parse(request.form)
-    eff_values, eff_issues = eff.parse(request.form)
-    if issues or eff_issues:
-        form.add_issues(issues), eff.add_issues(eff_issues)
+    if (parsed := parse_forms(form, eff)) is None:
         return _render_form(422, **page)
-    try:
-        persons.update_person(session, g.user, person_id, values, effective=eff_values["valid_from"],
-                              expected_version=seen, confirm_warnings=_confirmed())
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        _apply_issues(exc, sections)
-        _fill_from_id(form)
-        if isinstance(exc, Conflict):
-            now = persons.get_person(session, g.user, person_id).row_version
-            page["others"] = _others_changes(session, "person", person_id, Person, seen, now)
-        return _render_form(_status_of(exc), **page)
-    flash("已保存", "success")
-    return redirect(url_for("village.person_show", person_id=person_id))
+    values, eff_values = parsed
+    return save(page, lambda: persons.update_person(session, g.user, person_id, values, effective=eff_values["valid_from"],
+                                                    expected_version=seen, confirm_warnings=_confirmed()),
+                "已保存", url_for("village.person_show", person_id=person_id), after=lambda: _fill_from_id(form),
+                others=_others(person_id, seen))
+
+
+def _others(person_id: int, seen: int) -> Callable[[], Any]:
+    return others_since("person", person_id, Person, seen, lambda: persons.get_person(_session(), g.user, person_id))
 
 
 @bp.route("/person/<int:person_id>/end", methods=["GET", "POST"])
@@ -151,19 +136,9 @@ def person_end(person_id: int) -> Response | tuple[str, int]:
     if issues:
         form.add_issues(issues)
         return _render_form(422, **page)
-    try:
-        persons.end_person(session, g.user, person_id, values["reason"] or "", values["status_date"],
-                           moved_to=values.get("moved_to"), expected_version=seen)
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        _apply_issues(exc, sections)
-        if isinstance(exc, Conflict):
-            now = persons.get_person(session, g.user, person_id).row_version
-            page["others"] = _others_changes(session, "person", person_id, Person, seen, now)
-        return _render_form(_status_of(exc), **page)
-    flash("已登记", "success")
-    return redirect(url_for("village.person_show", person_id=person_id))
+    return save(page, lambda: persons.end_person(session, g.user, person_id, values["reason"] or "", values["status_date"],
+                                                 moved_to=values.get("moved_to"), expected_version=seen),
+                "已登记", url_for("village.person_show", person_id=person_id), others=_others(person_id, seen))
 
 
 @bp.route("/person/<int:person_id>/move", methods=["GET", "POST"])
@@ -192,19 +167,12 @@ def person_move(person_id: int) -> Response | tuple[str, int]:
     if issues or eff_issues:
         form.add_issues(issues), eff.add_issues(eff_issues)
         return _render_form(422, **page)
-    try:
+    def move() -> Household:
         target = households.household_by_number(session, g.user, values["household_number"])
         if target.id == p.household_id:
             raise ValidationFailed(Issue("same-household", "该人员已在此户", {"field": "household_number"}))
         persons.move_person(session, g.user, person_id, target.id, eff_values["valid_from"], relation=values["relation"],
                             expected_version=seen, confirm_warnings=_confirmed())
-        session.commit()
-    except IssueError as exc:
-        session.rollback()
-        _apply_issues(exc, sections)
-        if isinstance(exc, Conflict):
-            now = persons.get_person(session, g.user, person_id).row_version
-            page["others"] = _others_changes(session, "person", person_id, Person, seen, now)
-        return _render_form(_status_of(exc), **page)
-    flash(f"已转入户 {target.number}", "success")
-    return redirect(url_for("village.person_show", person_id=person_id))
+        return target
+    return save(page, move, lambda target: f"已转入户 {target.number}", url_for("village.person_show", person_id=person_id),
+                others=_others(person_id, seen))
