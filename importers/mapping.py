@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from app.issues import Issue, ValidationFailed
-from app.registry.parse import did_you_mean
+from app.registry.parse_values import did_you_mean
 from importers.synonyms import IGNORE, fields, tag_types
 
 _TOP_KEYS = ("columns", "tag", "header_rows", "defaults", "skip", "sheets")

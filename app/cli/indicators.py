@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from app.cli.common import fail_on_issues
 from app.db import get_db
 from app.issues import Issue, NotFound
-from app.registry.parse import did_you_mean
+from app.registry.parse_values import did_you_mean
 from app.services import indicators, reports
 
 

@@ -19,7 +19,8 @@ import yaml
 from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.registry.dictionary import duplicate_issues
-from app.registry.parse import Context, Parser, did_you_mean
+from app.registry.parse import Parser
+from app.registry.parse_values import Context, did_you_mean
 from app.registry.schema import Indicator, ReportSpec
 
 ROOT = Path(__file__).resolve().parent.parent.parent

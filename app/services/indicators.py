@@ -24,7 +24,7 @@ from app.models import IndicatorDefinition, User
 from app.models.base import utcnow
 from app.registry.dictionary import duplicate_issues
 from app.registry.loader import PublishedIndicator, Registry, parse_indicator, read_yaml, runtime_context
-from app.registry.parse import did_you_mean
+from app.registry.parse_values import did_you_mean
 from app.registry.schema import Indicator
 from app.registry.vocabulary import AGGREGATES, SUBJECTS
 from app.services.scope import require_admin
