@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app import clock
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeBatch, House, Household, Person, Tag, User
-from app.services import history
+from app.services import entities, history
 from app.services.fields import check_values, with_defaults
 from app.services.persons import ALIVE, Page, today, within_area
 from app.services.scope import (
@@ -62,10 +62,7 @@ def create_household(
     require_write(actor, values.get("area_code"))
     if values.get("number") and session.execute(select(Household.id).where(Household.number == values["number"])).first():
         issues.append(Issue("duplicate-household-number", f"户号 {values['number']} 已存在", {"field": "number"}))
-    if issues:
-        raise ValidationFailed(issues)
-    batch = batch or history.open_batch(session, actor, "web")
-    return history.create_version(session, batch, "household", values, effective or today())
+    return entities.record_new(session, actor, "household", values, issues, effective or today(), batch)
 
 
 def update_household(
@@ -81,17 +78,9 @@ def update_household(
 ) -> history.Change:
     household = get_household(session, actor, household_id)
     require_write(actor, household.area_code)
-    current = household.model_dump(exclude={"id", "row_version", "batch_id", "valid_from"})
-    values, issues = check_household(session, {**current, **changes})
-    if "area_code" in changes:
-        require_write(actor, values["area_code"])
-    if issues:
-        raise ValidationFailed(issues)
-    batch = batch or history.open_batch(session, actor, "web")
-    return history.change_version(
-        session, batch, "household", household_id, {k: values[k] for k in changes}, effective or today(),
-        expected_version=expected_version, action=action,
-    )
+    values, issues = entities.changed_values(session, actor, household, changes, check_household)
+    return entities.record_change(session, actor, "household", household_id, values, changes, issues,
+                                  effective or today(), expected_version=expected_version, batch=batch, action=action)
 
 
 def end_household(session: Session, actor: User, household_id: int, on: date, *, batch: ChangeBatch | None = None,

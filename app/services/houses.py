@@ -18,7 +18,7 @@ from sqlmodel import Session
 from app.clock import today
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeBatch, House, Household, User
-from app.services import history
+from app.services import entities, history
 from app.services.fields import check_values, with_defaults
 from app.services.persons import Page, within_area
 from app.services.scope import require_read, require_write, scope_of
@@ -73,12 +73,8 @@ def create_house(session: Session, actor: User, values: dict[str, Any], *, effec
     """Register a house (in use) from ``effective`` on (default today)."""
     values, issues = check_house(session, {**values, "status": IN_USE})
     require_write(actor, values.get("area_code"))
-    if (effective or today()) > today():
-        issues.append(Issue("future-date", "生效日期不能晚于今天", {"field": "valid_from"}))
-    if issues:
-        raise ValidationFailed(issues)
-    batch = batch or history.open_batch(session, actor, "web")
-    return history.create_version(session, batch, "house", values, effective or today())
+    when = effective or today()
+    return entities.record_new(session, actor, "house", values, issues + entities.future_date(when), when, batch)
 
 
 def update_house(
@@ -94,23 +90,13 @@ def update_house(
 ) -> history.Change:
     """Change some fields of a house from ``effective`` on (default today); a demolished house is final."""
     house = get_house(session, actor, house_id)
-    require_write(actor, house.area_code)
-    if house.status != IN_USE:
-        raise ValidationFailed(Issue("house-demolished", "该房屋已拆除（注销），不能再修改", {"record": house_id}))
-    if "status" in changes and action != "end":
-        raise ValidationFailed(Issue("managed-field", "房屋状态只能通过“拆除”登记改变", {"field": "status"}))
-    when = effective or today()
-    if when > today():
-        raise ValidationFailed(Issue("future-date", "生效日期不能晚于今天", {"field": "valid_from"}))
-    current = house.model_dump(exclude={"id", "row_version", "batch_id", "valid_from"})
-    values, issues = check_house(session, {**current, **changes})
-    if "area_code" in changes:
-        require_write(actor, values["area_code"])
-    if issues:
-        raise ValidationFailed(issues)
-    batch = batch or history.open_batch(session, actor, "web")
-    return history.change_version(session, batch, "house", house_id, {k: values[k] for k in changes}, when,
-                                  expected_version=expected_version, action=action)
+    when = entities.open_for_change(
+        actor, house, changes, action, effective, active=IN_USE,
+        final=Issue("house-demolished", "该房屋已拆除（注销），不能再修改", {"record": house_id}),
+        managed=Issue("managed-field", "房屋状态只能通过“拆除”登记改变", {"field": "status"}))
+    values, issues = entities.changed_values(session, actor, house, changes, check_house)
+    return entities.record_change(session, actor, "house", house_id, values, changes, issues, when,
+                                  expected_version=expected_version, batch=batch, action=action)
 
 
 def appraise(session: Session, actor: User, house_id: int, grade: str, on: date, *,

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from app.clock import today
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeBatch, Organisation, User
-from app.services import history
+from app.services import entities, history
 from app.services.fields import check_values, with_defaults
 from app.services.persons import Page, within_area
 from app.services.scope import require_read, require_write, scope_of
@@ -74,12 +74,8 @@ def create_organisation(session: Session, actor: User, values: dict[str, Any], *
     values, issues = check_organisation(session, {**values, "status": ACTIVE})
     require_write(actor, values.get("area_code"))
     issues += _duplicate_uscc(session, values.get("uscc"))
-    if (effective or today()) > today():
-        issues.append(Issue("future-date", "生效日期不能晚于今天", {"field": "valid_from"}))
-    if issues:
-        raise ValidationFailed(issues)
-    batch = batch or history.open_batch(session, actor, "web")
-    return history.create_version(session, batch, "organisation", values, effective or today())
+    when = effective or today()
+    return entities.record_new(session, actor, "organisation", values, issues + entities.future_date(when), when, batch)
 
 
 def update_organisation(
@@ -95,25 +91,15 @@ def update_organisation(
 ) -> history.Change:
     """Change some fields from ``effective`` on (default today); a closed organisation is final."""
     org = get_organisation(session, actor, organisation_id)
-    require_write(actor, org.area_code)
-    if org.status != ACTIVE:
-        raise ValidationFailed(Issue("organisation-closed", f"{org.name}已注销，不能再修改", {"record": organisation_id}))
-    if "status" in changes and action != "end":
-        raise ValidationFailed(Issue("managed-field", "单位状态只能通过“注销”登记改变", {"field": "status"}))
-    when = effective or today()
-    if when > today():
-        raise ValidationFailed(Issue("future-date", "生效日期不能晚于今天", {"field": "valid_from"}))
-    current = org.model_dump(exclude={"id", "row_version", "batch_id", "valid_from"})
-    values, issues = check_organisation(session, {**current, **changes})
-    if "area_code" in changes:
-        require_write(actor, values["area_code"])
+    when = entities.open_for_change(
+        actor, org, changes, action, effective, active=ACTIVE,
+        final=Issue("organisation-closed", f"{org.name}已注销，不能再修改", {"record": organisation_id}),
+        managed=Issue("managed-field", "单位状态只能通过“注销”登记改变", {"field": "status"}))
+    values, issues = entities.changed_values(session, actor, org, changes, check_organisation)
     if values.get("uscc") != org.uscc:
         issues += _duplicate_uscc(session, values.get("uscc"), organisation_id)
-    if issues:
-        raise ValidationFailed(issues)
-    batch = batch or history.open_batch(session, actor, "web")
-    return history.change_version(session, batch, "organisation", organisation_id, {k: values[k] for k in changes}, when,
-                                  expected_version=expected_version, action=action)
+    return entities.record_change(session, actor, "organisation", organisation_id, values, changes, issues, when,
+                                  expected_version=expected_version, batch=batch, action=action)
 
 
 def close_organisation(session: Session, actor: User, organisation_id: int, on: date, *,
