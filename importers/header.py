@@ -139,7 +139,7 @@ def _band(grid, merged, top: int, bottom: int, tag_code, overrides) -> HeaderBan
         seen[labels[c]] = seen.get(labels[c], 0) + 1
     for c in sorted(labels):
         if seen[labels[c]] > 1:
-            from importers.read import col_letter
+            from importers.book import col_letter
 
             labels[c] = f"{labels[c]}（{col_letter(c)}列）"
     resolved = _resolve(labels, tag_code, overrides)

@@ -22,10 +22,11 @@ from typing import Any
 from app import clock
 from app.issues import Issue, ValidationFailed
 from importers import header as hdr
+from importers.book import Book, Sheet, col_letter
 from importers.mapping import Mapping, SheetMapping, mapping_from_data
 from importers.model import ParsedFile, Record, SourceRow
 from importers.normalise import DIRTY_TEXT, Normaliser, check_id
-from importers.read import Book, Sheet, col_letter, open_workbook
+from importers.read import open_workbook
 from importers.records import HEAD, HOUSEHOLD_VALUE_FIELDS, PERSON_VALUE_FIELDS, RecordBuilder, same_value
 from importers.synonyms import HOUSEHOLD_FIELDS, detect_tag, fields, tag_types
 

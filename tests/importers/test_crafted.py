@@ -20,7 +20,8 @@ from legacy_ledgers import LI_FANG, TODAY, ZHANG_WEI, code_lists
 
 from importers.model import ParsedFile
 from importers.pipeline import parse_file
-from importers.read import MAX_GRID_CELLS, open_workbook
+from importers.read import open_workbook
+from importers.sheet_scan import MAX_GRID_CELLS
 
 CL = code_lists()
 ROWS: list[list[object]] = [["姓名", "身份证号", "性别"], ["张伟", ZHANG_WEI, "男"], ["李芳", LI_FANG, "女"]]
@@ -115,14 +116,14 @@ def test_long_shared_strings_are_linear() -> None:
 
 @pytest.mark.parametrize("size", [1, 5, 64, 1 << 20])
 def test_scan_gives_the_same_answer_whatever_the_chunks(size: int) -> None:
-    from importers.read import _FastSheetScan
+    from importers.sheet_scan import FastSheetScan
 
     # a text holding "row>" just before a far cell, a prefixed sheet, a formula without a value
     xml = (f'<?xml version="1.0"?><x:worksheet {NS.replace("xmlns", "xmlns:x")}><x:sheetData>'
            '<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>arrow></x:t></x:is></x:c>'
            '<x:c r="B1"><x:f>1+1</x:f></x:c></x:row>'
            '<x:row r="1048576"><x:c r="XFD1048576"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>').encode()
-    scan = _FastSheetScan()
+    scan = FastSheetScan()
     for i in range(0, len(xml), size):
         scan.feed(xml[i:i + size])
     scan.close()
