@@ -249,3 +249,78 @@ def projection_unmasked_issues(session: Any, spec: Any) -> list[Issue]:
 def effective_unmasked(session: Any, spec: Any) -> tuple[str, ...]:
     """The fields a projection may really print in full: none when its ``unmasked`` exceeds the grant."""
     return () if projection_unmasked_issues(session, spec) else tuple(spec.unmasked)
+
+
+# -- need-to-know beyond the person and household pages ---------------------------------------------------
+
+
+def house_need_to_know(session: Any, user: User, household_column: Any) -> ColumnElement:
+    """SQL: a house a department may see — nobody lives there, or its household is within the need to
+    know (the link house → household would otherwise disclose who lives where)."""
+    if not needs_to_know(user):
+        return true()
+    from app.models import Household
+
+    visible = select(Household.id).where(household_need_to_know(session, user, Household.id))
+    return or_(household_column.is_(None), household_column.in_(visible))
+
+
+def require_house_need_to_know(session: Any, user: User, house: Any) -> None:
+    if not needs_to_know(user) or house.household_id is None:
+        return
+    from app.models import Household
+
+    ok = session.execute(select(Household.id).where(Household.id == house.household_id,
+                                                     household_need_to_know(session, user, Household.id))).first()
+    if not ok:
+        raise PermissionDenied(Issue(
+            "need-to-know", "无权查看该房屋：居住户不在本部门的业务范围内（未持有本部门或授权的标签）",
+            {"record": house.id}, hint="如确因工作需要，请由系统管理员在“部门授权”中登记授权及法律依据"))
+
+
+def visible_subject_ids(session: Any, user: User, entity: str, ids: set[int]) -> set[int]:
+    """Of ``ids`` (persons or households), those within ``user``'s need to know (all for non-departments)."""
+    from app.models import Household, Person
+
+    if not needs_to_know(user) or not ids:
+        return set(ids)
+    if entity == "person":
+        clause = person_need_to_know(session, user, Person.id, Person.household_id)
+        query = select(Person.id).where(Person.id.in_(sorted(ids)), clause)
+    else:
+        query = select(Household.id).where(Household.id.in_(sorted(ids)), household_need_to_know(session, user, Household.id))
+    return set(session.execute(query).scalars())
+
+
+def import_clause(user: User, actor_column: Any) -> ColumnElement:
+    """SQL: the imports a user may see besides the area rule. A village's ledger import holds raw personal
+    data of everyone in the file, so a department sees only the lists its own department uploaded
+    (flow-back lists); keepers and admins see all of their area."""
+    if not needs_to_know(user):
+        return true()
+    colleagues = select(User.id).where(User.role == "department", User.department == user.department)
+    return actor_column.in_(colleagues)
+
+
+def require_import_visible(session: Any, user: User, batch: Any) -> None:
+    if not needs_to_know(user):
+        return
+    uploader = session.get(User, batch.actor_id) if batch.actor_id is not None else None
+    if uploader is None or uploader.role != "department" or uploader.department != user.department:
+        raise PermissionDenied(Issue(
+            "need-to-know", "无权查看该导入：村（社区）台账导入包含全体人员的原始数据，部门账号只能查看本部门上传的名单",
+            {"record": batch.id}, hint="需要其中的人员信息时，请通过本部门的报表获取"))
+
+
+def projection_rows_authorised(session: Any, user: User, spec: Any) -> bool:
+    """Need-to-know as "rows of an authorised projection": a department may see the persons and
+    households a published roster of its own department lists, when that roster selects by no tag the
+    department may not see holders of (a 民政 roster of 高龄老人 by age: yes; one selecting 卫健's
+    高血压 or 退役军人事务's 退役军人 without a grant: no). Only admins publish projections, so the
+    roster itself is the admin's authorisation. Summaries count people and authorise no rows."""
+    if not needs_to_know(user) or getattr(spec, "kind", None) != "roster" or spec.department != user.department:
+        return False
+    codes = holder_tag_codes(session, user) or set()
+    where = getattr(spec, "where", None)
+    selecting = {c for t in (where.tags if where is not None else ()) if not t.negate for c in (t.code, *t.any_of)}
+    return selecting <= codes

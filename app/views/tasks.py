@@ -157,7 +157,7 @@ def _village_page(task_id: int, code: str, *, issues: list[Issue] | None = None,
     session = get_session()
     task = tasks.get_task(session, g.user, task_id)
     row = tasks.get_village(session, g.user, task, code)
-    sections = tasks.coverage(get_db(), session, _registry(), task, code)
+    sections = tasks.coverage(get_db(), session, _registry(), task, code, g.user)
     field_errors: dict[str, list[Issue]] = {}
     general: list[Issue] = []
     for issue in issues or []:
