@@ -25,6 +25,7 @@ from app.models.base import utcnow
 from app.services import api_tokens, audit, dashboard, reports
 from app.services.codelists import code_lists
 from app.services.scope import (
+    effective_unmasked,
     hidden_tags,
     household_need_to_know,
     mask_values,
@@ -71,7 +72,7 @@ def audit_call(response: Response) -> Response:
     user = g.get("user")
     token = g.get("api_token")
     audit.record(user if token is None else None, "api", f"{request.method} {request.full_path.rstrip('?')}"[:300],
-                 records=int(g.get("api_records", 0)), address=client_address(),
+                 records=int(g.get("api_records", 0)), address=client_address(), purpose=g.get("api_purpose"),
                  username=(user.username if user is not None else "anonymous"),
                  detail={"status": response.status_code, **({"department": token.department} if token else {})})
     return response
@@ -156,6 +157,8 @@ def run_report(report_id: str) -> Response:
         - {name: as_of, in: query, schema: {type: string, format: date}, description: 参考日期 YYYY-MM-DD}
         - {name: period, in: query, schema: {type: string}, description: 报告期，如 2025-06 或 2025-Q2}
         - {name: version, in: query, schema: {type: integer, minimum: 1}}
+        - {name: purpose, in: query, schema: {type: string, maxLength: 300},
+           description: 用途；报表按授权完整显示个人信息（unmasked）时必填，记入访问审计}
       responses:
         200: {description: 报表内容（表头、行、元数据）, content: {application/json: {schema: {type: object}}}}
         401: {$ref: '#/components/responses/Unauthorized'}
@@ -170,6 +173,8 @@ def run_report(report_id: str) -> Response:
     registry = reports.registry_for(current_app, session)
     req = _request_from_args(report_id[:100])
     try:
+        if effective_unmasked(session, registry.get(req.report_id, req.version)):
+            g.api_purpose = audit.require_purpose(request.args.get("purpose"), "报表")
         report = reports.build_report(get_db(), session, registry, g.user, req)
     except KeyError:
         raise NotFound(Issue("not-found", f"报表“{report_id[:100]}”不存在")) from None

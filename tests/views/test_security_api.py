@@ -123,7 +123,7 @@ def test_run_report_as_json(client: FlaskClient, runner: FlaskCliRunner, base_da
     token = _token(runner, "mca")
     catalogue = client.get("/api/reports", headers=_bearer(token)).get_json()["reports"]
     roster = next(r for r in catalogue if r["kind"] == "roster")
-    response = client.get(f"{roster['url']}?area=339901100201", headers=_bearer(token))
+    response = client.get(f"{roster['url']}?area=339901100201&purpose=核对", headers=_bearer(token))
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     body = response.get_json()
     assert body and isinstance(body, dict)
@@ -133,3 +133,21 @@ def test_run_report_as_json(client: FlaskClient, runner: FlaskCliRunner, base_da
     assert "339901100201" in text
     other = next(r for r in client.get("/api/reports", headers=_bearer(_token(runner, "nhc"))).get_json()["reports"])
     assert client.get(other["url"], headers=_bearer(token)).status_code == 403  # another department's report
+
+
+def test_unmasked_report_over_the_api_needs_a_purpose(app: Flask, client: FlaskClient, runner: FlaskCliRunner,
+                                                       base_data: dict[str, int]) -> None:
+    token = _token(runner, "mca")
+    refused = client.get("/api/reports/mca_dibao_roster?area=339901100201", headers=_bearer(token))
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["issues"][0]["code"] == "purpose-required"
+    assert "请填写用途" in refused.get_json()["error"]["issues"][0]["message"]
+    ok = client.get("/api/reports/mca_dibao_roster?area=339901100201&purpose=低保系统同步", headers=_bearer(token))
+    assert ok.status_code == 200
+    assert client.get("/api/reports/mca_needy_by_village?area=339901100201", headers=_bearer(token)).status_code == 200
+    with get_db(app).session() as session:
+        rows = session.execute(select(AuditEvent.target, AuditEvent.purpose).where(AuditEvent.kind == "api")
+                               .order_by(AuditEvent.id)).all()
+    assert [(t.split("?")[0], p) for t, p in rows] == [
+        ("GET /api/reports/mca_dibao_roster", None), ("GET /api/reports/mca_dibao_roster", "低保系统同步"),
+        ("GET /api/reports/mca_needy_by_village", None)]

@@ -171,3 +171,21 @@ def test_tag_searches_find_only_the_departments_own_holders(client: FlaskClient,
     people = client.get(f"/village/{VILLAGE_A}/persons?tag=hypertension").get_data(as_text=True)
     assert f"/village/household/{data['h2']}" in own
     assert f"/village/household/{data['h1']}" not in foreign and "村民p1" not in people
+
+
+# -- purpose required for unmasked downloads ----------------------------------------------------------------
+
+
+def test_task_report_with_full_ids_needs_a_purpose_recorded_in_the_audit(app: Flask, client: FlaskClient, auth: AuthActions,
+                                                                        data: dict[str, int], runner) -> None:
+    import json
+
+    task_id = _issue(app, "mca", "mca_aged_roster")  # unmasked: [id_number, phone], within 民政's 0007 grant
+    auth.login("mca")
+    assert "下载前须填写用途" in client.get(f"/tasks/{task_id}/report").get_data(as_text=True)
+    refused = client.get(f"/tasks/{task_id}/report/download?format=csv")
+    assert refused.status_code == 422 and "请填写用途" in refused.get_data(as_text=True)
+    assert client.get(f"/tasks/{task_id}/report/download?format=csv&purpose=发放高龄津贴").status_code == 200
+    events = json.loads(runner.invoke(args=["audit", "list", "--user", "mca", "--kind", "download", "--format", "json"]).output)
+    assert [(e["target"], e["purpose"]) for e in events["events"]] == [
+        (f"task:{task_id} mca_aged_roster@1 csv", "发放高龄津贴")]
