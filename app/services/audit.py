@@ -35,6 +35,7 @@ KINDS: dict[str, str] = {
     "grant": "部门授权",
     "api-token": "接口令牌",
     "audit-export": "导出审计记录",
+    "audit-purge": "清理过期审计记录",
 }
 
 
@@ -148,10 +149,36 @@ def as_dict(event: AuditEvent) -> dict[str, Any]:
             "purpose": event.purpose, "address": event.address, "detail": event.detail}
 
 
-def purge(session: Session, retention_days: int) -> int:
-    """Delete rows older than the retention period; returns how many. ``0`` keeps everything."""
+def purge(session: Session, retention_days: int, *, trigger: str = "cli") -> int:
+    """Delete rows older than the retention period; returns how many. ``0`` keeps everything.
+
+    Each purge leaves its own row (kind ``audit-purge``: how many, which retention, what triggered it),
+    so the deletion is on record and ``purge_if_due`` knows when the last one ran, in every process."""
     if retention_days <= 0:
         return 0
     cutoff = utcnow() - timedelta(days=retention_days)
     result = session.execute(delete(AuditEvent).where(AuditEvent.at < cutoff))
-    return int(result.rowcount or 0)
+    removed = int(result.rowcount or 0)
+    record(None, "audit-purge", f"older than {retention_days} days", records=removed, username="system",
+           detail={"retention_days": retention_days, "trigger": trigger}, session=session)
+    return removed
+
+
+#: The scheduled purge runs at most this often (it is triggered by requests, see ``purge_if_due``).
+PURGE_EVERY = timedelta(days=1)
+
+
+def last_purge(session: Session) -> datetime | None:
+    at = session.execute(select(func.max(AuditEvent.at)).where(AuditEvent.kind == "audit-purge")).scalar_one()
+    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def purge_if_due(session: Session, retention_days: int, *, now: datetime | None = None) -> int | None:
+    """The retention applied on a schedule: purge when the last purge (by any process, or by
+    ``ybt audit purge`` from cron) is more than a day old. Returns the rows removed, None when not due."""
+    if retention_days <= 0:
+        return None
+    last = last_purge(session)
+    if last is not None and last + PURGE_EVERY > (now or utcnow()):
+        return None
+    return purge(session, retention_days, trigger="schedule")

@@ -36,7 +36,10 @@ def test_audit_list_filters_and_refuses_bad_input(app: Flask, runner: FlaskCliRu
     with get_db(app).transaction() as session:  # one row is four years old
         session.execute(update(AuditEvent).where(AuditEvent.username == "bob").values(at=utcnow() - timedelta(days=1500)))
     assert "已删除 1 条" in runner.invoke(args=["audit", "purge"]).output  # default retention 1095 days
-    assert json.loads(runner.invoke(args=["audit", "list", "--format", "json"]).output)["total"] == 2
+    left = json.loads(runner.invoke(args=["audit", "list", "--format", "json"]).output)["events"]
+    assert [(e["user"], e["kind"], e["records"]) for e in left] == [  # the purge is on record itself
+        ("system", "audit-purge", 1), ("alice", "person-search", 7), ("alice", "person-view", 1)]
+    assert left[0]["detail"] == {"retention_days": 1095, "trigger": "cli"}
 
 
 def test_export_is_audited(app: Flask, runner: FlaskCliRunner, tmp_path) -> None:
