@@ -16,12 +16,11 @@ from typing import Any
 from apispec import APISpec
 from apispec.yaml_utils import load_operations_from_docstring
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.db import get_db, get_session
 from app.issues import Issue, NotFound, ValidationFailed
-from app.models import ApiToken, ChangeLog, Household, Person, Tag
-from app.models.base import utcnow
+from app.models import ChangeLog, Household, Person, Tag
 from app.services import api_tokens, audit, dashboard, reports
 from app.services.codelists import code_lists
 from app.services.scope import (
@@ -34,6 +33,7 @@ from app.services.scope import (
     unmasked_fields,
 )
 from app.views.auth import LoginRequired, client_address
+from app.views.errors import error_response
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -43,7 +43,7 @@ FEED_LIMIT = 500
 
 
 @bp.before_request
-def authenticate() -> None:
+def authenticate() -> Response | None:
     """A bearer token acts as its department; without one, the browser session's user (if any)."""
     g.api_token = None
     g.api_records = 0
@@ -57,8 +57,15 @@ def authenticate() -> None:
         g.api_token = row
         g.user = api_tokens.acting_user(session, row)
         with get_db().transaction() as own:
-            own.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=utcnow()))
-        return
+            wait = api_tokens.count_call(own, row.id, int(current_app.config["YBT_API_CALLS_PER_MINUTE"]))
+        if wait is not None:
+            body, status = error_response(429, [Issue(
+                "rate-limited", f"接口调用过于频繁：每个令牌每分钟最多 {current_app.config['YBT_API_CALLS_PER_MINUTE']} 次",
+                hint=f"请 {wait} 秒后再试")])
+            response = current_app.make_response((body, status))
+            response.headers["Retry-After"] = str(wait)
+            return response
+        return None
     if request.endpoint not in PUBLIC and g.get("user") is None:
         raise LoginRequired(Issue("not-logged-in", "请先登录",
                                   hint="接口调用请在请求头中提供 Authorization: Bearer <令牌>"))
@@ -324,7 +331,9 @@ def codelist(name: str) -> Response:
 def build_spec() -> dict[str, Any]:
     """The OpenAPI 3 document of every /api/ route, from the view docstrings (apispec)."""
     spec = APISpec(title="一表通数据共享接口", version="1", openapi_version="3.0.3",
-                   info={"description": "部门系统以令牌拉取共享数据；所有调用均记入审计。错误统一为 {error: {status, issues}}。"})
+                   info={"description": "部门系统以令牌拉取共享数据；所有调用均记入审计。错误统一为 {error: {status, issues}}。"
+                                        f"每个令牌每分钟最多调用 {current_app.config['YBT_API_CALLS_PER_MINUTE']} 次（0 为不限），"
+                                        "超过时返回 429 及 Retry-After（秒）。"})
     spec.components.security_scheme("token", {"type": "http", "scheme": "bearer", "description": "ybt api-token create --department D"})
     spec.components.schema("Issue", {"type": "object", "required": ["code", "message"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"}, "location": {"type": "object"},
@@ -342,6 +351,8 @@ def build_spec() -> dict[str, Any]:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     spec.components.response("Error", {"description": "错误（统一格式）", **error})
     spec.components.response("Unauthorized", {"description": "缺少或无效的令牌", **error})
+    spec.components.response("RateLimited", {"description": "调用过于频繁", "headers": {
+        "Retry-After": {"description": "几秒后可再调用", "schema": {"type": "integer", "minimum": 1}}}, **error})
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.endpoint.startswith("api.") or rule.endpoint in PUBLIC:
             continue
@@ -349,6 +360,7 @@ def build_spec() -> dict[str, Any]:
         operations = load_operations_from_docstring(view.__doc__ or "")
         for op in operations.values():
             op.setdefault("security", [{"token": []}])
+            op.setdefault("responses", {}).setdefault(429, {"$ref": "#/components/responses/RateLimited"})
             op.setdefault("tags", ["数据共享"])
         path = rule.rule
         for arg in rule.arguments:

@@ -151,3 +151,34 @@ def test_unmasked_report_over_the_api_needs_a_purpose(app: Flask, client: FlaskC
     assert [(t.split("?")[0], p) for t, p in rows] == [
         ("GET /api/reports/mca_dibao_roster", None), ("GET /api/reports/mca_dibao_roster", "低保系统同步"),
         ("GET /api/reports/mca_needy_by_village", None)]
+
+
+def test_rate_limit_per_token_answers_429_with_retry_after(app: Flask, client: FlaskClient, runner: FlaskCliRunner) -> None:
+    """3 calls a minute: the 4th of one token is refused; another token is not; a new minute starts afresh."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.models import ApiToken
+    from app.models.base import utcnow
+
+    app.config["YBT_API_CALLS_PER_MINUTE"] = 3
+    first, second = _token(runner, "mca"), _token(runner, "mca")
+    assert [client.get("/api/me", headers=_bearer(first)).status_code for _ in range(3)] == [200, 200, 200]
+    refused = client.get("/api/codelists", headers=_bearer(first))
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    body = refused.get_json()
+    assert body["error"]["status"] == 429 and body["error"]["issues"][0]["code"] == "rate-limited"
+    assert "每分钟最多 3 次" in body["error"]["issues"][0]["message"]
+    assert client.get("/api/me", headers=_bearer(second)).status_code == 200  # counted per token
+    with get_db(app).transaction() as session:  # the minute is over
+        session.execute(update(ApiToken).values(window_start=utcnow() - timedelta(seconds=61)))
+    assert client.get("/api/me", headers=_bearer(first)).status_code == 200
+    with get_db(app).session() as session:
+        statuses = [e.detail["status"] for e in session.execute(select(AuditEvent).where(AuditEvent.kind == "api")
+                                                                  .order_by(AuditEvent.id)).scalars()]
+    assert statuses == [200, 200, 200, 429, 200, 200]  # the refused call is on record too
+    doc = client.get("/api/openapi.json").get_json()
+    validate(doc)
+    assert doc["paths"]["/api/me"]["get"]["responses"]["429"] == {"$ref": "#/components/responses/RateLimited"}
