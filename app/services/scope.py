@@ -203,9 +203,11 @@ def require_need_to_know(session: Any, user: User, *, person: Any = None, househ
     else:
         clause = household_need_to_know(session, user, Household.id)
         ok = session.execute(select(Household.id).where(Household.id == household.id, clause)).first()
-    if not ok:
+    record = person if person is not None else household
+    if not ok and record.id not in authorised_row_ids(session, user, "person" if person is not None else "household",
+                                                       record.area_code):
         raise PermissionDenied(Issue(
-            "need-to-know", "无权查看该记录：它不在本部门的业务范围内（未持有本部门或授权的标签）",
+            "need-to-know", "无权查看该记录：它不在本部门的业务范围内（未持有本部门或授权的标签，也不在本部门已发布的花名册中）",
             {"record": (person or household).id},
             hint="如确因工作需要，请由系统管理员在“部门授权”中登记授权及法律依据"))
 
@@ -324,3 +326,35 @@ def projection_rows_authorised(session: Any, user: User, spec: Any) -> bool:
     where = getattr(spec, "where", None)
     selecting = {c for t in (where.tags if where is not None else ()) if not t.negate for c in (t.code, *t.any_of)}
     return selecting <= codes
+
+
+def authorised_row_ids(session: Any, user: User, entity: str, area_code: str | None) -> set[int]:
+    """Ids of the persons (or households) listed today, in the village of ``area_code``, by the rosters
+    whose rows the department is authorised for (``projection_rows_authorised``) — read from the report
+    store, as the roster itself would list them. Used for a single record (person/household pages), never
+    for lists. Empty outside a Flask app or for anyone not under need-to-know."""
+    from flask import current_app, has_app_context
+
+    if not needs_to_know(user) or not area_code or not has_app_context():
+        return set()
+    from app.db import get_db
+    from app.models.base import utcnow
+    from app.reporting import projections, rosters
+    from app.reporting.frames import CACHE
+    from app.reporting.store_delta import data_version
+    from app.services import reports
+
+    registry = reports.registry_for(current_app, session)
+    specs = [s for s in reports.visible_reports(registry, user)
+             if projection_rows_authorised(session, user, s) and s.subject == f"{entity}s"]
+    if not specs:
+        return set()
+    on, engine = today(), get_db().engine
+    snap = CACHE.get(engine, on, data_version(engine))
+    village = area_code[:12]
+    ctx = projections.RunContext(area_code=village, area_name=village, on=on, period=None, code_lists={},
+                                 generated_at=utcnow(), generated_by="", department_label="")
+    ids: set[int] = set()
+    for spec in specs:
+        ids |= {int(i) for i in rosters.roster_frame(spec, snap, ctx).get_column("id").to_list()}
+    return ids

@@ -189,3 +189,17 @@ def test_task_report_with_full_ids_needs_a_purpose_recorded_in_the_audit(app: Fl
     events = json.loads(runner.invoke(args=["audit", "list", "--user", "mca", "--kind", "download", "--format", "json"]).output)
     assert [(e["target"], e["purpose"]) for e in events["events"]] == [
         (f"task:{task_id} mca_aged_roster@1 csv", "发放高龄津贴")]
+
+
+def test_a_row_of_the_departments_own_roster_opens_the_person_page(app: Flask, client: FlaskClient, auth: AuthActions,
+                                                                   data: dict[str, int]) -> None:
+    """p10 holds no 民政 tag but is a row of 民政's published 高龄津贴 roster (80+, by age): 民政 may open him;
+    p4 (44, no 民政 tag, on no 民政 roster) stays refused; so does 农业农村 for p1 (its rosters select 监测户)."""
+    auth.login("mca")
+    page = client.get(f"/village/person/{data['p10']}")
+    assert page.status_code == 200 and "村民p10" in page.get_data(as_text=True)
+    refused = client.get(f"/village/person/{data['p4']}")
+    assert refused.status_code == 403 and "花名册" in refused.get_data(as_text=True)
+    auth.logout()
+    auth.login("moa")
+    assert client.get(f"/village/person/{data['p1']}").status_code == 403
