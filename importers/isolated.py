@@ -107,7 +107,7 @@ def _child(job: Path, result: Path) -> None:
         content, file_name, kwargs = payload
         out = parse_file(content, file_name=file_name, on_progress=progress, **kwargs)
     else:
-        from importers.flowback import _cells
+        from app.services.ledger_import.flowback import _cells
 
         try:
             out = ("rows", _cells(*payload))

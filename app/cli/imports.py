@@ -23,7 +23,7 @@ from app.issues import Issue, ValidationFailed
 from app.models import User
 from app.models.imports import IMPORT_KINDS, IMPORT_STATUSES, POLICIES
 from app.services import imports
-from importers import flowback
+from app.services.ledger_import import flowback
 
 ROW_LABELS = {"applied": "写入", "unchanged": "未变", "conflict": "冲突待处理", "rejected": "拒绝"}
 RECORD_LABELS = {"new": "新增", "changed": "更新", "unchanged": "未变", "conflict": "冲突", "rejected": "拒绝"}

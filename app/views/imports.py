@@ -25,11 +25,11 @@ from app.models.imports import IMPORT_KINDS, IMPORT_STATUSES, POLICIES
 from app.services import audit, imports
 from app.services.codelists import code_lists
 from app.services.fields import label as field_label
+from app.services.ledger_import import flowback
+from app.services.ledger_import.outcomes import MODELS
 from app.services.scope import BASE_DATA_WRITERS, scope_of
 from app.views.auth import client_address, login_required
 from app.views.params import MAX_ID, int_arg
-from importers import flowback
-from importers.outcomes import MODELS
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 TODO_ROWS = 500

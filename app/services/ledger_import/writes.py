@@ -21,7 +21,7 @@ from app import bulk
 from app.models import metadata
 
 if TYPE_CHECKING:
-    from importers.apply import Applier
+    from app.services.ledger_import.apply import Applier
 
 ID_BLOCK = 1000
 FLUSH_ROWS = 50_000  # queued new rows per bulk insert: bounds the memory of the frames and COPY text

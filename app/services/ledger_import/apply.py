@@ -44,17 +44,17 @@ from app.services import households as household_service
 from app.services import organisations as organisation_service
 from app.services import persons as person_service
 from app.services import tags as tag_service
-from app.services.scope import require_write, scope_of
-from importers import writes
-from importers.matching import Matcher
-from importers.model import ParsedFile, Record
-from importers.outcomes import (
+from app.services.ledger_import import writes
+from app.services.ledger_import.matching import Matcher
+from app.services.ledger_import.outcomes import (
     ENTITY_LABELS,
     POLICIES,
     ApplyResult,
     Outcome,
     is_blank,
 )
+from app.services.scope import require_write, scope_of
+from importers.model import ParsedFile, Record
 
 END_STATUSES = {"2": "death", "3": "moved_out"}
 

@@ -26,16 +26,16 @@ from app.models import (
 )
 from app.models.area import level_of, scope_prefix
 from app.services.fields import label as field_label
-from app.services.scope import require_write
-from importers import writes
-from importers.model import Record
-from importers.outcomes import (
+from app.services.ledger_import import writes
+from app.services.ledger_import.outcomes import (
     ENTITY_LABELS,
     MODELS,
     Outcome,
     is_blank,
     plain_value,
 )
+from app.services.scope import require_write
+from importers.model import Record
 
 CHUNK = 500
 
