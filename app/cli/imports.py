@@ -203,7 +203,7 @@ def flowback_group() -> None:
 @click.option("--user", "username", default=None, help="执行导入的账号（只核对其管辖范围内的人员）")
 def flowback_file(path: Path, kind: str, username: str | None) -> None:
     """Reconcile a list with the base data and raise alerts (nothing changes until a cadre confirms)."""
-    with fail_on_issues(), get_db().session() as session:
+    with fail_on_issues(), get_db().transaction() as session:
         actor = _actor(session, username)
         content = path.read_bytes()
         batch = flowback.reconcile(session, actor, kind, content, path.name, isolated=_native(content))

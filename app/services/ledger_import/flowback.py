@@ -92,7 +92,8 @@ def _mismatch(person: Person, values: dict[str, Any]) -> str | None:
 
 def reconcile(session: Session, actor: User, kind: str, content: bytes, file_name: str, *,
               isolated: bool = False) -> ImportBatch:
-    """Read a list, compare it with the base data in the actor's scope, raise alerts; one transaction."""
+    """Read a list, compare it with the base data in the actor's scope, raise alerts; the caller commits
+    (the batch is kept, status ``rejected``, when the file itself is refused)."""
     if kind not in KINDS:
         raise ValidationFailed(Issue("bad-kind", f"名单类型“{kind}”无效", {"field": "kind"}, hint="可选：" + "、".join(KINDS)))
     # alerts ask villages to change data: only a role that keeps it, or the department owning the list's tag
@@ -104,49 +105,46 @@ def reconcile(session: Session, actor: User, kind: str, content: bytes, file_nam
     batch = ImportBatch(kind=kind, file_name=file_name[:255], sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content),
                         area_code=actor.area_code, policy="queue", status="rejected" if file_issues else "applied",
                         actor_id=actor.id, applied_at=utcnow())
-    try:
-        session.add(batch)
-        session.flush()
-        ids = [r.values["id_number"] for r in rows if r.values.get("id_number") and not r.issues]
-        persons: dict[str, Person] = {}
-        for i in range(0, len(ids), 500):
-            # only the actor's area: an ID number elsewhere counts as unmatched (no existence oracle)
-            for p in session.execute(select(Person).where(Person.id_number.in_(ids[i:i + 500]),
-                                                          scope.clause(Person.area_code))).scalars():
-                persons[p.id_number] = p
-        samples: dict[str, list[dict[str, Any]]] = {"unmatched": [], "rejected": [], "mismatched": []}
-        for r in rows:
-            plain = {k: v.isoformat() if isinstance(v, date) else v for k, v in r.values.items() if v is not None}
-            if r.issues:
-                counts["rejected"] += 1
-                if len(samples["rejected"]) < 50:
-                    samples["rejected"].append({"row": r.row, **plain, "issues": [str(i) for i in r.issues]})
-                continue
-            person = persons.get(r.values["id_number"])
-            if person is None:
-                counts["unmatched"] += 1
-                if len(samples["unmatched"]) < 50:
-                    samples["unmatched"].append({"row": r.row, **plain})
-                continue
-            mismatch = _mismatch(person, r.values)
-            found = ("mismatch", mismatch) if mismatch else _alert_for(session, kind, person, r.values, today)
-            counts["mismatched" if mismatch else "matched"] += 1
-            if mismatch and len(samples["mismatched"]) < 50:
-                samples["mismatched"].append({"row": r.row, **plain})
-            if found is None or _already_open(session, found[0], person.id):
-                continue
-            session.add(FlowbackAlert(import_id=batch.id, kind=found[0], person_id=person.id, area_code=person.area_code,
-                                      id_number=person.id_number, name=person.name, message=found[1][:500], list_values=plain,
-                                      row=r.row))
-            counts["alerts"] += 1
-        batch.counts = counts
-        batch.summary = {"file_issues": [i.to_dict() for i in file_issues], "samples": samples}
-        session.add(ImportFile(import_id=batch.id, content=content))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    session.add(batch)
+    session.flush()
+    ids = [r.values["id_number"] for r in rows if r.values.get("id_number") and not r.issues]
+    persons: dict[str, Person] = {}
+    for i in range(0, len(ids), 500):
+        # only the actor's area: an ID number elsewhere counts as unmatched (no existence oracle)
+        for p in session.execute(select(Person).where(Person.id_number.in_(ids[i:i + 500]),
+                                                      scope.clause(Person.area_code))).scalars():
+            persons[p.id_number] = p
+    samples: dict[str, list[dict[str, Any]]] = {"unmatched": [], "rejected": [], "mismatched": []}
+    for r in rows:
+        plain = {k: v.isoformat() if isinstance(v, date) else v for k, v in r.values.items() if v is not None}
+        if r.issues:
+            counts["rejected"] += 1
+            if len(samples["rejected"]) < 50:
+                samples["rejected"].append({"row": r.row, **plain, "issues": [str(i) for i in r.issues]})
+            continue
+        person = persons.get(r.values["id_number"])
+        if person is None:
+            counts["unmatched"] += 1
+            if len(samples["unmatched"]) < 50:
+                samples["unmatched"].append({"row": r.row, **plain})
+            continue
+        mismatch = _mismatch(person, r.values)
+        found = ("mismatch", mismatch) if mismatch else _alert_for(session, kind, person, r.values, today)
+        counts["mismatched" if mismatch else "matched"] += 1
+        if mismatch and len(samples["mismatched"]) < 50:
+            samples["mismatched"].append({"row": r.row, **plain})
+        if found is None or _already_open(session, found[0], person.id):
+            continue
+        session.add(FlowbackAlert(import_id=batch.id, kind=found[0], person_id=person.id, area_code=person.area_code,
+                                  id_number=person.id_number, name=person.name, message=found[1][:500], list_values=plain,
+                                  row=r.row))
+        counts["alerts"] += 1
+    batch.counts = counts
+    batch.summary = {"file_issues": [i.to_dict() for i in file_issues], "samples": samples}
+    session.add(ImportFile(import_id=batch.id, content=content))
+    session.flush()
     return batch
+
 
 
 def _already_open(session: Session, kind: str, person_id: int) -> bool:
@@ -185,41 +183,37 @@ def _list_date(alert: FlowbackAlert) -> date | None:
 
 
 def confirm(session: Session, actor: User, alert_id: int) -> FlowbackAlert:
-    """Apply what the list says, with history (source ``flowback``), and close the alert."""
+    """Apply what the list says, with history (source ``flowback``), and close the alert; the caller commits."""
     alert = _get_open(session, actor, alert_id)
-    try:
-        batch = history.open_batch(session, actor, "flowback", note=f"数据回流：{ALERT_KINDS[alert.kind]}（提醒 #{alert.id}）")
-        person_id = alert.person_id
-        assert person_id is not None
-        if alert.kind == "deceased":
-            person_service.end_person(session, actor, person_id, "death", _list_date(alert), batch=batch)
-        elif alert.kind == "moved-out":
-            person_service.end_person(session, actor, person_id, "moved_out", _list_date(alert),
-                                      moved_to=alert.list_values.get("moved_to") or "名单未注明迁往地", batch=batch)
-        elif alert.kind == "certificate-expired":
-            on = _list_date(alert)
-            tag = _open_disability(session, person_id, clock.today())
-            if tag is not None:
-                tag_service.end_tag(session, actor, tag.id, max(on, tag.valid_from), reason="残疾证过期", batch=batch)
-        elif alert.kind == "mismatch":
-            name = alert.list_values.get("name")
-            person = session.get(Person, person_id)
-            if name and person is not None and name != person.name:
-                person_service.update_person(session, actor, person_id, {"name": name}, batch=batch)
-            else:
-                require_write(actor, alert.area_code)
-        else:  # pension-deceased: the base data is right; confirming records that the payer is told
-            require_write(actor, alert.area_code, tag_department="hrss")
-        alert.status, alert.resolved_by, alert.resolved_at, alert.change_batch_id = "confirmed", actor.id, utcnow(), batch.id
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    batch = history.open_batch(session, actor, "flowback", note=f"数据回流：{ALERT_KINDS[alert.kind]}（提醒 #{alert.id}）")
+    person_id = alert.person_id
+    assert person_id is not None
+    if alert.kind == "deceased":
+        person_service.end_person(session, actor, person_id, "death", _list_date(alert), batch=batch)
+    elif alert.kind == "moved-out":
+        person_service.end_person(session, actor, person_id, "moved_out", _list_date(alert),
+                                  moved_to=alert.list_values.get("moved_to") or "名单未注明迁往地", batch=batch)
+    elif alert.kind == "certificate-expired":
+        on = _list_date(alert)
+        tag = _open_disability(session, person_id, clock.today())
+        if tag is not None:
+            tag_service.end_tag(session, actor, tag.id, max(on, tag.valid_from), reason="残疾证过期", batch=batch)
+    elif alert.kind == "mismatch":
+        name = alert.list_values.get("name")
+        person = session.get(Person, person_id)
+        if name and person is not None and name != person.name:
+            person_service.update_person(session, actor, person_id, {"name": name}, batch=batch)
+        else:
+            require_write(actor, alert.area_code)
+    else:  # pension-deceased: the base data is right; confirming records that the payer is told
+        require_write(actor, alert.area_code, tag_department="hrss")
+    alert.status, alert.resolved_by, alert.resolved_at, alert.change_batch_id = "confirmed", actor.id, utcnow(), batch.id
+    session.flush()
     return alert
 
 
 def dismiss(session: Session, actor: User, alert_id: int, reason: str) -> FlowbackAlert:
-    """Close an alert without changing the base data; who and why are recorded."""
+    """Close an alert without changing the base data; who and why are recorded; the caller commits."""
     alert = _get_open(session, actor, alert_id)
     reason = (reason or "").strip()
     if not reason:
@@ -227,5 +221,5 @@ def dismiss(session: Session, actor: User, alert_id: int, reason: str) -> Flowba
     tag_department = {"certificate-expired": "cdpf", "pension-deceased": "hrss"}.get(alert.kind)
     require_write(actor, alert.area_code, tag_department=tag_department)
     alert.status, alert.resolved_by, alert.resolved_at, alert.reason = "dismissed", actor.id, utcnow(), reason[:500]
-    session.commit()
+    session.flush()
     return alert
