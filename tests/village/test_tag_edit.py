@@ -47,7 +47,9 @@ def test_edit_from_the_household_page(app: Flask, hand: HandCounty, login: Calla
     page = cadre.get(f"/village/household/{h1}").get_data(as_text=True)
     assert "低保类别：城市低保" in page
     # the history shows one change of the attributes, old → new
-    assert '<span class="history-action">修改</span>' in page
+    assert page.count("<span>标签：低保</span>") == 2  # granted, then changed once (the ended row not repeated)
+    assert ('<th>属性</th><td class="old">低保类别：农村低保，月保障金额：800 元</td><td class="arrow">→</td>'
+            '<td class="new">低保类别：城市低保，月保障金额：650 元</td>') in page
 
     # a second editor still holding the first form is refused, told who changed it; nothing is written
     count = _tag_count(app)
