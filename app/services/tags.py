@@ -283,7 +283,7 @@ def edit_tag_attrs(
     if tag.valid_to is not None and effective >= tag.valid_to:
         issues.append(Issue("tag-already-ended", f"该标签已于{tag.valid_to}结束，生效日期须早于结束日期",
                             {"field": "valid_from"}))
-    if effective > clock.today():
+    if effective > clock.today() and effective != tag.valid_from:  # a tag granted ahead may be corrected in place
         issues.append(Issue("future-date", "生效日期不能晚于今天", {"field": "valid_from"}))
     given = {k: v for k, v in attrs.items() if v not in (None, "")}
     still_pending = [p for p in tag.pending_attrs or () if p not in given]

@@ -16,6 +16,7 @@ from hand_data import HandCounty
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app import clock
 from app.issues import Conflict, PermissionDenied, ValidationFailed
 from app.models import ChangeBatch, ChangeLog, Tag
 from app.reporting.frames import CACHE
@@ -146,3 +147,14 @@ def test_a_pending_attribute_left_empty_stays_pending(session: Session, hand: Ha
     session.commit()
     assert new.pending_attrs == ["kind"] and new.attrs == {"monthly_amount": 350.0}
     assert [t.id for t, _, _ in pending_tags(session, hand.cadre_1)] == [new.id]
+
+
+def test_a_tag_granted_ahead_is_corrected_from_its_start(session: Session, hand: HandCounty) -> None:
+    ahead = clock.today().replace(year=clock.today().year + 1, month=1, day=1)
+    tag = grant_tag(session, hand.admin, "dibao", hand.households["H2"], ahead, attrs={"kind": "2", "monthly_amount": 300})
+    session.commit()
+    with pytest.raises(ValidationFailed, match="生效日期不能晚于今天"):
+        edit_tag_attrs(session, hand.cadre_1, tag.id, {"kind": "1", "monthly_amount": 300}, ahead.replace(month=2))
+    session.rollback()
+    same = edit_tag_attrs(session, hand.cadre_1, tag.id, {"kind": "1", "monthly_amount": 300}, ahead)
+    assert (same.id, same.valid_from, same.attrs["kind"]) == (tag.id, ahead, "1")
