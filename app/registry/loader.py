@@ -8,6 +8,7 @@ join the file versions; every version stays loadable so an earlier report can be
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -32,7 +33,15 @@ def seed_context() -> Context:
     """Tag types, code lists and observation items as the migrations seed them (migrations/data).
 
     Only for validating files without a database (``ybt registry check`` on a folder, pure unit tests):
-    at run time the database is the one source, see ``runtime_context``."""
+    at run time the database is the one source, see ``runtime_context``. The files are read once per
+    process; each call returns a new ``Context`` (callers set its ``indicators``) over the same
+    dictionaries, so caches keyed on the tag-type dictionary's identity (importers.synonyms) hold."""
+    tag_types, code_lists, items = _seed_data()
+    return Context(tag_types, code_lists, items)
+
+
+@functools.cache
+def _seed_data() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]], dict[str, dict[str, Any]]]:
     tag_types = {t["code"]: t for t in json.loads((SEED_DATA / "tag_types.json").read_text(encoding="utf-8"))}
     code_lists: dict[str, dict[str, str]] = {}
     with open(SEED_DATA / "code_items.csv", encoding="utf-8", newline="") as fh:
@@ -40,7 +49,7 @@ def seed_context() -> Context:
             code_lists.setdefault(row["list_name"], {})[row["code"]] = row["label"]
     with open(SEED_DATA / "observation_items.csv", encoding="utf-8", newline="") as fh:
         items = {row["code"]: row for row in csv.DictReader(fh)}
-    return Context(tag_types, code_lists, items)
+    return tag_types, code_lists, items
 
 
 _GENERATION = [0]  # bumped by invalidate_context(); a cached runtime context of an older generation is stale
@@ -74,6 +83,16 @@ def _read_runtime(session: Any) -> tuple[dict[str, dict[str, Any]], dict[str, di
     return tag_types, code_lists, items
 
 
+_DETACHED: list[tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]], dict[str, dict[str, Any]]]] = []
+
+
+def use_detached_context(context: Context) -> None:
+    """Run this process on ``context`` where there is no app: the reading child of an upload
+    (importers.isolated) gets its parent's runtime tag types and code lists this way, so a tag type
+    saved in the browser is recognised in an uploaded ledger exactly as in ``ybt import``."""
+    _DETACHED[:] = [(context.tag_types, context.code_lists, context.observation_items)]
+
+
 def runtime_context() -> Context:
     """Tag types, code lists and observation items as the app runs on them: read from the database of
     the current Flask app once per data version (cached until ``invalidate_context``). Without an app
@@ -81,6 +100,8 @@ def runtime_context() -> Context:
     from flask import current_app, has_app_context
 
     if not has_app_context() or "ybt.db" not in current_app.extensions:
+        if _DETACHED:
+            return Context(*_DETACHED[0])
         return seed_context()
     cached = current_app.extensions.get("ybt.runtime_context")
     if cached is None or cached[0] != _GENERATION[0]:
