@@ -61,8 +61,33 @@ def invalidate_context() -> None:
     _GENERATION[0] += 1
 
 
-def context_generation() -> int:
-    return _GENERATION[0]
+def context_generation() -> tuple[int, int]:
+    """The version of the runtime dictionary: this process's generation (bumped on a save here) and the
+    newest change recorded to a tag type or observation item in the database (a save made by another
+    worker process or the CLI), read at most once per app context (one request, one command)."""
+    return _GENERATION[0], _dictionary_stamp()
+
+
+def _dictionary_stamp() -> int:
+    from flask import current_app, g, has_app_context
+
+    if not has_app_context() or "ybt.db" not in current_app.extensions:
+        return 0
+    stamp = g.get("_ybt_dictionary_stamp")
+    if stamp is None:
+        from sqlalchemy import func, select
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from app.models import ChangeLog
+
+        try:
+            with current_app.extensions["ybt.db"].session() as session:
+                stamp = int(session.execute(select(func.coalesce(func.max(ChangeLog.id), 0)).where(
+                    ChangeLog.entity.in_(("tag_type", "observation_item")))).scalar_one())
+        except SQLAlchemyError:  # not migrated yet
+            stamp = 0
+        g._ybt_dictionary_stamp = stamp
+    return stamp
 
 
 def _read_runtime(session: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]], dict[str, dict[str, Any]]]:
@@ -95,7 +120,8 @@ def use_detached_context(context: Context) -> None:
 
 def runtime_context() -> Context:
     """Tag types, code lists and observation items as the app runs on them: read from the database of
-    the current Flask app once per data version (cached until ``invalidate_context``). Without an app
+    the current Flask app once per dictionary version (cached until ``invalidate_context`` here or a save
+    by another process, see ``context_generation``). Without an app
     (files checked on their own) it falls back to the seed files, ``seed_context``."""
     from flask import current_app, has_app_context
 
@@ -104,8 +130,8 @@ def runtime_context() -> Context:
             return Context(*_DETACHED[0])
         return seed_context()
     cached = current_app.extensions.get("ybt.runtime_context")
-    if cached is None or cached[0] != _GENERATION[0]:
-        generation = _GENERATION[0]
+    generation = context_generation()
+    if cached is None or cached[0] != generation:
         from sqlalchemy.exc import SQLAlchemyError
 
         try:
