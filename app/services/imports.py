@@ -2,7 +2,7 @@
 they changed, work the conflict queue, and build the rejected rows workbook.
 
 Reading is ``importers.pipeline.parse_file`` (the legacy-ledger reader); deciding and writing is
-``importers.apply``. Each call is one transaction: the ``ImportBatch`` row and every write of the
+``services.ledger_import.apply``. Each call is one transaction: the ``ImportBatch`` row and every write of the
 import commit together, or nothing does.
 """
 

@@ -8,13 +8,13 @@ A blank cell is never a disagreement: ledgers often hold only some fields.
 
 Writes go through ``app.services`` (same validation, scope and history), except new persons and
 households, which are validated with the same ``check_*`` functions and then inserted in bulk
-(``importers.writes``) with their change-log entries — the ORM path is ten times slower.
+(``services.ledger_import.writes``) with their change-log entries — the ORM path is ten times slower.
 
 The caller owns the transaction: ``apply_parsed`` writes into the session and never commits; a dry
 run is the same work rolled back. Any unexpected error propagates, so nothing is half-written.
 
 Here: the run over the records and the writes per entity; the lookups, area resolution and the
-comparison under the policy live in importers.matching (the Applier's base class).
+comparison under the policy live in services.ledger_import.matching (the Applier's base class).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Matching a parsed file's records with the database and deciding each field: the Applier's state, the
 preload of the rows the file names, area resolution and write scope, a key repeated inside the file, and
 the comparison of a record with its row under the policy (fill blanks, let the file win, keep the
-database, or queue a conflict). The writing per entity lives in importers.apply."""
+database, or queue a conflict). The writing per entity lives in services.ledger_import.apply."""
 
 from __future__ import annotations
 
