@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from types import EllipsisType
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -252,12 +253,13 @@ def edit_tag_attrs(
     effective: date,
     *,
     expected_version: int | None = None,
-    evidence: str | None = None,
+    evidence: str | None | EllipsisType = ...,
     batch: ChangeBatch | None = None,
 ) -> Tag:
     """Change a tag's attributes from ``effective`` on, in one batch; returns the tag holding the new values.
 
-    ``attrs`` is the tag's full new attribute set (what the form shows). Each tag row is one fact over one
+    ``attrs`` is the tag's full new attribute set (what the form shows); ``evidence`` the new 证明材料
+    (left out: kept; empty: cleared). Each tag row is one fact over one
     interval (see ``Tag``), so a change after the tag's start ends the tag on ``effective`` and continues it
     from that day with the new attributes (same subject, same end); reports as of an earlier day keep
     reading the old values. A change on the start day itself corrects the tag in place. The editor's
@@ -289,7 +291,7 @@ def edit_tag_attrs(
     still_pending = [p for p in tag.pending_attrs or () if p not in given]
     clean, attr_issues = check_attrs(session, tag_type, given, pending=still_pending)
     issues += attr_issues
-    evidence = (evidence or "").strip() or tag.evidence
+    evidence = tag.evidence if evidence is ... else (evidence or "").strip() or None
     if evidence is not None and len(evidence) > 500:
         issues.append(Issue("too-long", "证明材料 / 依据不能超过500字", {"field": "evidence"}))
     if not issues and clean == (tag.attrs or {}) and evidence == tag.evidence:

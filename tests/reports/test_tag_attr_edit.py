@@ -158,3 +158,17 @@ def test_a_tag_granted_ahead_is_corrected_from_its_start(session: Session, hand:
     session.rollback()
     same = edit_tag_attrs(session, hand.cadre_1, tag.id, {"kind": "1", "monthly_amount": 300}, ahead)
     assert (same.id, same.valid_from, same.attrs["kind"]) == (tag.id, ahead, "1")
+
+
+def test_evidence_is_kept_unless_given_and_cleared_when_emptied(session: Session, hand: HandCounty) -> None:
+    tag = _dibao(session, hand.households["H1"])
+    tag.evidence = "云民〔2024〕12号"
+    session.commit()
+    kept = edit_tag_attrs(session, hand.cadre_1, tag.id, {"kind": "1", "monthly_amount": 800}, CHANGE)
+    assert kept.evidence == "云民〔2024〕12号"
+    changed = edit_tag_attrs(session, hand.cadre_1, kept.id, {"kind": "1", "monthly_amount": 800}, date(2025, 4, 1),
+                             evidence="  云民〔2025〕3号 ")
+    assert changed.evidence == "云民〔2025〕3号" and changed.attrs == kept.attrs  # evidence alone is a change
+    cleared = edit_tag_attrs(session, hand.cadre_1, changed.id, {"kind": "1", "monthly_amount": 800}, date(2025, 5, 1),
+                             evidence="")
+    assert cleared.evidence is None
