@@ -105,3 +105,16 @@ def test_fill_a_pending_attribute_from_the_to_do_list(app: Flask, hand: HandCoun
         saved = s.get(Tag, tag_id)
         assert (saved.attrs, saved.pending_attrs, saved.valid_from) == ({"kind": "2", "monthly_amount": 300.0}, None,
                                                                         date(2025, 1, 1))
+
+
+def test_the_person_page_links_tags_with_attributes_only(app: Flask, hand: HandCounty,
+                                                         login: Callable[[str], FlaskClient]) -> None:
+    p1 = hand.persons["p1"]  # 持证残疾 (category, grade, certificate) and 高血压 (no attributes)
+    with get_db(app).session() as s:
+        held = dict(s.execute(select(Tag.tag_code, Tag.id).where(Tag.person_id == p1)).all())
+    page = login("cadre_1").get(f"/village/person/{p1}").get_data(as_text=True)
+    assert f'href="/village/tag/{held["disabled"]}/edit?back=/village/person/{p1}"' in page
+    assert f'/village/tag/{held["hypertension"]}/edit' not in page
+    form = form_values(login("cadre_1").get(f"/village/tag/{held['disabled']}/edit").get_data(as_text=True))
+    assert (form["category"], form["grade"], form["certificate_no"]) == ("4", "2", "C001")
+
