@@ -17,8 +17,9 @@ from app.services.ledger_import import flowback
 
 SERVICES = Path(__file__).resolve().parents[2] / "app" / "services"
 # services/imports.py keeps its own commits: a refused file is still recorded, a dry run is rolled back
-# before its record is kept (it is being reworked for background jobs, issue 15 item 7)
-STILL_COMMITTING = {"imports.py"}
+# before its record is kept; services/import_jobs.py (background imports, issue 15 item 7, another branch of
+# this round) owns the transactions of a job, committed per chunk so other villages keep saving
+STILL_COMMITTING = {"imports.py", "import_jobs.py"}
 
 
 def _count(session: Session, model: type) -> int:
@@ -40,6 +41,6 @@ def test_the_caller_can_roll_a_reconciliation_back(session: Session, county: Cou
 
 
 def test_only_the_listed_services_commit() -> None:
-    committing = sorted(str(p.relative_to(SERVICES)) for p in SERVICES.rglob("*.py")
-                        if re.search(r"\.commit\(\)", p.read_text(encoding="utf-8")))
-    assert committing == sorted(STILL_COMMITTING)
+    committing = {str(p.relative_to(SERVICES)) for p in SERVICES.rglob("*.py")
+                  if re.search(r"\.commit\(\)", p.read_text(encoding="utf-8"))}
+    assert "imports.py" in committing and committing <= STILL_COMMITTING, sorted(committing - STILL_COMMITTING)
