@@ -80,6 +80,9 @@ def require_admin(user: User) -> None:
 #: Personal fields masked for a department unless one of its authorisations lists them. ``id_number``
 #: covers every field containing or derived from it (e.g. 残疾证号 = ID number + 2 digits).
 PERSONAL_FIELDS = {"id_number": "公民身份号码", "phone": "联系电话", "address": "住址"}
+#: What a department authorisation may list: the personal fields, and the attributes of other departments'
+#: tags (a 低保 household's 类别 and 月保障金额 seen by 农业农村), hidden from departments without it.
+GRANTABLE_FIELDS = {**PERSONAL_FIELDS, "tag_attributes": "其他部门标签的属性"}
 #: Columns of other tables (reports, tag attributes) that derive from an ID number.
 ID_DERIVED = frozenset({"id_number", "certificate_no", "disability_card_no", "head_id_number"})
 
@@ -149,6 +152,14 @@ def unmasked_fields(session: Any, user: User) -> frozenset[str]:
     for grant in _active_grants(session, user.department):
         granted |= set(grant.fields)
     return frozenset(granted & set(PERSONAL_FIELDS))
+
+
+def may_see_tag_attributes(session: Any, user: User, tag_department: str | None) -> bool:
+    """May ``user`` read the attributes of a tag owned by ``tag_department``? Keepers and admins: yes; a
+    department: of its own tags, and of others' only with a grant listing ``tag_attributes``."""
+    if not needs_to_know(user) or tag_department == user.department:
+        return True
+    return any("tag_attributes" in (grant.fields or []) for grant in _active_grants(session, user.department))
 
 
 def mask_values(session: Any, user: User, values: dict[str, Any], *, fields: frozenset[str] | None = None) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from app.services.scope import (
     PERSONAL_FIELDS,
     hidden_tags,
     house_need_to_know,
+    may_see_tag_attributes,
     needs_to_know,
     unmasked_fields,
     visible_subject_ids,
@@ -288,7 +289,7 @@ def _plain(value: Any) -> str:
 
 
 def _tag_texts(session: Session, entity: str, codes: list[str], ids: list[int], on: date, *,
-               mask_ids: bool = False) -> dict[int, list[str]]:
+               mask_ids: bool = False, actor: User | None = None) -> dict[int, list[str]]:
     """The covered tags each record holds on the date, e.g. ``低保（类别：农村低保；月保障金额：800）自2024-02-01``;
     ``mask_ids``: attributes containing an ID number (残疾证号) masked."""
     out: dict[int, list[str]] = {}
@@ -302,7 +303,9 @@ def _tag_texts(session: Session, entity: str, codes: list[str], ids: list[int], 
     for tag in session.execute(query).scalars():
         tag_type = types[tag.tag_code]
         attrs = []
-        for spec in tag_type.attributes:
+        if actor is not None and not may_see_tag_attributes(session, actor, tag_type.department):
+            attrs.append("属性未授权查看")  # another department's tag, no grant of its attributes
+        for spec in tag_type.attributes if not attrs else ():
             value = (tag.attrs or {}).get(spec["name"])
             if value in (None, ""):
                 continue
@@ -346,7 +349,8 @@ def sections(session: Session, needs: dict[str, Need], on: date, *, actor: User 
             rows += list(session.execute(select(model).where(model.id.in_(ids[start:start + 900]))).scalars())
         rows.sort(key=lambda r: _sort_key(entity, r))
         ages = field_ages(session, entity, ids)
-        tags = _tag_texts(session, entity, shown_tags, ids, on, mask_ids="id_number" not in allowed)
+        tags = _tag_texts(session, entity, shown_tags, ids, on, mask_ids="id_number" not in allowed,
+                          actor=actor if restricted else None)
         records = []
         for row in rows:
             alive = getattr(row, "living_status", "1") == "1"

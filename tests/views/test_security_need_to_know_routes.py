@@ -203,3 +203,32 @@ def test_a_row_of_the_departments_own_roster_opens_the_person_page(app: Flask, c
     auth.logout()
     auth.login("moa")
     assert client.get(f"/village/person/{data['p1']}").status_code == 403
+
+
+# -- grants covering more fields: other departments' tag attributes -------------------------------------------
+
+
+def test_other_departments_tag_attributes_need_a_grant(app: Flask, client: FlaskClient, auth: AuthActions,
+                                                      data: dict[str, int], users: dict[str, int]) -> None:
+    """h1 (低保 of 民政, 类别 农村低保) becomes a 监测户 too: 农业农村 sees it and its 低保 tag, but not the
+    低保 attributes until an admin grants ``tag_attributes``; 民政 sees its own tag's attributes."""
+    with get_db(app).transaction() as session:
+        tags.grant_tag(session, session.get(User, users["admin"]), "monitored", data["h1"], date(2024, 1, 1),
+                       attrs={"kind": "1"})
+    page = f"/village/household/{data['h1']}"
+    auth.login("moa")
+    html = client.get(page).get_data(as_text=True)
+    assert "低保" in html and "低保类别" not in html and "未授权查看" in html
+    assert "监测对象类型" in html  # its own tag's attributes
+    auth.logout()
+    auth.login("admin")
+    granted = client.post("/admin/grants", data={"department": "moa", "fields": "tag_attributes",
+                                                 "legal_basis": "防止返贫监测帮扶工作需核对低保类别"})
+    assert granted.status_code == 302
+    auth.logout()
+    auth.login("moa")
+    html = client.get(page).get_data(as_text=True)
+    assert "低保类别" in html and "未授权查看" not in html
+    auth.logout()
+    auth.login("mca")
+    assert "低保类别" in client.get(page).get_data(as_text=True)
