@@ -20,14 +20,16 @@ from sqlalchemy import select
 
 from app.db import get_db, get_session
 from app.issues import Issue, NotFound, ValidationFailed
-from app.models import ChangeLog, Household, Person, Tag
+from app.models import ChangeLog, Household, Person, Tag, TagType
 from app.services import api_tokens, audit, dashboard, reports
 from app.services.codelists import code_lists
 from app.services.scope import (
+    ID_DERIVED,
     effective_unmasked,
     hidden_tags,
     household_need_to_know,
     mask_values,
+    may_see_tag_attributes,
     needs_to_know,
     person_need_to_know,
     unmasked_fields,
@@ -266,6 +268,7 @@ def _visible_entries(session: Any, user: Any, page: list[ChangeLog]) -> dict[int
         household_need_to_know(session, user, Household.id))).scalars()) if ids["household"] else set()
     allowed = unmasked_fields(session, user)
     hidden = hidden_tags(session, user)
+    departments = dict(session.execute(select(TagType.code, TagType.department)).all()) if tags else {}
     out: dict[int, dict[str, Any]] = {}
     for e in page:
         if not e.entity_id.isdigit():
@@ -284,10 +287,28 @@ def _visible_entries(session: Any, user: Any, page: list[ChangeLog]) -> dict[int
             continue
         olds = mask_values(session, user, {k: v[0] for k, v in e.changes.items() if isinstance(v, list) and len(v) == 2}, fields=allowed)
         news = mask_values(session, user, {k: v[1] for k, v in e.changes.items() if isinstance(v, list) and len(v) == 2}, fields=allowed)
+        if e.entity == "tag" and "attrs" in olds:
+            department = departments.get(tags[key].tag_code)
+            olds["attrs"], news["attrs"] = (_feed_attrs(session, user, department, olds["attrs"], allowed),
+                                            _feed_attrs(session, user, department, news["attrs"], allowed))
         out[int(e.id)] = {"id": e.id, "data_version": e.batch_id, "entity": e.entity, "entity_id": e.entity_id,
                           "action": e.action, "effective_date": e.effective_date.isoformat() if e.effective_date else None,
                           "changes": {k: [olds[k], news[k]] for k in olds}}
     return out
+
+
+def _feed_attrs(session: Any, user: Any, department: str | None, attrs: Any, allowed: frozenset[str]) -> Any:
+    """A tag's attributes in the feed: withheld for another department's tag without the ``tag_attributes``
+    grant; ID-derived ones (残疾证号) masked unless the ID number is granted."""
+    from app.reporting.safe import mask_id_number
+
+    if not isinstance(attrs, dict):
+        return attrs
+    if not may_see_tag_attributes(session, user, department):
+        return None
+    if "id_number" in allowed:
+        return attrs
+    return {k: (mask_id_number(v) if k in ID_DERIVED and v else v) for k, v in attrs.items()}
 
 
 @bp.get("/codelists")

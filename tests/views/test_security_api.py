@@ -182,3 +182,32 @@ def test_rate_limit_per_token_answers_429_with_retry_after(app: Flask, client: F
     doc = client.get("/api/openapi.json").get_json()
     validate(doc)
     assert doc["paths"]["/api/me"]["get"]["responses"]["429"] == {"$ref": "#/components/responses/RateLimited"}
+
+
+def test_change_feed_withholds_foreign_tag_attributes_and_masks_certificate_numbers(
+        app: Flask, client: FlaskClient, runner: FlaskCliRunner, base_data: dict[str, int], users: dict[str, int]) -> None:
+    """农业农村 sees h1 once it is a 监测户, and its 低保 tag, but not the 低保 attributes (no tag_attributes
+    grant); 残联 sees its own 持证残疾 tag of p1 with the 证号 (ID number + 2 digits) masked (no ID grant)."""
+    from datetime import date
+
+    from app.models import Person, User
+    from app.services import tags
+
+    with get_db(app).transaction() as session:
+        admin = session.get(User, users["admin"])
+        full = session.get(Person, base_data["p1"]).id_number
+        tags.grant_tag(session, admin, "monitored", base_data["h1"], date(2024, 1, 1), attrs={"kind": "1"})
+        tags.grant_tag(session, admin, "disabled", base_data["p1"], date(2024, 1, 1),
+                       attrs={"category": "1", "grade": "2", "certificate_no": f"{full}12"})
+
+    def feed(department: str) -> list[dict]:
+        return client.get("/api/changes?limit=500", headers=_bearer(_token(runner, department))).get_json()["changes"]
+
+    moa_tags = [c for c in feed("moa") if c["entity"] == "tag" and "attrs" in c["changes"]]
+    kinds = sorted(str(c["changes"]["attrs"]) for c in moa_tags)
+    # 低保 (h1), 党员 (p1) and 留守老人 (p2, h1's members): other departments' — withheld; its own 监测户's shown
+    assert kinds == ["[None, None]"] * 3 + ["[None, {'kind': '1'}]"]
+    cdpf = [c for c in feed("cdpf") if c["entity"] == "tag" and c["changes"].get("tag_code", [None, None])[1] == "disabled"]
+    assert len(cdpf) == 1
+    number = cdpf[0]["changes"]["attrs"][1]["certificate_no"]
+    assert full not in json.dumps(cdpf, ensure_ascii=False) and number.startswith(full[:4]) and "*" in number
