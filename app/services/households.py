@@ -16,7 +16,7 @@ from app.services import entities, history
 from app.services.fields import check_values, with_defaults
 from app.services.persons import ALIVE, Page, today, within_area
 from app.services.scope import (
-    household_need_to_know,
+    listed_household_clause,
     person_need_to_know,
     require_need_to_know,
     require_read,
@@ -115,7 +115,7 @@ def search_households(
     """
     require_read(actor, area)
     query = select(Household).where(within_area(Household.area_code, area), scope_of(actor).clause(Household.area_code),
-                                    household_need_to_know(session, actor, Household.id))
+                                    listed_household_clause(session, actor, area))
     if status:
         query = query.where(Household.status == status)
     if text and text.strip():

@@ -19,6 +19,7 @@ from app.models import ChangeBatch, Household, Person, Tag, User
 from app.services import history, rules
 from app.services.fields import check_values, with_defaults
 from app.services.scope import (
+    listed_person_clause,
     person_need_to_know,
     require_need_to_know,
     require_read,
@@ -258,7 +259,7 @@ def search_persons(
     """
     require_read(actor, area)
     query = select(Person).where(within_area(Person.area_code, area), scope_of(actor).clause(Person.area_code),
-                                 person_need_to_know(session, actor, Person.id, Person.household_id))
+                                 listed_person_clause(session, actor, area))
     if text and text.strip():
         needle = text.strip().upper()
         numbers = select(Household.id).where(Household.number == text.strip())

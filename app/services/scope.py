@@ -175,6 +175,24 @@ def mask_values(session: Any, user: User, values: dict[str, Any], *, fields: fro
     return out
 
 
+def listed_person_clause(session: Any, user: User, area: str) -> ColumnElement:
+    """SQL for a list of an area's persons: need-to-know by tags, or a row of an authorised roster there."""
+    from app.models import Person
+
+    clause = person_need_to_know(session, user, Person.id, Person.household_id)
+    rows = authorised_row_ids(session, user, "person", area)
+    return or_(clause, Person.id.in_(sorted(rows))) if rows else clause
+
+
+def listed_household_clause(session: Any, user: User, area: str) -> ColumnElement:
+    """SQL for a list of an area's households: need-to-know by tags, or a row of an authorised roster there."""
+    from app.models import Household
+
+    clause = household_need_to_know(session, user, Household.id)
+    rows = authorised_row_ids(session, user, "household", area)
+    return or_(clause, Household.id.in_(sorted(rows))) if rows else clause
+
+
 def person_need_to_know(session: Any, user: User, person_column: Any, household_column: Any) -> ColumnElement:
     """SQL: the person (by id and household id columns) holds, or lives in a household holding, a current
     tag the department may see holders of. ``true()`` for everyone else."""
@@ -216,7 +234,7 @@ def require_need_to_know(session: Any, user: User, *, person: Any = None, househ
         ok = session.execute(select(Household.id).where(Household.id == household.id, clause)).first()
     record = person if person is not None else household
     if not ok and record.id not in authorised_row_ids(session, user, "person" if person is not None else "household",
-                                                       record.area_code):
+                                                       (record.area_code or "")[:12]):
         raise PermissionDenied(Issue(
             "need-to-know", "无权查看该记录：它不在本部门的业务范围内（未持有本部门或授权的标签，也不在本部门已发布的花名册中）",
             {"record": (person or household).id},
@@ -340,10 +358,10 @@ def projection_rows_authorised(session: Any, user: User, spec: Any) -> bool:
 
 
 def authorised_row_ids(session: Any, user: User, entity: str, area_code: str | None) -> set[int]:
-    """Ids of the persons (or households) listed today, in the village of ``area_code``, by the rosters
-    whose rows the department is authorised for (``projection_rows_authorised``) — read from the report
-    store, as the roster itself would list them. Used for a single record (person/household pages), never
-    for lists. Empty outside a Flask app or for anyone not under need-to-know."""
+    """Ids of the persons (or households) listed today, in the area ``area_code`` (a village for one record,
+    the listed area for a list), by the rosters whose rows the department is authorised for
+    (``projection_rows_authorised``) — read from the report store, as the roster itself would list them.
+    Empty outside a Flask app or for anyone not under need-to-know."""
     from flask import current_app, has_app_context
 
     if not needs_to_know(user) or not area_code or not has_app_context():
@@ -362,8 +380,7 @@ def authorised_row_ids(session: Any, user: User, entity: str, area_code: str | N
         return set()
     on, engine = today(), get_db().engine
     snap = CACHE.get(engine, on, data_version(engine))
-    village = area_code[:12]
-    ctx = projections.RunContext(area_code=village, area_name=village, on=on, period=None, code_lists={},
+    ctx = projections.RunContext(area_code=area_code, area_name=area_code, on=on, period=None, code_lists={},
                                  generated_at=utcnow(), generated_by="", department_label="")
     ids: set[int] = set()
     for spec in specs:

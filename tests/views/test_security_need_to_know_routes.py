@@ -12,6 +12,7 @@ Hand-made data on top of ``base_data`` (tests/views/conftest.py), expectations w
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -200,6 +201,8 @@ def test_a_row_of_the_departments_own_roster_opens_the_person_page(app: Flask, c
     assert page.status_code == 200 and "村民p10" in page.get_data(as_text=True)
     refused = client.get(f"/village/person/{data['p4']}")
     assert refused.status_code == 403 and "花名册" in refused.get_data(as_text=True)
+    listing = client.get(f"/village/{VILLAGE_A}/persons").get_data(as_text=True)
+    assert set(re.findall(r"村民p\d+", listing)) == {"村民p1", "村民p2", "村民p3", "村民p10"}  # h1 (低保) and the roster row
     auth.logout()
     auth.login("moa")
     assert client.get(f"/village/person/{data['p1']}").status_code == 403
