@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from app.clock import today
 from app.issues import Issue, PermissionDenied
@@ -160,6 +160,19 @@ def may_see_tag_attributes(session: Any, user: User, tag_department: str | None)
     if not needs_to_know(user) or tag_department == user.department:
         return True
     return any("tag_attributes" in (grant.fields or []) for grant in _active_grants(session, user.department))
+
+
+def id_search(session: Any, user: User, column: Any, needle: str) -> ColumnElement:
+    """SQL: an ID-number search. A prefix for those who see ID numbers; for a department without the grant
+    only the whole number (a prefix search would reveal a masked number digit by digit)."""
+    if "id_number" in unmasked_fields(session, user):
+        return column.startswith(needle)
+    return column == needle if len(needle) == 18 else false()
+
+
+def text_search(session: Any, user: User, field: str, column: Any, needle: str) -> ColumnElement:
+    """SQL: ``contains`` on a maskable text column (address), or nothing when the user sees it masked."""
+    return column.contains(needle) if field in unmasked_fields(session, user) else false()
 
 
 def mask_values(session: Any, user: User, values: dict[str, Any], *, fields: frozenset[str] | None = None) -> dict[str, Any]:

@@ -235,3 +235,27 @@ def test_other_departments_tag_attributes_need_a_grant(app: Flask, client: Flask
     auth.logout()
     auth.login("mca")
     assert "低保类别" in client.get(page).get_data(as_text=True)
+
+
+def test_a_masked_id_number_cannot_be_read_back_by_prefix_searches(app: Flask, client: FlaskClient, auth: AuthActions,
+                                                                  data: dict[str, int]) -> None:
+    """农业农村 sees p4 (h2, 监测户) with the ID masked: typing its first digits finds nobody (else the number
+    would come back digit by digit); the whole number still finds him. 民政 (ID granted) searches by prefix."""
+    full = _id(app, data["p4"])
+    persons_url = f"/village/{VILLAGE_A}/persons?q="
+    households_url = f"/village/{VILLAGE_A}/households?q="
+    auth.login("moa")
+    assert "村民p4" not in client.get(persons_url + full[:10]).get_data(as_text=True)
+    assert f"/village/household/{data['h2']}" not in client.get(households_url + full[:10]).get_data(as_text=True)
+    assert "村民p4" in client.get(persons_url + full).get_data(as_text=True)
+    auth.logout()
+    auth.login("mca")
+    p2 = _id(app, data["p2"])
+    assert "村民p2" in client.get(persons_url + p2[:10]).get_data(as_text=True)
+    with get_db(app).transaction() as session:
+        from app.models import Household
+        session.get(Household, data["h1"]).address = "甲村东头老槐树下"
+    assert f"/village/household/{data['h1']}" not in client.get(households_url + "老槐树").get_data(as_text=True)  # masked
+    auth.logout()
+    auth.login("cadre_a")
+    assert f"/village/household/{data['h1']}" in client.get(households_url + "老槐树").get_data(as_text=True)
