@@ -259,3 +259,25 @@ def test_a_masked_id_number_cannot_be_read_back_by_prefix_searches(app: Flask, c
     auth.logout()
     auth.login("cadre_a")
     assert f"/village/household/{data['h1']}" in client.get(households_url + "老槐树").get_data(as_text=True)
+
+
+def test_task_report_masks_stored_rows_once_the_grant_is_revoked(app: Flask, client: FlaskClient, auth: AuthActions,
+                                                                 data: dict[str, int], users: dict[str, int]) -> None:
+    """Village A confirms 民政's 高龄 roster while 民政 holds the ID/phone grant (p10's part stored in full);
+    the admin then revokes the grant: the task's report prints p10's ID and phone masked."""
+    task_id = _issue(app, "mca", "mca_aged_roster")
+    full = _id(app, data["p10"])
+    with get_db(app).transaction() as session:
+        task = session.get(tasks.CollectionTask, task_id)
+        registry = reports.registry_for(app, session)
+        tasks.submit(get_db(app), session, registry, session.get(User, users["cadre_a"]), task, VILLAGE_A)
+        tasks.approve(session, session.get(User, users["township"]), task, VILLAGE_A)
+    auth.login("mca")
+    granted = client.get(f"/tasks/{task_id}/report/download?format=csv&purpose=发放核对").data.decode("utf-8-sig")
+    assert full in granted and "13812345678" in granted  # granted: in full
+    with get_db(app).transaction() as session:
+        session.execute(update(DepartmentGrant).where(DepartmentGrant.department == "mca").values(revoked_at=utcnow()))
+    download = client.get(f"/tasks/{task_id}/report/download?format=csv")  # no unmasked field left: no purpose asked
+    text = download.data.decode("utf-8-sig")
+    assert download.status_code == 200 and "村民p10" in text and full not in text and "13812345678" not in text
+    assert f"{full[:4]}{'*' * 10}{full[-4:]}" in text and "138****5678" in text
