@@ -22,7 +22,7 @@ import logging
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Date, Select, null, select, union_all
+from sqlalchemy import Date, Select, null, or_, select, union, union_all
 from sqlalchemy.engine import Engine
 
 from app.models import VERSIONED, Area, Observation, Tag
@@ -258,8 +258,17 @@ COLUMNS: dict[str, list[str]] = {
 }
 
 
-def _versions_select(entity: str, ids: list[int] | None = None) -> Select:
-    """Every state of every entity (or of ``ids``): current rows (no end) and history rows, one query."""
+def county_ids(entity: str, county: str) -> Select:
+    """Ids of the entities that were ever in ``county`` (an area-code prefix): current or history rows."""
+    current, history = VERSIONED[entity]
+    pattern = f"{county}%"
+    return union(select(current.id).where(current.area_code.like(pattern)),
+                 select(history.id).where(history.area_code.like(pattern)))
+
+
+def _versions_select(entity: str, ids: list[int] | None = None, county: str | None = None) -> Select:
+    """Every state of every entity (or of ``ids``, or of those ever in ``county``): current rows (no
+    end) and history rows, one query."""
     current, history = VERSIONED[entity]
     names = ["id", *[f for f in entity_fields(entity) if f in COLUMNS[f"{entity}s"]], "valid_from"]
     cur_q = select(*[getattr(current, n) for n in names], null().cast(Date).label("valid_to"))
@@ -267,25 +276,38 @@ def _versions_select(entity: str, ids: list[int] | None = None) -> Select:
     if ids is not None:
         cur_q = cur_q.where(current.id.in_(ids))
         hist_q = hist_q.where(history.id.in_(ids))
+    if county is not None:
+        cur_q = cur_q.where(current.id.in_(county_ids(entity, county)))
+        hist_q = hist_q.where(history.id.in_(county_ids(entity, county)))
     return select(union_all(cur_q, hist_q).subquery(f"{entity}_versions"))
 
 
-def read_table(engine: Engine, name: str, ids: list[int] | None = None) -> pl.DataFrame:
-    """One store table read from the database: every row, or only the rows of entity / tag ``ids``."""
+def read_table(engine: Engine, name: str, ids: list[int] | None = None, county: str | None = None) -> pl.DataFrame:
+    """One store table read from the database: every row, or only the rows of entity / tag ``ids``.
+
+    ``county`` (an area-code prefix, 6 digits) reads one county's part: every version of the
+    entities that were ever in it (so that a date's state and flows are those of the whole store),
+    the tags of those persons and households, its observations; areas are read whole (small).
+    """
     if name in _ENTITIES:
         entity, schema = _ENTITIES[name]
         used = {c: t for c, t in _stored_schema(name, schema).items() if c in COLUMNS[name]}
-        frame = read_frame(engine, _versions_select(entity, ids), {**used, **_INTERVAL})
+        frame = read_frame(engine, _versions_select(entity, ids, county), {**used, **_INTERVAL})
         return _with_area_keys(frame).select(COLUMNS[name])
     if name == "tags":
         query = select(Tag.id, Tag.tag_code, Tag.person_id, Tag.household_id, Tag.valid_from, Tag.valid_to, Tag.attrs)
         if ids is not None:
             query = query.where(Tag.id.in_(ids))
+        if county is not None:
+            query = query.where(or_(Tag.person_id.in_(county_ids("person", county)),
+                                    Tag.household_id.in_(county_ids("household", county))))
         return read_frame(engine, query, _stored_schema(name, TAG_SCHEMA)).select(COLUMNS[name])
     if name == "areas":
         query = select(Area.code, Area.name, Area.level, Area.parent_code, Area.valid_from, Area.valid_to)
         return read_frame(engine, query, {**AREA_SCHEMA, **_INTERVAL}).select(COLUMNS[name])
     if name == "observations":
         query = select(Observation).where(Observation.subject_type == "area")
+        if county is not None:
+            query = query.where(Observation.area_code.like(f"{county}%"))
         return _with_area_keys(read_frame(engine, query, OBS_SCHEMA)).select(COLUMNS[name])
     raise KeyError(name)
