@@ -79,6 +79,31 @@ def parse_period(text: str) -> tuple[date, date]:
                                  hint="写成 2025-06、2025Q2、2025H1、2025 或 2025-06-01..2025-06-30"))
 
 
+def period_choices(today: date, frequency: str) -> list[tuple[str, str]]:
+    """Recent periods a person would pick for a change list, as (text ``parse_period`` reads, Chinese
+    label): the report's own frequency first, the last complete period at the head, then the others
+    (months, quarters, half years, years), newest first."""
+    months: list[tuple[str, str]] = []
+    y, m = today.year, today.month
+    for _ in range(12):
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+        months.append((f"{y}-{m:02d}", f"{y}年{m}月"))
+    quarters: list[tuple[str, str]] = []
+    y, q = today.year, (today.month - 1) // 3 + 1
+    for _ in range(4):
+        y, q = (y, q - 1) if q > 1 else (y - 1, 4)
+        quarters.append((f"{y}Q{q}", f"{y}年第{'一二三四'[q - 1]}季度"))
+    y, h = today.year, 1 if today.month <= 6 else 2
+    halves: list[tuple[str, str]] = []
+    for _ in range(2):
+        y, h = (y, h - 1) if h > 1 else (y - 1, 2)
+        halves.append((f"{y}H{h}", f"{y}年{'上下'[h - 1]}半年"))
+    years = [(str(today.year - n), f"{today.year - n}年") for n in (1, 2)]
+    order = {"quarterly": [quarters, months, halves, years], "yearly": [years, halves, quarters, months],
+             "half_yearly": [halves, years, quarters, months]}.get(frequency, [months, quarters, halves, years])
+    return [choice for group in order for choice in group]
+
+
 def last_complete_period(today: date, frequency: str) -> tuple[date, date]:
     """The last month (or quarter) that has ended before ``today``: a monthly report run on 5 July
     without a date or period is June's report."""
