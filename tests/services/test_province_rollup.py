@@ -176,3 +176,26 @@ def test_bad_lru_setting_is_refused_in_chinese(db: Database, monkeypatch: pytest
     with app.app_context(), db.session() as s, pytest.raises(ValidationFailed) as err:
         reports.build_from_spec(db, s, registry, None, spec, reports.RunRequest(spec.id, area_code=PROVINCE, on=REF))
     assert "YBT_PROVINCE_LRU" in str(err.value.issues[0].message) and "至少为 1" in err.value.issues[0].message
+
+
+def test_cli_report_run_for_a_province_rolls_up(db: Database, tmp_path) -> None:  # noqa: ANN001
+    """``ybt report run mca_needy_by_village --area <province>`` (shipped report, JSON out), counted by hand:
+    低保 households 户2 (云溪县, rural, 2 persons) and 户4 (北山县, urban, 2 persons on the date)."""
+    import json
+
+    from app import create_app
+
+    _build(db)
+    app = create_app({"DATABASE_URL": db.engine.url.render_as_string(hide_password=False), "SECRET_KEY": "x" * 40,
+                      "TESTING": True, "YBT_PROVINCE_LRU": 1})
+    out = tmp_path / "province.json"
+    result = app.test_cli_runner().invoke(args=["report", "run", "mca_needy_by_village", "--area", PROVINCE,
+                                                "--as-of", REF.isoformat(), "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    sheet = json.loads(out.read_text("utf-8"))["sheets"][0]
+    keys = {tuple(c["path"]): c["key"] for c in sheet["columns"]}
+    hh, persons = keys[("低保", "户数")], keys[("低保", "人数")]
+    urban, rural = keys[("低保", "其中", "城市低保户")], keys[("低保", "其中", "农村低保户")]
+    got = {r["name"]: (r[hh], r[persons], r[urban], r[rural]) for r in sheet["rows"]}
+    assert got == {"合计": (2, 4, 1, 1), "北山市小计": (1, 2, 1, 0), "北山县": (1, 2, 1, 0),
+                   "示范市小计": (1, 2, 0, 1), "云溪县": (1, 2, 0, 1), "云东县": (0, 0, 0, 0)}
