@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from app.db import Database
+from app.db import Database, get_db
 from app.issues import ValidationFailed
 from app.models import Area
 from app.registry.loader import load_registry
@@ -173,8 +173,11 @@ def test_bad_lru_setting_is_refused_in_chinese(db: Database, monkeypatch: pytest
     registry, spec = _spec()
     app = create_app({"DATABASE_URL": str(db.engine.url.render_as_string(hide_password=False)), "SECRET_KEY": "x" * 40,
                       "TESTING": True, "YBT_PROVINCE_LRU": 0})
-    with app.app_context(), db.session() as s, pytest.raises(ValidationFailed) as err:
-        reports.build_from_spec(db, s, registry, None, spec, reports.RunRequest(spec.id, area_code=PROVINCE, on=REF))
+    try:
+        with app.app_context(), db.session() as s, pytest.raises(ValidationFailed) as err:
+            reports.build_from_spec(db, s, registry, None, spec, reports.RunRequest(spec.id, area_code=PROVINCE, on=REF))
+    finally:
+        get_db(app).engine.dispose()
     assert "YBT_PROVINCE_LRU" in str(err.value.issues[0].message) and "至少为 1" in err.value.issues[0].message
 
 
@@ -189,8 +192,11 @@ def test_cli_report_run_for_a_province_rolls_up(db: Database, tmp_path) -> None:
     app = create_app({"DATABASE_URL": db.engine.url.render_as_string(hide_password=False), "SECRET_KEY": "x" * 40,
                       "TESTING": True, "YBT_PROVINCE_LRU": 1})
     out = tmp_path / "province.json"
-    result = app.test_cli_runner().invoke(args=["report", "run", "mca_needy_by_village", "--area", PROVINCE,
-                                                "--as-of", REF.isoformat(), "--format", "json", "--out", str(out)])
+    try:
+        result = app.test_cli_runner().invoke(args=["report", "run", "mca_needy_by_village", "--area", PROVINCE,
+                                                    "--as-of", REF.isoformat(), "--format", "json", "--out", str(out)])
+    finally:
+        get_db(app).engine.dispose()
     assert result.exit_code == 0, result.output
     sheet = json.loads(out.read_text("utf-8"))["sheets"][0]
     keys = {tuple(c["path"]): c["key"] for c in sheet["columns"]}
