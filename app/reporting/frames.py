@@ -155,6 +155,16 @@ class Store:
                 self._tag_frames[code] = _parse_tags(self.table("tags").filter(pl.col("tag_code") == code), code)
             return self._tag_frames[code]
 
+    def release(self) -> None:
+        """Drop every frame now. A store and its snapshots refer to each other, so without this their
+        frames wait for Python's cycle collector (province roll-ups: +200 MB per county evicted)."""
+        with self._lock:
+            for snap in self._snapshots.values():
+                snap._tables.clear()  # noqa: SLF001
+            self._snapshots.clear()
+            self._tables.clear()
+            self._tag_frames.clear()
+
     def snapshot(self, on: date) -> Snapshot:
         with self._lock:
             snap = self._snapshots.get(on)

@@ -48,7 +48,7 @@ class CountyStores:
             self.reads += 1
             self._stores[key] = store
             while len(self._stores) > self.size:
-                self._stores.popitem(last=False)
+                self._stores.popitem(last=False)[1].release()
         else:
             self._stores.move_to_end(key)
         return store
