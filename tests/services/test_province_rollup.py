@@ -164,6 +164,10 @@ def test_county_stores_are_bounded_by_the_lru(db: Database) -> None:
     areas = set(county_3.table("persons").get_column("area_code").str.slice(0, 6).to_list())
     assert areas == {"339801", "339901"}  # the man who moved in: his earlier version is in 云溪县
     assert county_3.table("households").get_column("number").to_list() == ["H4"]
+    # evicting a store drops its frames at once (not when the cycle collector gets to it)
+    county_3.snapshot(REF).table("persons")
+    stores.get("339901", province.data_version(db.engine))
+    assert len(stores) == 1 and not county_3._tables and not county_3._snapshots  # noqa: SLF001
 
 
 def test_bad_lru_setting_is_refused_in_chinese(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
