@@ -143,7 +143,7 @@ def main() -> None:
         print(f"report: {results['report']}", file=sys.stderr)
     size = sum(p.stat().st_size for p in Path(directory).rglob("*.arrow"))
     s, p, r = results["store"], results["projections"], results["report"]
-    print("| measure (1 M county) | figure | target |")
+    print("| measure | figure | target (1 M county) |")
     print("|---|---|---|")
     print(f"| resident store: every table loaded from the files, plus today's dated persons, households, tags "
           f"| {s['store_mb']:,.0f} MB (tables alone {s['tables_mb']:,.0f} MB; process peak {s['peak_mb']:,.0f} MB) | ≤ 1 GB |")
