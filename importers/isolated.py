@@ -50,7 +50,7 @@ def parse_file_isolated(content: bytes, *, file_name: str, on_progress: Callable
 
 
 def cells_isolated(content: bytes, file_name: str, *, memory_mb: int | None = None) -> list[list[Any]]:
-    """``importers.flowback._cells`` in the child: the first sheet's rows, or ValidationFailed."""
+    """``importers.lists._cells`` in the child: the first sheet's rows, or ValidationFailed."""
     limit = memory_mb or _memory_mb()
     code, err, value = _run("cells", (content, file_name), None, limit)
     if code == 0 and isinstance(value, tuple) and value[0] == "issues":
@@ -114,7 +114,7 @@ def _child(job: Path, result: Path) -> None:
         use_detached_context(Context(*context))
         out = parse_file(content, file_name=file_name, on_progress=progress, **kwargs)
     else:
-        from importers.flowback import _cells
+        from importers.lists import _cells
 
         try:
             out = ("rows", _cells(*payload))
