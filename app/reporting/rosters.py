@@ -46,7 +46,9 @@ def _households_frame(snap: Snapshot) -> pl.DataFrame:
 
 
 def _household_columns(snap: Snapshot) -> pl.DataFrame:
-    persons = snap.persons.filter(pl.col("living_status") == "1")
+    # only the columns used: a filter of the whole frame would copy every column
+    persons = snap.persons.select("id", "household_id", "relation", "name", "id_number", "living_status").filter(
+        pl.col("living_status") == "1")
     heads = (
         persons.filter(pl.col("relation") == "02")
         .sort("id")

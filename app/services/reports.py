@@ -30,7 +30,7 @@ from app.registry.loader import (
 )
 from app.registry.schema import ReportSpec
 from app.registry.vocabulary import DEPARTMENT_UNITS
-from app.reporting import projections, rosters
+from app.reporting import projections, province, rosters
 from app.reporting.frames import CACHE
 from app.reporting.store_delta import data_version
 from app.reporting.table import Report
@@ -250,9 +250,15 @@ def build_from_spec(db: Database, session: Session, registry: Registry, actor: U
         area_code=area.code, area_name=area.name, on=on, period=period, code_lists=labels, generated_at=utcnow(),
         generated_by=actor.display_name if actor is not None else "命令行", department_label=DEPARTMENT_UNITS.get(spec.department, "") if area.level <= 3 else "",
     )
+    indicators = registry.indicators_for(spec)
+    if spec.kind == "area_summary" and area.level in (1, 2):  # province / city: county by county, bounded memory
+        lru = current_app.config.get("YBT_PROVINCE_LRU", 2) if current_app else 2
+        lru = 2 if lru is None else int(lru)
+        if lru < 1:
+            raise ValidationFailed(Issue("bad-province-lru", f"YBT_PROVINCE_LRU={lru}：至少为 1", hint="同时保留的县级数据份数，默认 2"))
+        return province.rollup(db.engine, spec, ctx, indicators, lru=lru)
     version = data_version(db.engine)
     snap = CACHE.get(db.engine, on, version)
-    indicators = registry.indicators_for(spec)
     if spec.kind == "area_summary":
         return projections.area_summary(spec, snap, ctx, indicators)
     if spec.kind == "indicator_rows":
