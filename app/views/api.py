@@ -91,7 +91,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise ValidationFailed(Issue("bad-parameter", f"参数 {name}=“{raw[:20]}” 应为 {low}—{high} 之间的整数", {"field": name}))
     return int(raw)
 
@@ -255,7 +255,7 @@ def _visible_entries(session: Any, user: Any, page: list[ChangeLog]) -> dict[int
     scope = scope_of(user)
     ids: dict[str, set[int]] = {"person": set(), "household": set(), "tag": set()}
     for e in page:
-        if e.entity in ids and e.entity_id.isdigit():
+        if e.entity in ids and e.entity_id.isascii() and e.entity_id.isdigit():
             ids[e.entity].add(int(e.entity_id))
     tags = {t.id: t for t in session.execute(select(Tag).where(Tag.id.in_(ids["tag"]))).scalars()} if ids["tag"] else {}
     ids["person"] |= {t.person_id for t in tags.values() if t.person_id}
@@ -271,7 +271,7 @@ def _visible_entries(session: Any, user: Any, page: list[ChangeLog]) -> dict[int
     departments = dict(session.execute(select(TagType.code, TagType.department)).all()) if tags else {}
     out: dict[int, dict[str, Any]] = {}
     for e in page:
-        if not e.entity_id.isdigit():
+        if not (e.entity_id.isascii() and e.entity_id.isdigit()):
             continue
         key = int(e.entity_id)
         if e.entity == "person":
