@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlmodel import Session
 
+from app.clock import today
 from app.issues import Issue, NotFound
 from app.models import Area, CodeItem, CodeList, Household, Person, Tag, TagType, User
 from app.models.area import scope_prefix
 from app.models.user import ROLES
 from app.services.codelists import labels
-from app.services.persons import ALIVE, today
+from app.services.persons import ALIVE
 from app.services.scope import require_active, require_admin, require_read, scope_of
 
 ACTIVE_HOUSEHOLD = "1"  # code list record_status: 1 正常, 2 注销

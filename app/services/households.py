@@ -10,11 +10,12 @@ from sqlalchemy import and_, exists, false, func, or_, select
 from sqlmodel import Session
 
 from app import clock
+from app.clock import today
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeBatch, House, Household, Person, Tag, User
 from app.services import entities, history
 from app.services.fields import check_values, with_defaults
-from app.services.persons import ALIVE, Page, today, within_area
+from app.services.persons import ALIVE, Page, within_area
 from app.services.scope import (
     id_search,
     listed_household_clause,

@@ -34,10 +34,6 @@ ALIVE, DECEASED, MOVED_OUT = "1", "2", "3"
 END_REASONS = {"death": DECEASED, "moved_out": MOVED_OUT}
 
 
-def today() -> date:
-    return clock.today()
-
-
 def get_person(session: Session, actor: User, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None:
@@ -108,10 +104,10 @@ def create_person(
     if values.get("id_number") and session.execute(select(Person.id).where(Person.id_number == values["id_number"])).first():
         issues.append(Issue("duplicate-id-number", f"身份证号 {values['id_number']} 已登记", {"field": "id_number"}))
     if not any(i.severity == "error" for i in issues):
-        issues += rules.person_rules(session, values, on=effective or today())
+        issues += rules.person_rules(session, values, on=effective or clock.today())
     rules.enforce(issues, confirm_warnings=confirm_warnings)
     batch = batch or history.open_batch(session, actor, "web")
-    return history.create_version(session, batch, "person", values, effective or today())
+    return history.create_version(session, batch, "person", values, effective or clock.today())
 
 
 def update_person(
@@ -142,12 +138,12 @@ def update_person(
     ).first():
         issues.append(Issue("duplicate-id-number", f"身份证号 {values['id_number']} 已登记", {"field": "id_number"}))
     if not any(i.severity == "error" for i in issues):
-        issues += rules.person_rules(session, values, person_id=person_id, on=effective or today(), action=action)
+        issues += rules.person_rules(session, values, person_id=person_id, on=effective or clock.today(), action=action)
     rules.enforce(issues, confirm_warnings=confirm_warnings)
     batch = batch or history.open_batch(session, actor, "web")
     normalised = {k: values[k] for k in changes if k in values}
     return history.change_version(
-        session, batch, "person", person_id, normalised, effective or today(), expected_version=expected_version, action=action
+        session, batch, "person", person_id, normalised, effective or clock.today(), expected_version=expected_version, action=action
     )
 
 
@@ -169,7 +165,7 @@ def end_person(
     person = get_person(session, actor, person_id)
     if person.living_status != ALIVE:
         raise ValidationFailed(Issue("already-ended", f"{person.name}已是死亡或迁出状态", {"field": "living_status"}))
-    if on > today():
+    if on > clock.today():
         raise ValidationFailed(Issue("future-date", "死亡或迁出日期不能晚于今天", {"field": "status_date"}))
     if reason == "moved_out" and not moved_to:
         raise ValidationFailed(Issue("moved-to-required", "迁出须填写迁往地", {"field": "moved_to"}))
@@ -273,7 +269,7 @@ def search_persons(
     if tag and not tag_visible(session, actor, tag):
         query = query.where(false())  # filtering by another department's sensitive tag would disclose it
     elif tag:
-        day = today()
+        day = clock.today()
         current = and_(Tag.tag_code == tag, Tag.valid_from <= day, or_(Tag.valid_to.is_(None), Tag.valid_to > day))
         query = query.where(or_(
             exists().where(current, Tag.person_id == Person.id),

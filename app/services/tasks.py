@@ -40,10 +40,6 @@ MAX_NOTE = 500
 MAX_COMMENT = 1000
 
 
-def today() -> date:
-    return clock.today()
-
-
 # ------------------------------------------------------------------------------- who may do what
 
 
@@ -112,7 +108,7 @@ def issue_task(session: Session, registry: Registry, actor: User, req: IssueRequ
                on: date | None = None) -> CollectionTask:
     """Create a task for a projection and a set of villages (a township stands for all its villages)."""
     require_issuer(actor)
-    now = on or today()
+    now = on or clock.today()
     issues: list[Issue] = []
     spec: ReportSpec | None = None
     if not req.report_id:
@@ -184,7 +180,7 @@ def _kind_label(kind: str) -> str:
 
 def task_specs(registry: Registry, actor: User, on: date | None = None) -> list[ReportSpec]:
     """Projections the actor may issue a task for: visible to them, of a supported kind, not expired."""
-    now = on or today()
+    now = on or clock.today()
     specs = [s for s in registry.latest() if s.kind in task_report.SUPPORTED_KINDS
              and (s.valid_until is None or s.valid_until >= now)]
     if actor.role == "department":
@@ -194,7 +190,7 @@ def task_specs(registry: Registry, actor: User, on: date | None = None) -> list[
 
 def issuable_areas(session: Session, actor: User, on: date | None = None) -> list[Area]:
     """Townships and villages in the actor's scope, in force today."""
-    now = on or today()
+    now = on or clock.today()
     query = (select(Area).where(scope_of(actor).clause(Area.code), Area.level.between(4, 5), Area.valid_from <= now)
              .where((Area.valid_to.is_(None)) | (Area.valid_to > now)).order_by(Area.code))
     return list(session.execute(query).scalars())
@@ -243,7 +239,7 @@ class TaskSummary:
 
     @property
     def overdue(self) -> bool:
-        return self.task.deadline < today() and self.counts.get("confirmed", 0) < self.total
+        return self.task.deadline < clock.today() and self.counts.get("confirmed", 0) < self.total
 
 
 def list_tasks(session: Session, actor: User) -> list[TaskSummary]:
@@ -393,7 +389,7 @@ def save_record(session: Session, registry: Registry, db: Database, actor: User,
     changes = {k: v for k, v in values.items() if getattr(record, k) != v}
     if not changes:
         return history.Change(entity, record_id, {})
-    effective = min(task.reference_date, today())
+    effective = min(task.reference_date, clock.today())
     title = getattr(record, task_coverage.TITLE_FIELD[entity])
     batch = history.open_batch(session, actor, "task", note=f"采集任务 #{task.id}")
     if entity == "person":

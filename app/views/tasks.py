@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.db import get_db, get_session
 from app.issues import Issue, IssueError, ValidationFailed
 from app.models import CollectionTask
@@ -79,7 +80,7 @@ def _date(name: str, issues: list[Issue]) -> date | None:
 def index() -> str:
     session = get_session()
     return render_template("tasks/index.html", summaries=tasks.list_tasks(session, g.user),
-                           can_issue=g.user.role in tasks.ISSUERS, statuses=TASK_STATUSES, today=tasks.today())
+                           can_issue=g.user.role in tasks.ISSUERS, statuses=TASK_STATUSES, today=clock.today())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -116,7 +117,7 @@ def _new_page(registry: Any, issues: list[Issue]) -> str:
     session = get_session()
     specs = tasks.task_specs(registry, g.user)
     return render_template("tasks/new.html", specs=specs, areas=tasks.issuable_areas(session, g.user), issues=issues,
-                           kinds=REPORT_KINDS, form=request.form, today=tasks.today().isoformat())
+                           kinds=REPORT_KINDS, form=request.form, today=clock.today().isoformat())
 
 
 # ------------------------------------------------------------------------------- progress
@@ -140,7 +141,7 @@ def _show_page(task: CollectionTask, villages: list[Any], issues: list[Issue] | 
         "tasks/show.html", task=task, villages=villages, names=names, counts=tasks.progress_counts(villages),
         statuses=TASK_STATUSES, actions=TASK_ACTIONS, events=tasks.events(session, task), issues=issues or [],
         issuer=tasks.is_issuer_side(g.user, task), reviewer=lambda code: tasks.is_reviewer(g.user, code),
-        today=tasks.today(),
+        today=clock.today(),
     )
 
 
@@ -179,7 +180,7 @@ def _village_page(task_id: int, code: str, *, issues: list[Issue] | None = None,
         issuer=tasks.is_issuer_side(g.user, task), editable=row.status in tasks.EDITABLE_STATUSES,
         failed=failed, field_errors=field_errors, posted=posted or {}, issues=general, part=part,
         only_warnings=only_warnings,
-        effective=min(task.reference_date, tasks.today()),
+        effective=min(task.reference_date, clock.today()),
     )
 
 

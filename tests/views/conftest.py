@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 from view_helpers import GRID_A1, PASSWORD, TREE, USERS, VILLAGE_A, VILLAGE_B, AuthActions
 
+from app import clock
 from app.db import get_db
 from app.models import Area, User
 from app.services import households, persons, tags
@@ -95,7 +96,7 @@ def base_data(app: Flask, users: dict[str, int]) -> dict[str, int]:
         ended = tags.grant_tag(session, admin, "left_behind_elderly", ids["p2"], since)
         tags.end_tag(session, admin, int(ended.id), date(2024, 6, 1))  # type: ignore[arg-type]
         tags.grant_tag(session, admin, "party_member", ids["p6"], since)
-        persons.end_person(session, admin, ids["p6"], "death", persons.today())  # ends p6's tags too
+        persons.end_person(session, admin, ids["p6"], "death", clock.today())  # ends p6's tags too
     return ids
 
 

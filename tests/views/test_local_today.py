@@ -12,7 +12,7 @@ from flask import Flask
 from app import clock
 from app.db import get_db
 from app.models import Person, User
-from app.services import persons, tasks
+from app.services import persons
 
 
 @pytest.fixture
@@ -27,8 +27,16 @@ def early_morning(monkeypatch: pytest.MonkeyPatch):
 
 def test_services_use_the_local_date(app: Flask, early_morning) -> None:
     with app.app_context():
-        assert persons.today() == early_morning
-        assert tasks.today() == early_morning
+        assert clock.today() == early_morning
+
+
+def test_one_home_for_today() -> None:
+    """No module keeps its own today() (a wrapper drifts: one once used the UTC date)."""
+    import pathlib
+
+    root = pathlib.Path(clock.__file__).resolve().parent
+    homes = sorted(str(p.relative_to(root)) for p in root.rglob("*.py") if "\ndef today(" in p.read_text(encoding="utf-8"))
+    assert homes == ["clock.py"]
 
 
 def test_a_death_today_is_accepted_before_eight_in_the_morning(app: Flask, users: dict[str, int],

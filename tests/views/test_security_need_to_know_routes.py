@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from view_helpers import COUNTY, VILLAGE_A, AuthActions
 
+from app import clock
 from app.db import get_db
 from app.models import DepartmentGrant, ImportBatch, ImportFile, Person, Tag, User
 from app.models.base import utcnow
@@ -126,7 +127,7 @@ def _issue(app: Flask, username: str, report_id: str) -> int:
         actor = session.execute(User.__table__.select().where(User.username == username)).first()
         user = session.get(User, actor.id)
         task = tasks.issue_task(session, reports.registry_for(app, session), user, tasks.IssueRequest(
-            report_id, [VILLAGE_A], persons.today(), date(2099, 12, 31)))
+            report_id, [VILLAGE_A], clock.today(), date(2099, 12, 31)))
         return int(task.id)
 
 

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from view_helpers import GRID_A1, VILLAGE_A, VILLAGE_B, AuthActions
 
+from app import clock
 from app.db import get_db
 from app.models import Person
 
@@ -107,7 +108,7 @@ def more_objects(app: Flask, base_data: dict[str, int], users: dict[str, int]) -
     from datetime import date
 
     from app.models import ImportBatch, ImportFile, User
-    from app.services import houses, organisations, persons, reports, tasks
+    from app.services import houses, organisations, reports, tasks
 
     ids = dict(base_data)
     with get_db(app).transaction() as session:
@@ -127,7 +128,7 @@ def more_objects(app: Flask, base_data: dict[str, int], users: dict[str, int]) -
         registry = reports.registry_for(app, session)
         for key, issuer, report_id in (("task_mca", "mca", "mca_dibao_roster"), ("task_town", "township", "mca_aged_roster")):
             ids[key] = int(tasks.issue_task(session, registry, session.get(User, users[issuer]), tasks.IssueRequest(
-                report_id, [VILLAGE_A, VILLAGE_B], persons.today(), date(2099, 12, 31))).id)
+                report_id, [VILLAGE_A, VILLAGE_B], clock.today(), date(2099, 12, 31))).id)
     return ids
 
 

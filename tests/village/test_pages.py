@@ -14,9 +14,9 @@ from hand_data import V1, V2, V3, HandCounty
 from sqlalchemy import func, select
 from village_helpers import GRID, form_values
 
+from app import clock
 from app.db import get_db
 from app.models import ChangeLog, Observation, Person, Tag
-from app.services import persons
 from app.validators.idcard import make_id_number
 from app.views.village import areas as village_areas
 
@@ -106,7 +106,7 @@ def test_edit_shows_in_the_history_with_labels_source_and_effective_date(app: Fl
     c = login("cadre_1")
     p5 = hand.persons["p5"]
     form = form_values(text(c.get(f"/village/person/{p5}/edit")))
-    assert form["valid_from"] == persons.today().isoformat() and form["sex"] == "2" and form["relation"] == "10"
+    assert form["valid_from"] == clock.today().isoformat() and form["sex"] == "2" and form["relation"] == "10"
     response = c.post(f"/village/person/{p5}/edit", data={**form, "phone": "13955556666", "political_status": "01",
                                                          "valid_from": "2025-07-01"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/village/person/{p5}")
@@ -154,14 +154,14 @@ def test_a_warning_is_saved_after_explicit_confirmation(app: Flask, hand: HandCo
     c = login("cadre_1")
     url = f"/village/household/{hand.households['H3']}/members/new"
     form = form_values(text(c.get(url)))
-    values = {**form, "id_number": make_id_number("339901", date(persons.today().year - 112, 1, 1), 302), "name": "百岁老人",
+    values = {**form, "id_number": make_id_number("339901", date(clock.today().year - 112, 1, 1), 302), "name": "百岁老人",
               "relation": "52", "birth_date": "", "sex": ""}
     response = c.post(url, data=values)
     html = text(response)
     assert response.status_code == 422
     assert "超过110周岁，请核实出生日期" in html and 'name="confirm_warnings"' in html and "我已核实，仍然保存" in html
     # the ID filled in the birth date and sex on the server
-    assert f'value="{persons.today().year - 112}-01-01"' in html and '<option value="2" selected>女</option>' in html
+    assert f'value="{clock.today().year - 112}-01-01"' in html and '<option value="2" selected>女</option>' in html
     response = c.post(url, data={**values, "confirm_warnings": "1"})
     assert response.status_code == 302
     with get_db(app).session() as session:

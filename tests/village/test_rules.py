@@ -11,6 +11,7 @@ from hand_data import V1, V2, HandCounty
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app import clock
 from app.db import get_db
 from app.issues import ValidationFailed
 from app.models import ChangeLog, Person, Tag
@@ -18,7 +19,7 @@ from app.services import persons, tags
 from app.services.rules import age_on
 from app.validators.idcard import make_id_number
 
-TODAY = persons.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

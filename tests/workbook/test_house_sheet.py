@@ -13,10 +13,10 @@ from sqlmodel import Session
 from village_data import VILLAGE_A, VILLAGE_B, Village, append_row, edit, find_row, header_index, set_cell
 
 from app.clock import today
+from app.clock import today as service_today
 from app.models import ChangeBatch, ChangeLog, House, Household
 from app.services import houses, workbook
 from app.services.history import as_of
-from app.services.persons import today as service_today
 
 SINCE = date(2020, 1, 1)
 

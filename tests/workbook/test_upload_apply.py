@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from village_data import VILLAGE_A, Village, append_row, edit, find_row, idn, set_cell
 
+from app.clock import today
 from app.issues import Conflict, ValidationFailed
 from app.models import ChangeBatch, ChangeLog, Household, Person, Tag, WorkbookUpload
 from app.services import persons, workbook
-from app.services.persons import today
 
 NEW_ID = idn(date(1985, 2, 14), 19)
 

@@ -11,11 +11,12 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from app import clock
+from app.clock import today
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeBatch, House, Household, Person, Tag, TagType, User, WorkbookDownload
 from app.models.base import utcnow
 from app.services.codelists import code_lists
-from app.services.persons import ALIVE, today
+from app.services.persons import ALIVE
 from app.services.scope import require_read
 from app.services.tags import tag_types
 from app.services.workbook import xlsx_writer as xw

@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.clock import today
 from app.issues import Issue
 from app.models import Household, Person
 from app.services import households as household_service
 from app.services import persons as person_service
 from app.services import rules
-from app.services.persons import ALIVE, today
+from app.services.persons import ALIVE
 from app.services.workbook.columns import (
     HOUSE_SHEET,
     HOUSEHOLD_SHEET,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from app.clock import today
 from app.issues import Issue
 from app.models import Household, Person, Tag, TagType
 from app.services import rules
-from app.services.persons import ALIVE, today
+from app.services.persons import ALIVE
 from app.services.tags import check_attrs
 from app.services.workbook.columns import TAG_SHEET
 from app.services.workbook.context import Context, errors, norm, server_changes

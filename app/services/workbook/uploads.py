@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from app.clock import today
 from app.issues import Conflict, Issue, IssueError, NotFound, PermissionDenied, ValidationFailed
 from app.models import Area, ChangeBatch, Household, Person, Tag, User, WorkbookDownload, WorkbookUpload
 from app.models.base import utcnow
@@ -17,7 +18,6 @@ from app.services import houses as house_service
 from app.services import persons as person_service
 from app.services import tags as tag_service
 from app.services.codelists import code_lists
-from app.services.persons import today
 from app.services.rules import HEAD
 from app.services.scope import require_write
 from app.services.workbook.columns import (

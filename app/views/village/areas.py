@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.issues import IssueError
 from app.services import audit, history, households, observations, persons
 from app.services.dashboard import township_dashboard
@@ -67,7 +68,7 @@ def person_list(code: str) -> str:
     audit.record(g.user, "person-search", f"area:{code}", records=len(page.rows), address=client_address(),
                  detail={**{k: v[:100] for k, v in args.items() if v}, "total": page.total, "page": page.page})
     return render_template("village/persons.html", page=page, args=args, numbers=numbers, row_tags=row_tags,
-                           today=persons.today(), tab="persons", **context)
+                           today=clock.today(), tab="persons", **context)
 
 
 
@@ -81,7 +82,7 @@ def observation_list(code: str) -> Response | tuple[str, int]:
     """The area's periodic values for the period containing the chosen month; all saved at once."""
     context = _area_context(code)
     session = _session()
-    today = persons.today()
+    today = clock.today()
     try:
         year = int(request.values.get("year", today.year))
         month = int(request.values.get("month", today.month))

@@ -9,11 +9,12 @@ from flask import Blueprint, g, render_template, request
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.db import get_session
 from app.issues import IssueError
 from app.models import Household, Person, Tag
 from app.models.history import SOURCES
-from app.services import history, persons, tags
+from app.services import history, tags
 from app.services.codelists import code_lists
 from app.services.dashboard import area_info
 from app.services.scope import (
@@ -80,7 +81,7 @@ def _effective_form(value: date | None = None) -> Form:
     """The 生效日期 (the model's ``valid_from``) asked with every change of a versioned record."""
     form = model_form(_session(), Person, include=["valid_from"])
     form["valid_from"].help = "变更从哪一天起生效；更正以前的错误时填原来的日期"
-    return form.fill({"valid_from": value or persons.today()})
+    return form.fill({"valid_from": value or clock.today()})
 
 
 def _page_arg() -> int:

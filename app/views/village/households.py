@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import g, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.issues import PermissionDenied
 from app.models import Household
-from app.services import audit, households, persons, tags
+from app.services import audit, households, tags
 from app.services.dashboard import area_info
 from app.services.scope import unmasked_fields
 from app.views.auth import client_address, login_required
@@ -67,7 +68,7 @@ def household_show(household_id: int) -> str:
     audit.record(g.user, "household-view", f"household:{household_id} {h.number}", records=len(members),
                  address=client_address(), detail={"area": h.area_code, "unmasked": sorted(unmasked_fields(session, g.user))})
     all_tags = tags.tags_of(session, g.user, household_id=household_id)
-    today = persons.today()
+    today = clock.today()
     member_tags = _current_tags(persons=[m.id for m in members])
     types = tags.tag_types(session)
     return render_template(

@@ -8,6 +8,7 @@ from typing import Any
 from flask import g, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.issues import Issue, PermissionDenied, ValidationFailed
 from app.models import Household, Person
 from app.services import audit, households, persons, tags
@@ -72,7 +73,7 @@ def person_show(person_id: int) -> str:
     audit.record(g.user, "person-view", f"person:{person_id} {p.name}", records=1, address=client_address(),
                  detail={"area": p.area_code, "unmasked": sorted(unmasked_fields(session, g.user))})
     all_tags = tags.tags_of(session, g.user, person_id=person_id)
-    today = persons.today()
+    today = clock.today()
     h = session.get(Household, p.household_id) if p.household_id else None
     types = tags.tag_types(session)
     return render_template(
@@ -121,7 +122,7 @@ def person_end(person_id: int) -> Response | tuple[str, int]:
     reason = FormField("reason", "登记类型", "select", required=True, options=END_REASONS, value="death")
     form = Form([reason, *model_form(session, Person, include=["status_date", "moved_to"]).fields])
     form["status_date"].required = True
-    form["status_date"].value = persons.today().isoformat()
+    form["status_date"].value = clock.today().isoformat()
     form["moved_to"].help = "迁出时必填，如：浙江省杭州市西湖区"
     sections = [(None, form)]
     page = {"title": f"{p.name} · 死亡或迁出登记", "area": p.area_code, "sections": sections,

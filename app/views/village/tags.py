@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.issues import Issue, IssueError, ValidationFailed
 from app.models import Tag
 from app.services import households, persons, tags
@@ -43,7 +44,7 @@ def tag_new(subject: str, subject_id: int) -> Response | str | tuple[str, int]:
         return render_template("village/tag_choose.html", types=types, subject=subject, subject_id=subject_id, back=back,
                                title=f"{title_name} · 添加标签", area=area_info(session, record.area_code))
     attrs = attribute_form(session, tag_type.attributes)
-    period = Form([FormField("valid_from", "开始日期", "date", required=True, value=persons.today().isoformat()),
+    period = Form([FormField("valid_from", "开始日期", "date", required=True, value=clock.today().isoformat()),
                    FormField("valid_to", "结束日期", "date", help="不填表示持续有效；填写时为最后一天的次日"),
                    FormField("evidence", "证明材料 / 依据", "text", max_length=500, help="如：民政局批复文号")])
     sections = [(f"{tag_type.name}的属性", attrs), ("有效期", period)] if attrs.fields else [("有效期", period)]
@@ -79,7 +80,7 @@ def tag_end(tag_id: int) -> Response:
     back = request.form.get("back") or url_for("village.index")
     if not back.startswith("/village/"):
         back = url_for("village.index")
-    on = _date_arg("on", persons.today())
+    on = _date_arg("on", clock.today())
     try:
         if on is None:
             raise ValidationFailed(Issue("bad-date", "结束日期无效", {"field": "on"}))
@@ -115,7 +116,7 @@ def tag_edit(tag_id: int) -> Response | str | tuple[str, int]:
     for f in attrs.fields:
         if f.name in pending:
             f.help = "待补充：导入时缺少，请补填"
-    default_day = tag.valid_from if pending else max(tag.valid_from, persons.today())
+    default_day = tag.valid_from if pending else max(tag.valid_from, clock.today())
     when = Form([FormField("valid_from", "生效日期", "date", required=True, value=default_day.isoformat(),
                            help=f"新属性从哪一天起生效（{tag.valid_from} 起，不晚于今天）；更正原来填错的属性时填标签开始日期 {tag.valid_from}"),
                  FormField("evidence", "证明材料 / 依据", "text", max_length=500, value=tag.evidence or "",
