@@ -27,6 +27,8 @@ from importers.model import ParsedFile
 #: Limits of the reading child: address space (MB) and CPU seconds; YBT_IMPORT_MEMORY_MB overrides.
 MEMORY_MB = 2048
 CPU_SECONDS = 900
+#: The last reading child's own peak resident memory (VmHWM, MB), for bench/bench_import_memory.py.
+LAST_CHILD_PEAK_MB = 0.0
 
 
 def _memory_mb() -> int:
@@ -58,6 +60,7 @@ def cells_isolated(content: bytes, file_name: str, *, memory_mb: int | None = No
 
 def _run(mode: str, payload: Any, on_progress: Callable[[int, int], None] | None, limit: int) -> tuple[int, str, Any]:
     """(exit code, the child's stderr, its pickled result or None)."""
+    global LAST_CHILD_PEAK_MB
     with tempfile.TemporaryDirectory(prefix="ybt-read-") as tmp:
         job, result = Path(tmp) / "job.pickle", Path(tmp) / "result.pickle"
         job.write_bytes(pickle.dumps((mode, payload), protocol=pickle.HIGHEST_PROTOCOL))
@@ -68,8 +71,11 @@ def _run(mode: str, payload: Any, on_progress: Callable[[int, int], None] | None
                 [sys.executable, "-m", "importers.isolated", str(job), str(result)],
                 stdout=subprocess.PIPE, stderr=errfile, env=env, cwd=root) as proc:
             assert proc.stdout is not None
-            for line in proc.stdout:  # progress: "done total" per line
+            for line in proc.stdout:  # progress: "done total" per line; "peak MB" at the end
                 parts = line.split()
+                if len(parts) == 2 and parts[0] == b"peak":
+                    LAST_CHILD_PEAK_MB = float(parts[1])
+                    continue
                 if on_progress is not None and len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
                     on_progress(int(parts[0]), int(parts[1]))
             code = proc.wait()
@@ -114,6 +120,19 @@ def _child(job: Path, result: Path) -> None:
         except ValidationFailed as exc:
             out = ("issues", exc.issues)
     result.write_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.write(f"peak {_peak_mb():.1f}\n")
+    sys.stdout.flush()
+
+
+def _peak_mb() -> float:
+    """This process's own peak resident memory (VmHWM; ru_maxrss would carry the parent's over exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 if __name__ == "__main__":
