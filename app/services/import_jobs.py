@@ -37,7 +37,7 @@ from app.db import Database, get_db
 from app.issues import Issue, IssueError, NotFound, ValidationFailed
 from app.models import ImportJob, ImportJobFile, User
 from app.models.base import utcnow
-from app.models.imports import POLICIES
+from app.models.imports import IMPORT_STATUSES, POLICIES
 from app.services import imports
 from app.services.scope import require_write, scope_of
 from importers.apply import check_target
@@ -79,7 +79,7 @@ def submit_apply(session: Session, actor: User, import_id: int, *, policy: str |
     batch = imports.get_import(session, actor, import_id)
     require_write(actor, batch.area_code)
     if batch.status != "previewed":
-        raise ValidationFailed(Issue("not-previewed", f"该导入的状态是“{batch.status}”，只有预览过的导入可以执行", {"record": import_id}))
+        raise ValidationFailed(Issue("not-previewed", f"该导入的状态是“{IMPORT_STATUSES.get(batch.status, batch.status)}”，只有预览过的导入可以执行", {"record": import_id}))
     if policy is not None and policy not in POLICIES:
         raise ValidationFailed(Issue("bad-policy", "冲突处理方式无效", {"field": "冲突处理"}))
     busy = session.execute(select(ImportJob.id).where(ImportJob.import_id == import_id, ImportJob.kind == "apply",
@@ -216,7 +216,7 @@ def run_job(app: Flask, job_id: int) -> None:
 
 
 def _issues_text(exc: IssueError) -> str:
-    return "；".join(str(i) for i in exc.issues[:5])[:1000]
+    return "；".join(i.message + (f"（{i.hint}）" if i.hint else "") for i in exc.issues[:5])[:1000]
 
 
 def _run(db: Database, job_id: int) -> None:

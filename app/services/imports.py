@@ -31,6 +31,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.models.imports import IMPORT_STATUSES
 from app.services import history
 from app.services import households as household_service
 from app.services import persons as person_service
@@ -165,7 +166,7 @@ def apply_import(session: Session, actor: User, import_id: int, *, policy: str |
     batch = get_import(session, actor, import_id)
     require_write(actor, batch.area_code)
     if batch.status != "previewed":
-        raise ValidationFailed(Issue("not-previewed", f"该导入的状态是“{batch.status}”，只有预览过的导入可以执行", {"record": import_id}))
+        raise ValidationFailed(Issue("not-previewed", f"该导入的状态是“{IMPORT_STATUSES.get(batch.status, batch.status)}”，只有预览过的导入可以执行", {"record": import_id}))
     stored = session.get(ImportFile, import_id)
     if stored is None:
         raise NotFound(Issue("file-missing", "该导入的原文件已不存在，请重新上传", {"record": import_id}))
