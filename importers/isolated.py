@@ -81,7 +81,10 @@ def _run(mode: str, payload: Any, on_progress: Callable[[int, int], None] | None
             code = proc.wait()
             errfile.seek(0)
             err = errfile.read(20000)
-        value = pickle.loads(result.read_bytes()) if code == 0 and result.exists() else None  # noqa: S301 - our child's
+        value = None
+        if code == 0 and result.exists():
+            with result.open("rb") as fh:  # streamed: never the whole pickle and its objects at once
+                value = pickle.load(fh)  # noqa: S301 - our child's
     return code, err.decode("utf-8", "replace"), value
 
 
@@ -119,7 +122,8 @@ def _child(job: Path, result: Path) -> None:
             out = ("rows", _cells(*payload))
         except ValidationFailed as exc:
             out = ("issues", exc.issues)
-    result.write_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+    with result.open("wb") as fh:
+        pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
     sys.stdout.write(f"peak {_peak_mb():.1f}\n")
     sys.stdout.flush()
 
