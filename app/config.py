@@ -41,6 +41,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("YBT_AUDIT_RETENTION_DAYS", int, 1095, "Read-audit rows older than this are removed by `ybt audit purge` (0: keep all)"),
     Option("YBT_SNAPSHOTS", str, "on", "on | off: keep the report store incremental and on disk (off: every process reads the database whole)"),
     Option("YBT_SNAPSHOT_DIR", str, None, "Folder of the persisted report snapshots (default: instance/snapshots; none under TESTING)"),
+    Option("YBT_PROVINCE_LRU", int, 2, "County stores held at once by a province or city roll-up (memory ≈ this × one county's store)"),
 )
 MIN_SECRET_KEY = 32
 

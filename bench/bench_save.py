@@ -13,7 +13,8 @@ back. ``--think`` adds a pause between one client's saves (a person at a form), 
 Naive ways beside it (SQLite): ``--no-queue`` lets concurrent writers wait in SQLite's busy handler
 (sleep and retry) instead of the app's writer queue (app/db.py); ``--journal delete`` uses a rollback
 journal instead of WAL (readers and the writer block each other). ``--workers 2`` pre-forks two server
-processes. Prints p50 / p95 / p99 and a markdown row for the README.
+processes. ``--server gunicorn`` (or ``waitress``) serves through ``ybt serve`` instead, the production
+way (``--workers`` processes × ``--threads`` threads). Prints p50 / p95 / p99 and a markdown row for the README.
 """
 
 from __future__ import annotations
@@ -71,6 +72,22 @@ def serve(db_url: str, port: int, journal: str, workers: int, queue: bool) -> No
     server = make_server("127.0.0.1", port, app, threaded=True, fd=listener.fileno())
     print(f"serving on {port}", flush=True)
     server.serve_forever()
+
+
+def _wait_for(port: int, server: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Until the server answers ``/login`` (every worker of gunicorn boots the app on its own)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"server exited with {server.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/login")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("server did not answer in time")
 
 
 # -- preparing ------------------------------------------------------------------------------------------
@@ -241,6 +258,9 @@ def main() -> None:
     parser.add_argument("--no-queue", action="store_true", help="SQLite: writers wait in SQLite's busy handler (naive)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (pre-forked), each threaded")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--server", choices=("werkzeug", "gunicorn", "waitress"), default="werkzeug",
+                        help="werkzeug: pre-forked threaded servers in this script; gunicorn / waitress: `ybt serve`")
+    parser.add_argument("--threads", type=int, default=4, help="threads per process (`ybt serve`)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -249,15 +269,24 @@ def main() -> None:
 
     ids = prepare(args.db_url, args.clients)
     port = args.port or 5300 + os.getpid() % 500
-    server = subprocess.Popen([sys.executable, __file__, "--serve", "--db-url", args.db_url, "--port", str(port),
-                               "--journal", args.journal, "--workers", str(args.workers)]
-                              + (["--no-queue"] if args.no_queue else []),
-                              stdout=subprocess.PIPE, text=True, start_new_session=True)
+    if args.server == "werkzeug":
+        server = subprocess.Popen([sys.executable, __file__, "--serve", "--db-url", args.db_url, "--port", str(port),
+                                   "--journal", args.journal, "--workers", str(args.workers)]
+                                  + (["--no-queue"] if args.no_queue else []),
+                                  stdout=subprocess.PIPE, text=True, start_new_session=True)
+    else:
+        env = {**os.environ, "DATABASE_URL": args.db_url, "SECRET_KEY": "bench-secret-" + "x" * 40}
+        server = subprocess.Popen([str(Path(sys.executable).with_name("ybt")), "serve", "--server", args.server,
+                                   "--workers", str(args.workers), "--threads", str(args.threads), "--port", str(port)],
+                                  env=env, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert server.stdout is not None
-        for _ in range(args.workers):
-            line = server.stdout.readline()
-            assert line.startswith("serving"), line
+        if args.server == "werkzeug":
+            for _ in range(args.workers):
+                line = server.stdout.readline()
+                assert line.startswith("serving"), line
+        else:
+            _wait_for(port, server)
         load_before = os.getloadavg()[0]
         times, errors, wall = measure(port, ids, args.saves, args.warmup, args.think)
         load_after = os.getloadavg()[0]
@@ -271,6 +300,7 @@ def main() -> None:
     if not ms:
         raise SystemExit(f"no successful saves: {errors[:5]}")
     p50, p95, p99 = (percentile(ms, p) for p in (50, 95, 99))
+    way += f", {args.server}" + (f" × {args.threads} threads" if args.server != "werkzeug" else "")
     print(f"{backend} ({way}), {args.workers} worker(s), {args.clients} clients, think {args.think}s: "
           f"{len(ms)} saves in {wall:.1f} s ({len(ms) / wall:.0f}/s), errors {len(errors)}; load {load_before:.1f}→{load_after:.1f}")
     print(f"  p50 {p50:.0f} ms  p95 {p95:.0f} ms  p99 {p99:.0f} ms  mean {statistics.fmean(ms):.0f} ms  max {max(ms):.0f} ms")

@@ -211,7 +211,7 @@ def _report(args: argparse.Namespace, results: dict[str, dict[str, Any]], naive:
         for b in backends:
             r = results[b]
             write = sum(s for p, s in r["phases"].items() if p.startswith("write ") or p.startswith(("drop indexes", "rebuild indexes")) or p == "commit")
-            print(f"| {b} | bulk (`app.seed.bulk`) | {args.persons:,} | {total_rows:,} | {write:.1f} | {total_rows / write:,.0f} | {write:.1f} |")
+            print(f"| {b} | bulk (`app.bulk`) | {args.persons:,} | {total_rows:,} | {write:.1f} | {total_rows / write:,.0f} | {write:.1f} |")
             if b in naive:
                 nv = naive[b]
                 factor = args.persons / args.naive_persons

@@ -44,6 +44,7 @@ def plan(sizes: dict[str, int], db: Path, work: Path) -> list[tuple[str, list[st
         ("seed", [PY, str(BENCH / "bench_seed.py"), "--persons", str(sizes["persons"]),
                   "--naive-persons", str(min(sizes["naive_rows"], sizes["persons"]))]),
         ("reports", [PY, str(BENCH / "bench_reports.py"), "--db-url", f"sqlite:///{db}"]),
+        ("store", [PY, str(BENCH / "bench_store.py"), "--db-url", f"sqlite:///{db}", "--snapshots", str(work / "snapshots")]),
         ("workbook", [PY, str(BENCH / "bench_workbook.py"), "--db-url", copy("workbook"), "--runs", "1" if sizes is QUICK else "3"]),
         ("save", [PY, str(BENCH / "bench_save.py"), "--db-url", copy("save"), "--clients", str(sizes["clients"]),
                   "--saves", str(sizes["saves"])]),

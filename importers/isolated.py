@@ -40,15 +40,19 @@ def _memory_mb() -> int:
 
 def parse_file_isolated(content: bytes, *, file_name: str, on_progress: Callable[[int, int], None] | None = None,
                         memory_mb: int | None = None, **kwargs: Any) -> ParsedFile:
+    from app.registry.loader import runtime_context
+
     limit = memory_mb or _memory_mb()
-    code, err, value = _run("parse", (content, file_name, kwargs), on_progress, limit)
+    ctx = runtime_context()  # the parent's tag types and code lists, for the child that has no app
+    code, err, value = _run("parse", (content, file_name, kwargs, (ctx.tag_types, ctx.code_lists, ctx.observation_items)),
+                            on_progress, limit)
     if code == 0 and isinstance(value, ParsedFile):
         return value
     return ParsedFile(file_name=file_name, sha256="", issues=[_crashed(file_name, code, err, limit)])
 
 
 def cells_isolated(content: bytes, file_name: str, *, memory_mb: int | None = None) -> list[list[Any]]:
-    """``importers.flowback._cells`` in the child: the first sheet's rows, or ValidationFailed."""
+    """``importers.lists._cells`` in the child: the first sheet's rows, or ValidationFailed."""
     limit = memory_mb or _memory_mb()
     code, err, value = _run("cells", (content, file_name), None, limit)
     if code == 0 and isinstance(value, tuple) and value[0] == "issues":
@@ -111,12 +115,15 @@ def _child(job: Path, result: Path) -> None:
 
     out: Any
     if mode == "parse":
+        from app.registry.loader import use_detached_context
+        from app.registry.parse_values import Context
         from importers.pipeline import parse_file
 
-        content, file_name, kwargs = payload
+        content, file_name, kwargs, context = payload
+        use_detached_context(Context(*context))
         out = parse_file(content, file_name=file_name, on_progress=progress, **kwargs)
     else:
-        from importers.flowback import _cells
+        from importers.lists import _cells
 
         try:
             out = ("rows", _cells(*payload))

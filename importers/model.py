@@ -2,7 +2,7 @@
 source cell, with the issues found while reading and normalising it.
 
 The pipeline (importers.pipeline.parse_file) never touches the database's base data; the apply layer
-(importers.apply) compares these records with the database, decides per record (new / changed /
+(services.ledger_import.apply) compares these records with the database, decides per record (new / changed /
 unchanged / conflict / rejected) and writes them through app.services with history.
 """
 

@@ -106,31 +106,15 @@ _derived: dict[str, Any] = {}  # tag types and what is derived from them, for on
 def _current(key: str, build: Any) -> Any:
     """``build()`` cached for the tag types the app runs on now: the cache follows the identity of the
     runtime tag-type dictionary, which changes when a tag type is saved (``invalidate_context``)."""
-    source = _tag_type_source()
+    from app.registry.loader import runtime_context
+
+    source = runtime_context().tag_types
     if _derived.get("source") is not source:
         _derived.clear()
         _derived["source"] = source
     if key not in _derived:
         _derived[key] = build(source) if key == "tag_types" else build()
     return _derived[key]
-
-
-_seed_tag_types: list[dict[str, Any]] = []  # the seed file's tag types, read once per process
-
-
-def _tag_type_source() -> dict[str, Any]:
-    """The runtime tag-type dictionary; without an app (the isolated reading child, pure tests) the seed
-    file's, read once: ``seed_context()`` builds a new dictionary per call, which emptied the cache above
-    on every call, so each row re-read the seed files and re-parsed synonyms.yaml (≈ 0.8 ms a row)."""
-    from flask import current_app, has_app_context
-
-    from app.registry.loader import runtime_context, seed_context
-
-    if has_app_context() and "ybt.db" in current_app.extensions:
-        return runtime_context().tag_types
-    if not _seed_tag_types:
-        _seed_tag_types.append(seed_context().tag_types)
-    return _seed_tag_types[0]
 
 
 def tag_types() -> dict[str, TagType]:

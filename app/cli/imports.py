@@ -23,7 +23,7 @@ from app.issues import Issue, ValidationFailed
 from app.models import User
 from app.models.imports import IMPORT_KINDS, IMPORT_STATUSES, POLICIES
 from app.services import imports
-from importers import flowback
+from app.services.ledger_import import flowback
 
 ROW_LABELS = {"applied": "写入", "unchanged": "未变", "conflict": "冲突待处理", "rejected": "拒绝"}
 RECORD_LABELS = {"new": "新增", "changed": "更新", "unchanged": "未变", "conflict": "冲突", "rejected": "拒绝"}
@@ -50,6 +50,15 @@ def _actor(session: Session, username: str | None) -> User:
         raise ValidationFailed(Issue("user-required", "请用 --user 指定执行导入的账号", {"field": "--user"}))
     click.echo(f"未指定 --user，以管理员“{admin.username}”的身份执行", err=True)
     return admin
+
+
+def _native(content: bytes) -> bool:
+    """Whether the file is read by the native workbook reader (xlsx, xls, ods and other zip or OLE2 files):
+    then it is read in the isolated child the web uses, so a crafted file that crashes the reader ends
+    in a Chinese message and exit code 1, not in an abort of ``ybt``. CSV text is read in process."""
+    from importers.read import sniff
+
+    return sniff(content) in ("zip", "ole2")
 
 
 def _progress(label: str) -> Any:
@@ -107,7 +116,8 @@ def import_file(path: Path, mapping: Path | None, area_code: str | None, dry_run
             from importers.mapping import load_mapping
 
             loaded = load_mapping(mapping)
-        parsed = imports.parse(session, content, path.name, mapping=loaded, on_progress=_progress("读取"))
+        parsed = imports.parse(session, content, path.name, mapping=loaded, on_progress=_progress("读取"),
+                               isolated=_native(content))
         batch, result = imports.run_import(session, actor, content, path.name, area_code=area, policy=policy, dry_run=dry_run,
                                            parsed=parsed, apply_progress=_progress("比对" if dry_run else "写入"),
                                            effective=effective.date() if effective is not None else None)
@@ -193,9 +203,10 @@ def flowback_group() -> None:
 @click.option("--user", "username", default=None, help="执行导入的账号（只核对其管辖范围内的人员）")
 def flowback_file(path: Path, kind: str, username: str | None) -> None:
     """Reconcile a list with the base data and raise alerts (nothing changes until a cadre confirms)."""
-    with fail_on_issues(), get_db().session() as session:
+    with fail_on_issues(), get_db().transaction() as session:
         actor = _actor(session, username)
-        batch = flowback.reconcile(session, actor, kind, path.read_bytes(), path.name)
+        content = path.read_bytes()
+        batch = flowback.reconcile(session, actor, kind, content, path.name, isolated=_native(content))
         c = batch.counts
         click.echo(f"{flowback.KINDS[kind]} {path.name}：第 {batch.id} 次导入，共 {c['rows']} 行：匹配 {c['matched']}，"
                    f"未匹配 {c['unmatched']}，信息不一致 {c['mismatched']}，无法识别 {c['rejected']}；"

@@ -8,6 +8,7 @@ join the file versions; every version stays loadable so an earlier report can be
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -32,7 +33,15 @@ def seed_context() -> Context:
     """Tag types, code lists and observation items as the migrations seed them (migrations/data).
 
     Only for validating files without a database (``ybt registry check`` on a folder, pure unit tests):
-    at run time the database is the one source, see ``runtime_context``."""
+    at run time the database is the one source, see ``runtime_context``. The files are read once per
+    process; each call returns a new ``Context`` (callers set its ``indicators``) over the same
+    dictionaries, so caches keyed on the tag-type dictionary's identity (importers.synonyms) hold."""
+    tag_types, code_lists, items = _seed_data()
+    return Context(tag_types, code_lists, items)
+
+
+@functools.cache
+def _seed_data() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]], dict[str, dict[str, Any]]]:
     tag_types = {t["code"]: t for t in json.loads((SEED_DATA / "tag_types.json").read_text(encoding="utf-8"))}
     code_lists: dict[str, dict[str, str]] = {}
     with open(SEED_DATA / "code_items.csv", encoding="utf-8", newline="") as fh:
@@ -40,7 +49,7 @@ def seed_context() -> Context:
             code_lists.setdefault(row["list_name"], {})[row["code"]] = row["label"]
     with open(SEED_DATA / "observation_items.csv", encoding="utf-8", newline="") as fh:
         items = {row["code"]: row for row in csv.DictReader(fh)}
-    return Context(tag_types, code_lists, items)
+    return tag_types, code_lists, items
 
 
 _GENERATION = [0]  # bumped by invalidate_context(); a cached runtime context of an older generation is stale
@@ -52,8 +61,33 @@ def invalidate_context() -> None:
     _GENERATION[0] += 1
 
 
-def context_generation() -> int:
-    return _GENERATION[0]
+def context_generation() -> tuple[int, int]:
+    """The version of the runtime dictionary: this process's generation (bumped on a save here) and the
+    newest change recorded to a tag type or observation item in the database (a save made by another
+    worker process or the CLI), read at most once per app context (one request, one command)."""
+    return _GENERATION[0], _dictionary_stamp()
+
+
+def _dictionary_stamp() -> int:
+    from flask import current_app, g, has_app_context
+
+    if not has_app_context() or "ybt.db" not in current_app.extensions:
+        return 0
+    stamp = g.get("_ybt_dictionary_stamp")
+    if stamp is None:
+        from sqlalchemy import func, select
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from app.models import ChangeLog
+
+        try:
+            with current_app.extensions["ybt.db"].session() as session:
+                stamp = int(session.execute(select(func.coalesce(func.max(ChangeLog.id), 0)).where(
+                    ChangeLog.entity.in_(("tag_type", "observation_item")))).scalar_one())
+        except SQLAlchemyError:  # not migrated yet
+            stamp = 0
+        g._ybt_dictionary_stamp = stamp
+    return stamp
 
 
 def _read_runtime(session: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]], dict[str, dict[str, Any]]]:
@@ -74,17 +108,30 @@ def _read_runtime(session: Any) -> tuple[dict[str, dict[str, Any]], dict[str, di
     return tag_types, code_lists, items
 
 
+_DETACHED: list[tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]], dict[str, dict[str, Any]]]] = []
+
+
+def use_detached_context(context: Context) -> None:
+    """Run this process on ``context`` where there is no app: the reading child of an upload
+    (importers.isolated) gets its parent's runtime tag types and code lists this way, so a tag type
+    saved in the browser is recognised in an uploaded ledger exactly as in ``ybt import``."""
+    _DETACHED[:] = [(context.tag_types, context.code_lists, context.observation_items)]
+
+
 def runtime_context() -> Context:
     """Tag types, code lists and observation items as the app runs on them: read from the database of
-    the current Flask app once per data version (cached until ``invalidate_context``). Without an app
+    the current Flask app once per dictionary version (cached until ``invalidate_context`` here or a save
+    by another process, see ``context_generation``). Without an app
     (files checked on their own) it falls back to the seed files, ``seed_context``."""
     from flask import current_app, has_app_context
 
     if not has_app_context() or "ybt.db" not in current_app.extensions:
+        if _DETACHED:
+            return Context(*_DETACHED[0])
         return seed_context()
     cached = current_app.extensions.get("ybt.runtime_context")
-    if cached is None or cached[0] != _GENERATION[0]:
-        generation = _GENERATION[0]
+    generation = context_generation()
+    if cached is None or cached[0] != generation:
         from sqlalchemy.exc import SQLAlchemyError
 
         try:

@@ -196,9 +196,10 @@ def _compared(kind: str, now: Any, before: Any, decimals: int) -> Any:
     return round(now - before, decimals)
 
 
-def area_summary(
+def summary_values(
     spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators: dict[str, Indicator]
-) -> Report:
+) -> tuple[pl.DataFrame, list[Indicator]]:
+    """Per village, the values of the summary's indicators, and of the comparisons (CODE@kind)."""
     leaves = spec.leaves()
     codes = spec.indicator_codes()
     used = [indicators[code] for code in codes]
@@ -211,35 +212,61 @@ def area_summary(
         other = other.rename({i.code: f"{i.code}@{kind}" for i in used})
         values = values.join(other, on="village", how="full", coalesce=True)
         used = [*used, *(replace(i, code=f"{i.code}@{kind}") for i in indicators.values() if i.code in codes)]
+    return values, used
+
+
+def summary_row(spec: ReportSpec, indicators: dict[str, Indicator], name: str, code: str, vals: dict[str, Any],
+                kind: str) -> Row:
+    """One row of an area summary from its (summed) values: plain, derived and compared columns."""
+    data: dict[str, Any] = {"name": name, "code": code}
+    for leaf in spec.leaves():
+        if leaf.blank or leaf.pending:  # filled by hand / an indicator still to be created: empty
+            data[leaf.key] = None
+        elif leaf.derived is not None:
+            data[leaf.key] = _derive(leaf.derived.op, [vals.get(o, 0) for o in leaf.derived.operands],
+                                     leaf.derived.decimals)
+        elif leaf.compare:
+            data[leaf.key] = _compared(leaf.compare, vals.get(leaf.indicator or "", 0),
+                                       vals.get(f"{leaf.indicator}@{_base(leaf.compare)}", 0),
+                                       indicators[leaf.indicator or ""].decimals)
+        else:  # a draft's unmatched column has no indicator: left blank
+            data[leaf.key] = vals.get(leaf.indicator, 0) if leaf.indicator else None
+    return Row(data, kind)  # type: ignore[arg-type]
+
+
+def summary_columns(spec: ReportSpec, indicators: dict[str, Indicator]) -> tuple[list[Column], list[HeaderCell]]:
+    label_cols = [Column("name", "单位名称", "text")]
+    header = [HeaderCell("单位名称", key="name")]
+    if spec.rows.show_code:
+        label_cols.append(Column("code", "区划代码", "id"))
+        header.append(HeaderCell("区划代码", key="code"))
+    return label_cols + [_leaf_column(leaf, indicators) for leaf in spec.leaves()], header + _header(spec.columns)
+
+
+def summary_sheet(spec: ReportSpec, ctx: RunContext, columns: list[Column], header: list[HeaderCell],
+                  rows: list[Row]) -> Sheet:
+    label_count = 2 if spec.rows.show_code else 1
+    numbers = None
+    if spec.column_numbers:
+        numbers = ["甲", "乙"][:label_count] + [str(i) for i in range(1, len(spec.leaves()) + 1)]
+    return Sheet(_sheet_name(render_title(spec, ctx)), render_title(spec, ctx), header, columns, rows,
+                 column_numbers=numbers, notes=list(spec.notes))
+
+
+def area_summary(
+    spec: ReportSpec, snap: Snapshot, ctx: RunContext, indicators: dict[str, Indicator]
+) -> Report:
+    values, used = summary_values(spec, snap, ctx, indicators)
     level = AREA_LEVELS[spec.rows.level]
     areas = _areas_in_scope(snap, ctx, level)
     area_rows = list(areas.iter_rows(named=True))
     key_len = LEVEL_PREFIX[level]
     row_values = _rolled(values, [a["code"] for a in area_rows], key_len, used)
 
-    label_cols = [Column("name", "单位名称", "text")]
-    header = [HeaderCell("单位名称", key="name")]
-    if spec.rows.show_code:
-        label_cols.append(Column("code", "区划代码", "id"))
-        header.append(HeaderCell("区划代码", key="code"))
-    columns = label_cols + [_leaf_column(leaf, indicators) for leaf in leaves]
-    header += _header(spec.columns)
+    columns, header = summary_columns(spec, indicators)
 
     def row_of(name: str, code: str, vals: dict[str, float], kind: str) -> Row:
-        data: dict[str, Any] = {"name": name, "code": code}
-        for leaf in leaves:
-            if leaf.blank or leaf.pending:  # filled by hand / an indicator still to be created: empty
-                data[leaf.key] = None
-            elif leaf.derived is not None:
-                data[leaf.key] = _derive(leaf.derived.op, [vals.get(o, 0) for o in leaf.derived.operands],
-                                         leaf.derived.decimals)
-            elif leaf.compare:
-                data[leaf.key] = _compared(leaf.compare, vals.get(leaf.indicator or "", 0),
-                                           vals.get(f"{leaf.indicator}@{_base(leaf.compare)}", 0),
-                                           indicators[leaf.indicator or ""].decimals)
-            else:  # a draft's unmatched column has no indicator: left blank
-                data[leaf.key] = vals.get(leaf.indicator, 0) if leaf.indicator else None
-        return Row(data, kind)  # type: ignore[arg-type]
+        return summary_row(spec, indicators, name, code, vals, kind)
 
     rows: list[Row] = []
     # subtotals one level up (villages → townships), unless the report covers a single such area
@@ -260,18 +287,7 @@ def area_summary(
         total = _rolled(values, [ctx.prefix], len(ctx.prefix), used)[ctx.prefix]
         total_row = row_of("合计", ctx.area_code, total, "total")
         rows = [total_row, *rows] if spec.rows.total == "top" else [*rows, total_row]
-    numbers = None
-    if spec.column_numbers:
-        numbers = ["甲", "乙"][: len(label_cols)] + [str(i) for i in range(1, len(leaves) + 1)]
-    sheet = Sheet(
-        _sheet_name(render_title(spec, ctx)),
-        render_title(spec, ctx),
-        header,
-        columns,
-        rows,
-        column_numbers=numbers,
-        notes=list(spec.notes),
-    )
+    sheet = summary_sheet(spec, ctx, columns, header, rows)
     return _furniture(spec, ctx, [sheet], snap.version)
 
 

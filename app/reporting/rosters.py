@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any
 
 import polars as pl
@@ -47,7 +46,9 @@ def _households_frame(snap: Snapshot) -> pl.DataFrame:
 
 
 def _household_columns(snap: Snapshot) -> pl.DataFrame:
-    persons = snap.persons.filter(pl.col("living_status") == "1")
+    # only the columns used: a filter of the whole frame would copy every column
+    persons = snap.persons.select("id", "household_id", "relation", "name", "id_number", "living_status").filter(
+        pl.col("living_status") == "1")
     heads = (
         persons.filter(pl.col("relation") == "02")
         .sort("id")
@@ -117,9 +118,23 @@ def _sorted(spec: ReportSpec, frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@lru_cache(maxsize=1)
+_derived: dict[str, Any] = {}  # what is derived from the runtime tag types, rebuilt when they change
+
+
+def _from_tag_types(key: str, build: Any) -> Any:
+    """``build(tag_types)`` cached for the tag-type dictionary the app runs on now (a tag type saved in
+    the browser gives a new dictionary, see ``runtime_context``), not once per process."""
+    types = runtime_context().tag_types
+    if _derived.get("source") is not types:
+        _derived.clear()
+        _derived["source"] = types
+    if key not in _derived:
+        _derived[key] = build(types)
+    return _derived[key]
+
+
 def _tag_attr_specs() -> dict[tuple[str, str], dict[str, Any]]:
-    return {(code, a["name"]): a for code, t in runtime_context().tag_types.items() for a in t["attributes"]}
+    return _from_tag_types("attrs", lambda types: {(code, a["name"]): a for code, t in types.items() for a in t["attributes"]})
 
 
 def _display_expr(spec: ReportSpec, ctx: RunContext, field: str) -> pl.Expr:
@@ -184,9 +199,8 @@ def _rows(spec: ReportSpec, ctx: RunContext, frame: pl.DataFrame, extra: dict[st
     return rows
 
 
-@lru_cache(maxsize=1)
 def _household_tags() -> frozenset[str]:
-    return frozenset(code for code, t in runtime_context().tag_types.items() if t["subject"] == "household")
+    return _from_tag_types("household", lambda types: frozenset(code for code, t in types.items() if t["subject"] == "household"))
 
 
 def _household_level(field: str) -> bool:

@@ -21,7 +21,8 @@ from app.reporting.store_read import COLUMNS
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_FORMAT = 1
+# 2: code columns Categorical, only the used columns (store_read.COLUMNS)
+SNAPSHOT_FORMAT = 2
 
 
 class DiskSnapshots:

@@ -2,6 +2,17 @@
 
 ``read_table`` reads one store table (every version of each entity, with its validity interval);
 the schemas and ``COLUMNS`` say which columns each table has and their types.
+
+Memory (README "Store memory"): a polars string costs a 16-byte view per row even when it is one
+character, so a code column of a million rows is 16 MB in the store and again in every dated copy.
+Code columns (a model column declared with a ``code_list``, and ``tags.tag_code``) are kept as
+``pl.Categorical``: 4 bytes a row. Categorical and not Enum: polars 2 keeps one global category
+mapping (no string cache to enable), so frames read at different times, deltas and persisted files
+concatenate without re-encoding; an Enum is fixed to a category list, and code lists are edited at
+run time by the admin and history rows may hold codes since retired — a value outside an Enum is an
+error (strict) or silently null (not strict). Comparisons with text, ``is_in``, sorting (lexical) and
+``replace`` work on Categorical as on text; ``.str`` does not, so area codes (sliced and matched by
+prefix everywhere) stay text. Only the columns the engine may use are read (``used_columns``).
 """
 
 from __future__ import annotations
@@ -11,10 +22,11 @@ import logging
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Date, Select, null, select, union_all
+from sqlalchemy import Date, Select, null, select, union, union_all
 from sqlalchemy.engine import Engine
 
 from app.models import VERSIONED, Area, Observation, Tag
+from app.registry.vocabulary import ROSTER_FIELDS, SUBJECT_MODELS, SUBJECTS
 from app.services.history import entity_fields
 
 log = logging.getLogger(__name__)
@@ -186,42 +198,119 @@ def _with_area_keys(frame: pl.DataFrame) -> pl.DataFrame:
 _ENTITIES = {"persons": ("person", PERSON_SCHEMA), "households": ("household", HOUSEHOLD_SCHEMA),
              "houses": ("house", HOUSE_SCHEMA), "organisations": ("organisation", ORG_SCHEMA)}
 _INTERVAL = {"valid_from": pl.Date, "valid_to": pl.Date}
+
+# Fields the engine's own code reads, beyond what the registry declares: keys and intervals, ages and
+# flows (born, died, moved out, closed), household heads and sizes, change lists (moved_to), and the
+# fields shown by lineage (a person's name and ID number, an organisation's name, a house's address)
+# and counted by completeness (filled-in rates).
+ENGINE_FIELDS: dict[str, frozenset[str]] = {
+    "persons": frozenset({"id", "household_id", "area_code", "birth_date", "living_status", "status_date", "moved_to",
+                          "relation", "name", "id_number", "ethnic_group", "marital_status", "education",
+                          "political_status", "phone"}),
+    "households": frozenset({"id", "area_code", "status", "status_date", "number", "address", "kind"}),
+    "houses": frozenset({"id", "area_code", "household_id", "status", "address"}),
+    "organisations": frozenset({"id", "area_code", "status", "name"}),
+}
+# A roster field ``household.<x>`` shows a household column.
+_ROSTER_HOUSEHOLD = {"household.number": "number", "household.address": "address", "household.kind": "kind"}
+
+
+def used_columns(name: str) -> list[str]:
+    """The columns of entity table ``name`` the engine may read, in schema order.
+
+    Derived from what the registry may declare, so that a report designed in the browser can never
+    ask for a column the store left out: the fields a ``where`` may filter on (``SUBJECTS``), the
+    numeric fields a sum may add, the fields a roster may show (``ROSTER_FIELDS``), plus
+    ``ENGINE_FIELDS``. Anything else (today: an organisation's credit code) is not read.
+    """
+    _entity, schema = _ENTITIES[name]
+    declared = set(SUBJECTS[name].fields) | ENGINE_FIELDS[name]
+    model = SUBJECT_MODELS[name]
+    declared |= {c.name for c in model.__table__.columns if c.name in schema and c.type.python_type in (int, float)}
+    if name == "persons":
+        declared |= {f for f in ROSTER_FIELDS if f in schema}
+    if name == "households":
+        declared |= {column for field, column in _ROSTER_HOUSEHOLD.items() if field in ROSTER_FIELDS}
+    return [c for c in schema if c in declared]
+
+
+def code_columns(name: str) -> frozenset[str]:
+    """Columns kept dictionary-encoded (``pl.Categorical``): those the model declares with a code list."""
+    if name == "tags":
+        return frozenset({"tag_code"})
+    if name not in _ENTITIES:
+        return frozenset()
+    model = SUBJECT_MODELS[name]
+    return frozenset(c.name for c in model.__table__.columns if c.info.get("code_list"))
+
+
+def _stored_schema(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    codes = code_columns(name)
+    return {c: (pl.Categorical if c in codes else t) for c, t in schema.items()}
+
+
 # The columns each store table has, in order: a persisted file with other columns is not used.
 COLUMNS: dict[str, list[str]] = {
-    **{name: [*schema, "village", "township", *_INTERVAL] for name, (_e, schema) in _ENTITIES.items()},
+    **{name: [*used_columns(name), "village", "township", *_INTERVAL] for name in _ENTITIES},
     "tags": list(TAG_SCHEMA),
     "areas": [*AREA_SCHEMA, *_INTERVAL],
     "observations": [*OBS_SCHEMA, "village", "township"],
 }
 
 
-def _versions_select(entity: str, ids: list[int] | None = None) -> Select:
-    """Every state of every entity (or of ``ids``): current rows (no end) and history rows, one query."""
+def county_ids(entity: str, county: str) -> Select:
+    """Ids of the entities that were ever in ``county`` (an area-code prefix): current or history rows."""
     current, history = VERSIONED[entity]
-    names = ["id", *entity_fields(entity), "valid_from"]
+    pattern = f"{county}%"
+    return union(select(current.id).where(current.area_code.like(pattern)),
+                 select(history.id).where(history.area_code.like(pattern)))
+
+
+def _versions_select(entity: str, ids: list[int] | None = None, county: str | None = None) -> Select:
+    """Every state of every entity (or of ``ids``, or of those ever in ``county``): current rows (no
+    end) and history rows, one query."""
+    current, history = VERSIONED[entity]
+    names = ["id", *[f for f in entity_fields(entity) if f in COLUMNS[f"{entity}s"]], "valid_from"]
     cur_q = select(*[getattr(current, n) for n in names], null().cast(Date).label("valid_to"))
     hist_q = select(*[getattr(history, n) for n in names], history.valid_to)
     if ids is not None:
         cur_q = cur_q.where(current.id.in_(ids))
         hist_q = hist_q.where(history.id.in_(ids))
+    if county is not None:
+        cur_q = cur_q.where(current.id.in_(county_ids(entity, county)))
+        hist_q = hist_q.where(history.id.in_(county_ids(entity, county)))
     return select(union_all(cur_q, hist_q).subquery(f"{entity}_versions"))
 
 
-def read_table(engine: Engine, name: str, ids: list[int] | None = None) -> pl.DataFrame:
-    """One store table read from the database: every row, or only the rows of entity / tag ``ids``."""
+def read_table(engine: Engine, name: str, ids: list[int] | None = None, county: str | None = None) -> pl.DataFrame:
+    """One store table read from the database: every row, or only the rows of entity / tag ``ids``.
+
+    ``county`` (an area-code prefix, 6 digits) reads one county's part: every version of the
+    entities that were ever in it (so that a date's state and flows are those of the whole store),
+    the tags of those persons and households, its observations; areas are read whole (small).
+    """
     if name in _ENTITIES:
         entity, schema = _ENTITIES[name]
-        frame = read_frame(engine, _versions_select(entity, ids), {**schema, **_INTERVAL})
+        used = {c: t for c, t in _stored_schema(name, schema).items() if c in COLUMNS[name]}
+        frame = read_frame(engine, _versions_select(entity, ids, county), {**used, **_INTERVAL})
         return _with_area_keys(frame).select(COLUMNS[name])
     if name == "tags":
         query = select(Tag.id, Tag.tag_code, Tag.person_id, Tag.household_id, Tag.valid_from, Tag.valid_to, Tag.attrs)
         if ids is not None:
             query = query.where(Tag.id.in_(ids))
-        return read_frame(engine, query, TAG_SCHEMA).select(COLUMNS[name])
+        if county is not None:
+            # a tag has exactly one subject (check constraint one_subject): two semi-joins, no OR — with
+            # ``person_id IN (…) OR household_id IN (…)`` PostgreSQL ran a sub-plan per tag row (minutes)
+            query = select(union_all(query.where(Tag.person_id.in_(county_ids("person", county))),
+                                     query.where(Tag.household_id.in_(county_ids("household", county))))
+                           .subquery("county_tags"))
+        return read_frame(engine, query, _stored_schema(name, TAG_SCHEMA)).select(COLUMNS[name])
     if name == "areas":
         query = select(Area.code, Area.name, Area.level, Area.parent_code, Area.valid_from, Area.valid_to)
         return read_frame(engine, query, {**AREA_SCHEMA, **_INTERVAL}).select(COLUMNS[name])
     if name == "observations":
         query = select(Observation).where(Observation.subject_type == "area")
+        if county is not None:
+            query = query.where(Observation.area_code.like(f"{county}%"))
         return _with_area_keys(read_frame(engine, query, OBS_SCHEMA)).select(COLUMNS[name])
     raise KeyError(name)

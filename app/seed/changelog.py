@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Date, bindparam, text
 
-from app.seed import bulk
+from app import bulk
 
 CREATE_CHANGES = '{"seed": [null, true]}'
 

@@ -39,7 +39,7 @@ person born later is recorded from the birth date. Events fall in the three year
 the merge is on the first day of the month 24 months before ``today``.
 
 Writing: one transaction; areas, batches and users through the ORM, everything else through
-``app.seed.bulk`` (sqlite3 ``executemany`` / PostgreSQL ``COPY``), with the secondary indexes (and
+``app.bulk`` (sqlite3 ``executemany`` / PostgreSQL ``COPY``), with the secondary indexes (and
 PostgreSQL's foreign keys) of the loaded tables dropped during the load and rebuilt at its end. A
 failure leaves nothing behind, indexes included.
 
@@ -61,10 +61,10 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlmodel import Session
 
+from app import bulk
 from app.db import Database
 from app.issues import Issue, ValidationFailed
 from app.models import Area, ChangeBatch, User
-from app.seed import bulk
 from app.seed.changelog import CreateLog, write_change_log
 from app.seed.county import AREAS_CSV, COUNTY_CODE, County, read_areas
 from app.seed.days import from_day

@@ -39,8 +39,8 @@ from app.models import ImportJob, ImportJobFile, User
 from app.models.base import utcnow
 from app.models.imports import IMPORT_STATUSES, POLICIES
 from app.services import imports
+from app.services.ledger_import.apply import check_target
 from app.services.scope import require_write, scope_of
-from importers.apply import check_target
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 they changed, work the conflict queue, and build the rejected rows workbook.
 
 Reading is ``importers.pipeline.parse_file`` (the legacy-ledger reader); deciding and writing is
-``importers.apply``. Each call is one transaction: the ``ImportBatch`` row and every write of the
+``services.ledger_import.apply``. Each call is one transaction: the ``ImportBatch`` row and every write of the
 import commit together, or nothing does.
 """
 
@@ -38,10 +38,10 @@ from app.services import persons as person_service
 from app.services import tags as tag_service
 from app.services.codelists import code_lists
 from app.services.fields import label as field_label
+from app.services.ledger_import.apply import apply_parsed, check_target
+from app.services.ledger_import.outcomes import MODELS, ApplyResult, value_for
 from app.services.scope import require_read, require_write, scope_of
-from importers.apply import apply_parsed, check_target
 from importers.model import ParsedFile, Record
-from importers.outcomes import MODELS, ApplyResult, value_for
 from importers.rejects import write_rejects
 
 Progress = Callable[[int, int], None]

@@ -30,7 +30,7 @@ from app.registry.loader import (
 )
 from app.registry.schema import ReportSpec
 from app.registry.vocabulary import DEPARTMENT_UNITS
-from app.reporting import projections, rosters
+from app.reporting import projections, province, rosters
 from app.reporting.frames import CACHE
 from app.reporting.store_delta import data_version
 from app.reporting.table import Report
@@ -77,6 +77,31 @@ def parse_period(text: str) -> tuple[date, date]:
             break
     raise ValidationFailed(Issue("bad-period", f"报告期“{text}”无法识别", {"field": "period"},
                                  hint="写成 2025-06、2025Q2、2025H1、2025 或 2025-06-01..2025-06-30"))
+
+
+def period_choices(today: date, frequency: str) -> list[tuple[str, str]]:
+    """Recent periods a person would pick for a change list, as (text ``parse_period`` reads, Chinese
+    label): the report's own frequency first, the last complete period at the head, then the others
+    (months, quarters, half years, years), newest first."""
+    months: list[tuple[str, str]] = []
+    y, m = today.year, today.month
+    for _ in range(12):
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+        months.append((f"{y}-{m:02d}", f"{y}年{m}月"))
+    quarters: list[tuple[str, str]] = []
+    y, q = today.year, (today.month - 1) // 3 + 1
+    for _ in range(4):
+        y, q = (y, q - 1) if q > 1 else (y - 1, 4)
+        quarters.append((f"{y}Q{q}", f"{y}年第{'一二三四'[q - 1]}季度"))
+    y, h = today.year, 1 if today.month <= 6 else 2
+    halves: list[tuple[str, str]] = []
+    for _ in range(2):
+        y, h = (y, h - 1) if h > 1 else (y - 1, 2)
+        halves.append((f"{y}H{h}", f"{y}年{'上下'[h - 1]}半年"))
+    years = [(str(today.year - n), f"{today.year - n}年") for n in (1, 2)]
+    order = {"quarterly": [quarters, months, halves, years], "yearly": [years, halves, quarters, months],
+             "half_yearly": [halves, years, quarters, months]}.get(frequency, [months, quarters, halves, years])
+    return [choice for group in order for choice in group]
 
 
 def last_complete_period(today: date, frequency: str) -> tuple[date, date]:
@@ -225,9 +250,15 @@ def build_from_spec(db: Database, session: Session, registry: Registry, actor: U
         area_code=area.code, area_name=area.name, on=on, period=period, code_lists=labels, generated_at=utcnow(),
         generated_by=actor.display_name if actor is not None else "命令行", department_label=DEPARTMENT_UNITS.get(spec.department, "") if area.level <= 3 else "",
     )
+    indicators = registry.indicators_for(spec)
+    if spec.kind == "area_summary" and area.level in (1, 2):  # province / city: county by county, bounded memory
+        lru = current_app.config.get("YBT_PROVINCE_LRU", 2) if current_app else 2
+        lru = 2 if lru is None else int(lru)
+        if lru < 1:
+            raise ValidationFailed(Issue("bad-province-lru", f"YBT_PROVINCE_LRU={lru}：至少为 1", hint="同时保留的县级数据份数，默认 2"))
+        return province.rollup(db.engine, spec, ctx, indicators, lru=lru)
     version = data_version(db.engine)
     snap = CACHE.get(db.engine, on, version)
-    indicators = registry.indicators_for(spec)
     if spec.kind == "area_summary":
         return projections.area_summary(spec, snap, ctx, indicators)
     if spec.kind == "indicator_rows":

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from types import EllipsisType
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from app import clock
-from app.issues import Issue, NotFound, ValidationFailed
-from app.models import ChangeBatch, Household, Person, Tag, TagType, User
+from app.issues import Conflict, Issue, NotFound, ValidationFailed
+from app.models import ChangeBatch, ChangeLog, Household, Person, Tag, TagType, User
 from app.services import history, rules
 from app.services.codelists import code_lists
 from app.services.persons import ALIVE
@@ -143,6 +144,17 @@ def end_tag(session: Session, actor: User, tag_id: int, on: date, *, reason: str
     return tag
 
 
+def get_tag(session: Session, actor: User, tag_id: int) -> tuple[Tag, TagType, Person | Household]:
+    """One tag with its type and subject, if the actor may read it (a hidden tag is "not found")."""
+    tag = session.get(Tag, tag_id)
+    if tag is None or tag.tag_code in hidden_tags(session, actor):
+        raise NotFound(Issue("not-found", f"标签 #{tag_id} 不存在", {"record": tag_id}))
+    tag_type = session.get(TagType, tag.tag_code)
+    area_code, subject = _subject_area(session, tag_type, tag.person_id or tag.household_id)
+    require_read(actor, area_code)
+    return tag, tag_type, subject
+
+
 def tags_of(session: Session, actor: User, *, person_id: int | None = None, household_id: int | None = None,
             on: date | None = None) -> list[Tag]:
     """Tags of one subject; only those valid on ``on`` when given."""
@@ -201,3 +213,121 @@ def pending_tags(session: Session, actor: User, *, area_prefix: str | None = Non
                 out.append((tag, types[tag.tag_code], subject))
     out.sort(key=lambda t: t[0].id or 0)
     return out[:limit]
+
+
+def _tag_conflict(session: Session, tag: Tag, tag_type: TagType, seen: int) -> Issue:
+    """A Chinese message naming who changed the tag since the version the editor loaded, when, and what."""
+    entries = session.execute(
+        select(ChangeLog, ChangeBatch, User)
+        .join(ChangeBatch, ChangeLog.batch_id == ChangeBatch.id)
+        .join(User, ChangeBatch.actor_id == User.id, isouter=True)
+        .where(ChangeLog.entity == "tag", ChangeLog.entity_id == str(tag.id))
+        .order_by(ChangeLog.id.desc())
+        .limit(max(1, tag.row_version - seen))
+    ).all()
+    labels = {a["name"]: a["label"] for a in tag_type.attributes}
+    parts = []
+    for log, batch, user in entries:
+        who = user.display_name if user else "系统"
+        if "replaced_by" in log.changes:
+            what = f"修改了属性（自{log.effective_date}起生效）"
+        elif log.action == "end":
+            what = f"将该标签结束于{log.changes.get('valid_to', [None, tag.valid_to])[-1]}"
+        elif "attrs" in log.changes:
+            old, new = log.changes["attrs"]
+            names = [n for n in {**(old or {}), **(new or {})} if (old or {}).get(n) != (new or {}).get(n)]
+            what = "修改了" + ("、".join(labels.get(n, n) for n in names) or "属性")
+        else:
+            what = "修改了该标签"
+        parts.append(f"{who}于{clock.display(batch.created_at)}{what}")
+    detail = "；".join(parts) if parts else "该标签已被他人修改"
+    return Issue("edit-conflict", f"保存被拒绝：您打开后，{detail}。请刷新后重新修改。", {"record": tag.id},
+                 hint="刷新页面查看最新内容")
+
+
+def edit_tag_attrs(
+    session: Session,
+    actor: User,
+    tag_id: int,
+    attrs: dict[str, Any],
+    effective: date,
+    *,
+    expected_version: int | None = None,
+    evidence: str | None | EllipsisType = ...,
+    batch: ChangeBatch | None = None,
+) -> Tag:
+    """Change a tag's attributes from ``effective`` on, in one batch; returns the tag holding the new values.
+
+    ``attrs`` is the tag's full new attribute set (what the form shows); ``evidence`` the new 证明材料
+    (left out: kept; empty: cleared). Each tag row is one fact over one
+    interval (see ``Tag``), so a change after the tag's start ends the tag on ``effective`` and continues it
+    from that day with the new attributes (same subject, same end); reports as of an earlier day keep
+    reading the old values. A change on the start day itself corrects the tag in place. The editor's
+    ``expected_version`` is checked first: a stale edit is refused naming who changed the tag and when.
+    Filled 待补充 attributes leave ``pending_attrs``. Nothing is written on any issue.
+    """
+    tag = session.get(Tag, tag_id)
+    if tag is None:
+        raise NotFound(Issue("not-found", f"标签 #{tag_id} 不存在", {"record": tag_id}))
+    tag_type = session.get(TagType, tag.tag_code)
+    subject_id = tag.person_id or tag.household_id
+    area_code, _subject = _subject_area(session, tag_type, subject_id)
+    require_write(actor, area_code, tag_department=tag_type.department)
+    if tag.tag_code in hidden_tags(session, actor):
+        raise NotFound(Issue("not-found", f"标签 #{tag_id} 不存在", {"record": tag_id}))
+    if expected_version is not None and expected_version != tag.row_version:
+        raise Conflict(_tag_conflict(session, tag, tag_type, expected_version))
+    if not tag_type.attributes:
+        raise ValidationFailed(Issue("no-attributes", f"“{tag_type.name}”标签没有可修改的属性", {"record": tag_id}))
+    issues: list[Issue] = []
+    if effective < tag.valid_from:
+        issues.append(Issue("before-start", f"生效日期不能早于标签的开始日期{tag.valid_from}", {"field": "valid_from"}))
+    if tag.valid_to is not None and effective >= tag.valid_to:
+        issues.append(Issue("tag-already-ended", f"该标签已于{tag.valid_to}结束，生效日期须早于结束日期",
+                            {"field": "valid_from"}))
+    if effective > clock.today() and effective != tag.valid_from:  # a tag granted ahead may be corrected in place
+        issues.append(Issue("future-date", "生效日期不能晚于今天", {"field": "valid_from"}))
+    given = {k: v for k, v in attrs.items() if v not in (None, "")}
+    still_pending = [p for p in tag.pending_attrs or () if p not in given]
+    clean, attr_issues = check_attrs(session, tag_type, given, pending=still_pending)
+    issues += attr_issues
+    evidence = tag.evidence if evidence is ... else (evidence or "").strip() or None
+    if evidence is not None and len(evidence) > 500:
+        issues.append(Issue("too-long", "证明材料 / 依据不能超过500字", {"field": "evidence"}))
+    if not issues and clean == (tag.attrs or {}) and evidence == tag.evidence:
+        issues.append(Issue("no-change", "属性没有变化，未保存", {"record": tag_id}))
+    if issues:
+        raise ValidationFailed(issues)
+    batch = batch or history.open_batch(session, actor, "web")
+    old_attrs, old_pending = dict(tag.attrs or {}), tag.pending_attrs
+    new_pending = still_pending or None
+    if effective == tag.valid_from:  # a correction from the start: the same fact, corrected
+        tag.attrs, tag.pending_attrs, tag.evidence = clean, new_pending, evidence
+        tag.row_version += 1
+        changes: dict[str, tuple[Any, Any]] = {"attrs": (old_attrs, clean)}
+        if old_pending != new_pending:
+            changes["pending_attrs"] = (old_pending, new_pending)
+        session.add(tag)
+        history.log_change(session, batch, "tag", tag.id, "update", changes, effective)
+        session.flush()
+        return tag
+    successor = Tag(
+        tag_code=tag.tag_code, person_id=tag.person_id, household_id=tag.household_id, valid_from=effective,
+        valid_to=tag.valid_to, attrs=clean, pending_attrs=new_pending, evidence=evidence, batch_id=batch.id,
+    )
+    old_to = tag.valid_to
+    tag.valid_to = effective
+    tag.row_version += 1
+    session.add(tag)
+    session.add(successor)
+    session.flush()
+    history.log_change(session, batch, "tag", tag.id, "end",
+                       {"valid_to": (old_to, effective), "replaced_by": (None, successor.id)}, effective)
+    history.log_change(
+        session, batch, "tag", successor.id, "create",
+        {"tag_code": (None, tag.tag_code), "subject": (None, f"{tag_type.subject}:{subject_id}"),
+         "attrs": (old_attrs, clean), "valid_from": (None, effective), "replaces": (None, tag.id),
+         **({"pending_attrs": (old_pending, new_pending)} if old_pending != new_pending else {})},
+        effective,
+    )
+    return successor

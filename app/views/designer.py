@@ -225,10 +225,14 @@ def preview() -> Response:
     if g.user.role == "department" and spec is not None and spec.department != g.user.department:
         issues.append(Issue("other-department", "部门用户只能为本部门起草报表", {"path": "department"},
                             hint=f"部门请选择 {g.user.department}"))
+    sheet = None
     if spec is not None and not [i for i in issues if i.severity == "error"]:
         from app.services.catalogue import admission  # 报表准入: 有效期至, suspected duplicate reports
 
-        issues += admission(spec, registry).issues
+        sheet = admission(spec, registry)
+        issues += sheet.issues
+        # the same admission sheet the report-management page shows before anything goes live
+        result["html"] = render_template("catalogue/_admission.html", admission=sheet)
     errors = [i for i in issues if i.severity == "error"]
     if spec is not None and not errors:
         try:
@@ -240,7 +244,7 @@ def preview() -> Response:
         try:
             report = reports.build_from_spec(get_db(), session, registry, g.user, spec, req)
             sheets = [sheet_html(s, PREVIEW_ROWS) for s in report.sheets[:3]]
-            result["html"] = render_template("designer/_preview.html", preview={
+            result["html"] += render_template("designer/_preview.html", preview={
                 "report": report, "sheets": sheets, "more_sheets": max(0, len(report.sheets) - 3), "masked": False})
         except IssueError as exc:
             issues += exc.issues

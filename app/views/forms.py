@@ -233,4 +233,4 @@ def labelled_changes(session: Session, model: type[SQLModel] | None, changes: di
 
 # Labels of change-log keys that are not model columns (tags, observations).
 CHANGE_LABELS = {"tag_code": "标签", "subject": "对象", "attrs": "属性", "valid_from": "开始日期", "valid_to": "结束日期",
-                 "value": "数值"}
+                 "value": "数值", "pending_attrs": "待补充属性"}

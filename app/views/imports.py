@@ -37,11 +37,11 @@ from app.models.imports import IMPORT_KINDS, IMPORT_STATUSES, JOB_KINDS, JOB_STA
 from app.services import audit, import_jobs, imports
 from app.services.codelists import code_lists
 from app.services.fields import label as field_label
+from app.services.ledger_import import flowback
+from app.services.ledger_import.outcomes import MODELS
 from app.services.scope import BASE_DATA_WRITERS, scope_of
 from app.views.auth import client_address, login_required
 from app.views.params import MAX_ID, int_arg
-from importers import flowback
-from importers.outcomes import MODELS
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 TODO_ROWS = 500
@@ -314,6 +314,7 @@ def flowback_upload() -> Response | tuple[str, int]:
     try:
         content, name = _upload()
         batch = flowback.reconcile(session, g.user, request.form.get("kind", ""), content, name, isolated=True)
+        session.commit()
     except IssueError as exc:
         session.rollback()
         return _flowback_page(exc.issues, exc.status)
@@ -326,9 +327,12 @@ def flowback_upload() -> Response | tuple[str, int]:
 @bp.post("/alerts/<int:alert_id>/confirm")
 @login_required
 def confirm_alert(alert_id: int) -> Response:
+    session = get_session()
     try:
-        alert = flowback.confirm(get_session(), g.user, alert_id)
+        alert = flowback.confirm(session, g.user, alert_id)
+        session.commit()
     except IssueError as exc:
+        session.rollback()
         _flash_issues(exc)
     else:
         flash(f"已确认：{alert.name}（{flowback.ALERT_KINDS[alert.kind]}），已按名单更新", "success")
@@ -338,9 +342,12 @@ def confirm_alert(alert_id: int) -> Response:
 @bp.post("/alerts/<int:alert_id>/dismiss")
 @login_required
 def dismiss_alert(alert_id: int) -> Response:
+    session = get_session()
     try:
-        alert = flowback.dismiss(get_session(), g.user, alert_id, request.form.get("reason", ""))
+        alert = flowback.dismiss(session, g.user, alert_id, request.form.get("reason", ""))
+        session.commit()
     except IssueError as exc:
+        session.rollback()
         _flash_issues(exc)
     else:
         flash(f"已忽略：{alert.name}（{flowback.ALERT_KINDS[alert.kind]}）", "info")

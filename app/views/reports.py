@@ -46,6 +46,13 @@ FIELD_LABELS = {"area": "区划", "as_of": "截至日期", "period": "报告期"
 bp.add_app_template_filter(plain_title, "plain_title")
 
 
+@bp.app_template_global("period_choices")
+def _period_choices(frequency: str, today: str | date) -> list[tuple[str, str]]:
+    """The report-period picker's choices (``reports.period_choices``) for the page's date."""
+    on = today if isinstance(today, date) else date.fromisoformat(str(today))
+    return reports.period_choices(on, frequency)
+
+
 @bp.after_request
 def _no_store(response: Response) -> Response:
     """Previews and downloads carry personal data: keep them out of browser and proxy caches."""

@@ -109,7 +109,8 @@ def test_designer_builds_publishes_and_department_downloads(live_server: str, br
         page.click("#d-preview")
         expect(page.locator("#d-preview-box .report-title")).to_have_text("云溪县低保及特困人员月报（2025年6月）")
         expect(page.locator("#d-preview-box tr.row-total td")).to_have_text(["合计", "3", "1", "5", "2", "50.0"])
-        expect(page.locator("#d-preview-box thead tr")).to_have_count(4)  # three header levels + 栏次
+        expect(page.locator("#d-preview-box table.report-table thead tr")).to_have_count(4)  # three header levels + 栏次
+        expect(page.locator("#d-preview-box .admission-sheet h2")).to_have_text("报表准入审查")
         expect(page.locator("#d-yaml")).to_have_value(re.compile(r"indicator: HH_DIBAO_NEW_M"))
         expect(page.locator("#d-yaml")).to_have_value(re.compile(r"derived: \{share: \[P_TEKUN_DISPERSED, P_TEKUN\]\}"))
         page.mouse.wheel(0, -10_000)  # back to the top: the sticky bar would otherwise cover the middle

@@ -217,3 +217,21 @@ def test_parse_file_never_raises_on_random_csv_grids(grid: list[list[str]]) -> N
     for rec in parsed.records:
         assert rec.ok or any(i.severity == "error" for i in rec.issues)
         assert all(i.message and i.code for i in rec.issues)
+
+
+def test_a_grid_hypothesis_once_found_slow_parses_at_once() -> None:
+    """Regression: outside an app every header looked up re-read the seed files (the synonym cache
+    followed a dictionary rebuilt on each call), so this grid of four rows took 4-10 s."""
+    import csv
+    import io
+
+    grid = [[""], ["", "", "", "单位", "0#Æ", "", ""], ["", "", "\U000cea3e"], ["", "\U000b17bc³\x12¹"]]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(grid)
+    started = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+    parsed = parse(buf.getvalue().encode("utf-8"), "随机.csv")
+    assert [i.code for i in parsed.issues] == ["no-header-sheet", "no-header"]
+    from importers import synonyms
+
+    assert synonyms._synonyms() is synonyms._synonyms()  # built once, not once per header
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_utime - started < 2.0

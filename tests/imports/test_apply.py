@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.issues import Issue, PermissionDenied
 from app.models import ChangeBatch, ChangeLog, Household, ImportBatch, ImportConflict, Person, Tag
 from app.services import households, persons
-from importers.apply import apply_parsed
+from app.services.ledger_import.apply import apply_parsed
 
 ZHAO = pid(date(1960, 5, 1), 11)      # existing in village A
 QIAN = pid(date(1970, 2, 3), 21)      # existing in village B
@@ -166,7 +166,7 @@ def test_cross_field_rules_apply_to_new_persons(session: Session, county: County
 
 
 def test_bulk_inserts_in_chunks(session: Session, county: County, monkeypatch: pytest.MonkeyPatch) -> None:
-    from importers import writes
+    from app.services.ledger_import import writes
 
     monkeypatch.setattr(writes, "FLUSH_ROWS", 2)
     base(session, county)

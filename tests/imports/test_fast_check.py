@@ -9,8 +9,8 @@ from hand_county import VILLAGE_A
 from ledger import pid
 from sqlmodel import Session
 
+from app.services.ledger_import.writes import FastPersonCheck
 from app.services.persons import check_person
-from importers.writes import FastPersonCheck
 
 ID = pid(date(1980, 1, 2), 11)
 CASES = [

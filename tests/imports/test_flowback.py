@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.issues import PermissionDenied, ValidationFailed
 from app.models import ChangeBatch, ChangeLog, FlowbackAlert, Person, Tag
 from app.services import households, persons, tags
-from importers import flowback
+from app.services.ledger_import import flowback
 
 D = date(2020, 1, 1)
 ZHAO = pid(date(1940, 5, 1), 11)    # A, alive, household on 低保, receives a pension -> dies per list

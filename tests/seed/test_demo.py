@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select, text
 
+from app import bulk
 from app.db import Database
 from app.models import Area, ChangeBatch, ChangeLog, Household, Person, PersonHistory, Tag, User
 from app.models.user import ROLES
-from app.seed import bulk
 from app.seed.demo import SeedSummary, seed_demo
 from app.services.history import as_of, tags_as_of_select
 from app.services.tags import check_attrs, tag_types

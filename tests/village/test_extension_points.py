@@ -80,6 +80,10 @@ def test_bad_tag_type_refused_with_messages_and_nothing_written(app: Flask, logi
 
 def test_new_tag_type_reaches_forms_workbook_registry_and_importers(app: Flask, hand: HandCounty,
                                                                    login: Callable[[str], FlaskClient]) -> None:
+    from app.reporting import rosters
+
+    with app.app_context():
+        assert ("hearing_aid", "grade") not in rosters._tag_attr_specs()  # the roster engine's cache, filled now
     admin = login("admin")
     before = _counts(app)
     response = _post(admin, URL, GOOD)
@@ -135,6 +139,14 @@ def test_new_tag_type_reaches_forms_workbook_registry_and_importers(app: Flask, 
         early = reports.build_from_spec(get_db(app), session, registry, None, spec,
                                         reports.RunRequest(spec.id, on=date(2025, 2, 28)))
         assert summary(early) == {"合计": [0, 0], "青石镇": [0, 0], "石门乡": [0, 0]}
+        # a roster of the new tag shows its attributes as labels (the engine's cache followed the save)
+        spec, issues = reports.validate_projection(ROSTER, registry)
+        assert spec is not None and not [i for i in issues if i.severity == "error"], issues
+        roster = reports.build_from_spec(get_db(app), session, registry, None, spec,
+                                         reports.RunRequest(spec.id, on=date(2025, 6, 30)))
+        sheet = roster.sheets[0]
+        keys = [c.key for c in sheet.columns]
+        assert [[r.values[k] for k in keys] for r in sheet.rows if r.kind == "data"] == [["甲二", "二级", 300]]
         session.close()
 
         # the importers: a roster named after it, its attribute labels, its canonical fields
@@ -177,6 +189,22 @@ rows: {level: township, subtotals: false, total: top}
 columns:
   - {label: 发放人数, indicator: P_HEARING_AID}
   - {label: 其中60岁以上, indicator: P_HEARING_AID_60}
+"""
+
+ROSTER = """
+id: test_hearing_aid_roster
+version: 1
+title: "{area}助听器发放名册"
+department: cdpf
+frequency: yearly
+kind: roster
+subject: persons
+where: {alive: true, tags: [hearing_aid]}
+statutory: {表号: 测3表, 有效期至: 2027年12月}
+columns:
+  - {label: 姓名, field: name}
+  - {label: 听力残疾等级, field: tag.hearing_aid.grade}
+  - {label: 补贴金额, field: tag.hearing_aid.amount}
 """
 
 

@@ -41,6 +41,9 @@ def test_draft_and_text_round_trip_and_preview(login) -> None:
     # 2025-06-30: 低保户 青石镇 H1, 石门乡 H6 H7 → 3; persons p1 p2 p3 + p13 p15 → 5;
     # 特困 p7 (分散, 青石镇), p13 (集中, 石门乡): share 合计 1/2 = 50.0
     assert "云溪县低保简表（2025年6月）" in html
+    # the admission sheet, as on the report-management page: all four indicators are reused, none new
+    assert "报表准入审查" in html and '<dd class="admission-reused">4：' in html and '<dd class="admission-new">0</dd>' in html
+    assert "mca_needy_by_village" in html.split("报表准入审查")[1].split("</section>")[0]
     assert "<td>合计</td><td class=\"num\">3</td><td class=\"num\">5</td><td class=\"num\">50.0</td>" in html.replace("\n", "")
 
 
@@ -49,7 +52,7 @@ def test_errors_have_path_and_hint_and_block_publishing(login) -> None:
     bad = json.loads(json.dumps(DRAFT))
     bad["columns"][0]["children"][1]["indicator"] = "P_DIBA"
     got = _preview(client, draft=bad)
-    assert got["canPublish"] is False and got["html"] == ""
+    assert got["canPublish"] is False and got["html"] == ""  # no admission sheet for a draft with errors
     issue = got["issues"][0]
     assert issue["path"] == "columns[0].children[1].indicator" and issue["hint"] == "是否想写“P_DIBAO”？"
     response = client.post("/designer/api/publish", json={"draft": bad, "note": "x"})
@@ -93,7 +96,9 @@ def test_admission_rules_show_in_the_preview(login) -> None:
     got = _preview(client, draft=draft)
     errors = [(i["code"], i["path"]) for i in got["issues"] if i["severity"] == "error"]
     assert errors == [("no-valid-until", "statutory.有效期至")]
-    assert got["canPublish"] is False and got["html"] == ""
+    # the admission sheet says what is missing; no preview until it is fixed
+    assert got["canPublish"] is False and "<dt>有效期至</dt><dd>未填写（必填）</dd>" in got["html"]
+    assert "云溪县低保简表" not in got["html"]
 
 
 def test_a_published_report_opens_in_the_designer_as_its_next_version(login) -> None:

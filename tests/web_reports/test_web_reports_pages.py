@@ -90,6 +90,13 @@ def test_form_offers_a_date_or_a_period_and_the_versions(login: Login) -> None:
         assert f'formaction="/reports/mca_needy_by_village/download" name="format" value="{fmt}"' in page
     page = text(client.get("/reports/mca_dibao_changes"))
     assert 'name="period"' in page and 'name="as_of"' not in page
+    # the period picker: the last complete month by default, recent periods offered, free text still allowed
+    from app import clock
+    from app.services.reports import last_complete_period
+
+    start, _end = last_complete_period(clock.today(), "monthly")
+    assert f'value="{start:%Y-%m}" required' in page and 'list="period-choices"' in page
+    assert f'<option value="{start:%Y-%m}">{start.year}年{start.month}月</option>' in page
 
 
 # ------------------------------------------------------------------------------ the preview

@@ -237,12 +237,9 @@ def _write(session: Session, actor: User, batch: ChangeBatch, plan: Preview, tak
         tag = session.get(Tag, row.record_id)
         if tag.valid_to is not None and tag.valid_to <= on:
             continue  # ended meanwhile (e.g. the person's death in this upload)
-        _located(row, tag_service.end_tag, session, actor, tag.id, on, batch=batch)
-        attrs = row.values.get("attrs", tag.attrs)
-        evidence = row.values.get("evidence", tag.evidence)
-        subject = tag.person_id if tag.person_id is not None else tag.household_id
-        _located(row, tag_service.grant_tag, session, actor, tag.tag_code, subject, on, attrs=attrs, evidence=evidence,
-                 batch=batch, confirm_warnings=True)
+        # the tag service's one attribute change: ends the row today and continues it (in the same batch)
+        _located(row, tag_service.edit_tag_attrs, session, actor, tag.id, row.values.get("attrs", tag.attrs), on,
+                 evidence=row.values.get("evidence", ...), batch=batch)
     for row in by["tag", "new"]:
         v = row.values
         _located(row, tag_service.grant_tag, session, actor, v["tag_code"], subject_id(v["tag_code"], v["subject"]),

@@ -98,7 +98,11 @@ def _history(session: Session, entity: str, entity_id: int, model: Any, tag_rows
             for e in history.record_history(session, entity, entity_id)]
     for tag in tag_rows:
         for e in history.record_history(session, "tag", tag.id):
-            changes = {k: v for k, v in e["changes"].items() if k not in ("tag_code", "subject")}
+            if "replaced_by" in e["changes"]:  # an attribute edit: shown once, by the tag continuing it
+                continue
+            if "replaces" in e["changes"]:
+                e = {**e, "action": "update"}
+            changes = {k: v for k, v in e["changes"].items() if k not in ("tag_code", "subject", "replaces")}
             if isinstance(changes.get("attrs"), list):
                 changes["attrs"] = [_attrs_text(types.get(tag.tag_code), v) if isinstance(v, dict) else v
                                     for v in changes["attrs"]]

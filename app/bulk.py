@@ -10,6 +10,10 @@ date-times ``YYYY-MM-DD HH:MM:SS.ffffff`` and booleans 0/1, exactly as SQLAlchem
 ORM reads bulk-loaded rows like any other. JSON columns take either text that already holds JSON
 (fast: the caller serialises once, e.g. a constant) or Python objects (serialised here).
 
+It sits below both of its users, beside ``app/db.py``: the demo seed (``app/seed``) and the import
+service's bulk writes (``services/ledger_import/writes.py``) load through it; it imports only the
+models' table metadata.
+
 Pass a ``Connection`` to load inside a transaction of your own (all or nothing with the rest of
 your work); pass an ``Engine`` and each call commits on its own.
 """

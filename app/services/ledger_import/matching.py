@@ -1,7 +1,7 @@
 """Matching a parsed file's records with the database and deciding each field: the Applier's state, the
 preload of the rows the file names, area resolution and write scope, a key repeated inside the file, and
 the comparison of a record with its row under the policy (fill blanks, let the file win, keep the
-database, or queue a conflict). The writing per entity lives in importers.apply."""
+database, or queue a conflict). The writing per entity lives in services.ledger_import.apply."""
 
 from __future__ import annotations
 
@@ -26,16 +26,16 @@ from app.models import (
 )
 from app.models.area import level_of, scope_prefix
 from app.services.fields import label as field_label
-from app.services.scope import require_write
-from importers import writes
-from importers.model import Record
-from importers.outcomes import (
+from app.services.ledger_import import writes
+from app.services.ledger_import.outcomes import (
     ENTITY_LABELS,
     MODELS,
     Outcome,
     is_blank,
     plain_value,
 )
+from app.services.scope import require_write
+from importers.model import Record
 
 CHUNK = 500
 

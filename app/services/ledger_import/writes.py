@@ -4,7 +4,7 @@ The records have already passed the services' own checks (``check_person`` / ``c
 scope); this module only writes them fast, inside the caller's transaction: ids are reserved up
 front (PostgreSQL: from the table's sequence; SQLite: past the largest id, safe because the import
 already holds SQLite's write lock through its change batch), the rows go in with the backend's bulk
-path (``app.seed.bulk``), and each gets a ``create`` entry in ``change_log`` like ``history.create_version``
+path (``app.bulk``), and each gets a ``create`` entry in ``change_log`` like ``history.create_version``
 writes.
 """
 
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from sqlalchemy import Boolean, Date, DateTime, Integer, Table, text
 
+from app import bulk
 from app.models import metadata
-from app.seed import bulk
 
 if TYPE_CHECKING:
-    from importers.apply import Applier
+    from app.services.ledger_import.apply import Applier
 
 ID_BLOCK = 1000
 FLUSH_ROWS = 50_000  # queued new rows per bulk insert: bounds the memory of the frames and COPY text

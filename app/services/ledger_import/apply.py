@@ -8,13 +8,13 @@ A blank cell is never a disagreement: ledgers often hold only some fields.
 
 Writes go through ``app.services`` (same validation, scope and history), except new persons and
 households, which are validated with the same ``check_*`` functions and then inserted in bulk
-(``importers.writes``) with their change-log entries — the ORM path is ten times slower.
+(``services.ledger_import.writes``) with their change-log entries — the ORM path is ten times slower.
 
 The caller owns the transaction: ``apply_parsed`` writes into the session and never commits; a dry
 run is the same work rolled back. Any unexpected error propagates, so nothing is half-written.
 
 Here: the run over the records and the writes per entity; the lookups, area resolution and the
-comparison under the policy live in importers.matching (the Applier's base class).
+comparison under the policy live in services.ledger_import.matching (the Applier's base class).
 """
 
 from __future__ import annotations
@@ -44,17 +44,17 @@ from app.services import households as household_service
 from app.services import organisations as organisation_service
 from app.services import persons as person_service
 from app.services import tags as tag_service
-from app.services.scope import require_write, scope_of
-from importers import writes
-from importers.matching import Matcher
-from importers.model import ParsedFile, Record
-from importers.outcomes import (
+from app.services.ledger_import import writes
+from app.services.ledger_import.matching import Matcher
+from app.services.ledger_import.outcomes import (
     ENTITY_LABELS,
     POLICIES,
     ApplyResult,
     Outcome,
     is_blank,
 )
+from app.services.scope import require_write, scope_of
+from importers.model import ParsedFile, Record
 
 END_STATUSES = {"2": "death", "3": "moved_out"}
 
