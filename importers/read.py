@@ -173,10 +173,25 @@ def _open_csv(data: bytes, file_name: str) -> Book:
     return book
 
 
+SHARED_MAX_LEN = 12
+SHARED_MAX = 200_000
+
+
+def shared_cells(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    """The rows with their short text cells shared: a ledger repeats 男, 汉族, 已婚, 群众, the village's
+    name … on every row, and the reader keeps each row's cells (for the rejects workbook), so one str
+    per distinct short value instead of one per cell (≈ a quarter of a large CSV's records)."""
+    seen: dict[str, str] = {}
+    for row in rows:
+        if len(seen) > SHARED_MAX:
+            seen.clear()
+        yield [seen.setdefault(v, v) if v.__class__ is str and len(v) <= SHARED_MAX_LEN else v for v in row]
+
+
 def _csv_rows(stream: io.TextIOBase, delimiter: str, errors: list[str]) -> Iterator[list[Any]]:
     csv.field_size_limit(MAX_CSV_FIELD)
     reader = csv.reader(stream, delimiter=delimiter)
     try:
-        yield from reader
+        yield from shared_cells(reader)
     except csv.Error as exc:
         errors.append(f"第{reader.line_num}行附近：{exc}")

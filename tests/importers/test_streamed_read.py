@@ -75,3 +75,11 @@ def test_parsed_file_round_trips_through_record_batches(monkeypatch) -> None:
     isolated._dump(("rows", [[1, 2]]), buffer)
     buffer.seek(0)
     assert isolated._load(buffer) == ("rows", [[1, 2]])
+
+
+def test_short_repeated_cells_are_one_object_and_long_ones_are_kept() -> None:
+    rows = [["男", "汉族", "东湖村", "张" * 20, 3], ["男", "汉族", "东湖村", "张" * 20, 3]]
+    a, b = read.shared_cells(iter([list(r) for r in rows]))
+    assert a == rows[0] and b == rows[1]
+    assert a[0] is b[0] and a[1] is b[1] and a[2] is b[2]  # one str per distinct short value
+    assert a[3] is not b[3]  # long text is not looked up
