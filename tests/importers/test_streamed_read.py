@@ -78,8 +78,14 @@ def test_parsed_file_round_trips_through_record_batches(monkeypatch) -> None:
 
 
 def test_short_repeated_cells_are_one_object_and_long_ones_are_kept() -> None:
-    rows = [["男", "汉族", "东湖村", "张" * 20, 3], ["男", "汉族", "东湖村", "张" * 20, 3]]
-    a, b = read.shared_cells(iter([list(r) for r in rows]))
-    assert a == rows[0] and b == rows[1]
+    line = "男,汉族,东湖村," + "张" * 20
+
+    def row() -> list:
+        return [*line.encode().decode().split(","), 3]  # fresh str objects, as the csv module makes them
+
+    first, second = row(), row()
+    assert first[0] is not second[0] and first == second
+    a, b = read.shared_cells(iter([first, second]))
+    assert a == b == [*line.split(","), 3]
     assert a[0] is b[0] and a[1] is b[1] and a[2] is b[2]  # one str per distinct short value
     assert a[3] is not b[3]  # long text is not looked up
