@@ -139,14 +139,15 @@ def _after_submit(job_id: int) -> Response:
     if job.state == "failed" and job.kind == "apply" and job.import_id is not None:
         flash(job.message, "error")
         return redirect(url_for("imports.show", import_id=job.import_id))
-    return redirect(url_for("imports.job_page", job_id=job_id))
+    return redirect(url_for("imports.job_page", job_id=job_id, follow=1))
 
 
 @bp.get("/jobs/<int:job_id>")
 @login_required
 def job_page(job_id: int) -> str:
     job = import_jobs.get_job(get_session(), g.user, job_id)
-    return render_template("imports/job.html", job=job, status=import_jobs.status(job), job_kinds=JOB_KINDS, job_states=JOB_STATES)
+    return render_template("imports/job.html", job=job, status=import_jobs.status(job), job_kinds=JOB_KINDS, job_states=JOB_STATES,
+                           follow=request.args.get("follow") == "1")
 
 
 @bp.get("/jobs/<int:job_id>/status")

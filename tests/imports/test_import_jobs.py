@@ -192,7 +192,7 @@ def test_upload_runs_in_the_background_thread(app: Flask, client: FlaskClient, c
     login(client, "cadre_a")
     response = upload(client, workbook())
     assert response.status_code == 302
-    match = re.search(r"/imports/jobs/(\d+)$", response.headers["Location"])
+    match = re.search(r"/imports/jobs/(\d+)\?follow=1$", response.headers["Location"])
     assert match, response.headers["Location"]
     job_id = int(match[1])
     assert import_jobs.wait_idle(120)
@@ -206,7 +206,7 @@ def test_upload_runs_in_the_background_thread(app: Flask, client: FlaskClient, c
     # apply in the background too
     import_id = int(status["result_url"].rsplit("/", 1)[1])
     response = client.post(f"/imports/{import_id}/apply", data={"policy": "queue"})
-    apply_id = int(re.search(r"/imports/jobs/(\d+)$", response.headers["Location"])[1])
+    apply_id = int(re.search(r"/imports/jobs/(\d+)\?follow=1$", response.headers["Location"])[1])
     deadline = time.monotonic() + 120
     while client.get(f"/imports/jobs/{apply_id}/status").json["state"] not in ("done", "failed") and time.monotonic() < deadline:
         time.sleep(0.2)

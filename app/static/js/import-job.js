@@ -1,12 +1,18 @@
 /* The progress page of a background import (imports/job.html): poll the job's JSON status every
-   second, move the progress bar, and go on to the import when the job is done. No inline script
+   second, move the progress bar, and go on to the import when the job is done (a page opened again
+   later from 我的导入, without ?follow=1, stays on the finished job). No inline script
    (Content-Security-Policy): the status URL comes from data-status-url. */
 (function () {
   var box = document.getElementById("import-job");
   if (!box) { return; }
   var url = box.getAttribute("data-status-url");
   var state = box.getAttribute("data-state");
-  if (state === "done" || state === "failed") { return; }
+  if (state === "done" || state === "failed") {
+    // just submitted and already finished: go on to the import, as when it finishes while watched
+    var result = box.getAttribute("data-result-url");
+    if (state === "done" && result && box.getAttribute("data-follow") === "1") { window.location.assign(result); }
+    return;
+  }
   function el(name) { return box.querySelector("[data-job-" + name + "]"); }
   var failures = 0;
   function show(s) {
