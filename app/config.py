@@ -39,6 +39,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("YBT_SESSION_MAX_HOURS", int, 12, "A login session ends this many hours after login, however active"),
     Option("YBT_SECURE_COOKIES", bool, False, "Send the session cookie over HTTPS only (set when served over HTTPS)"),
     Option("YBT_AUDIT_RETENTION_DAYS", int, 1095, "Read-audit rows older than this are removed by `ybt audit purge` (0: keep all)"),
+    Option("YBT_API_CALLS_PER_MINUTE", int, 120, "Calls one API token may make per minute; more are answered 429 with Retry-After (0: no limit)"),
+    Option("YBT_AUDIT_PURGE", str, "request", "request: apply the audit retention at most once a day, triggered by a request; cron: only `ybt audit purge`"),
     Option("YBT_SNAPSHOTS", str, "on", "on | off: keep the report store incremental and on disk (off: every process reads the database whole)"),
     Option("YBT_SNAPSHOT_DIR", str, None, "Folder of the persisted report snapshots (default: instance/snapshots; none under TESTING)"),
     Option("YBT_PROVINCE_LRU", int, 2, "County stores held at once by a province or city roll-up (memory ≈ this × one county's store)"),

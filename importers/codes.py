@@ -61,7 +61,7 @@ class CodeMatcher:
         index = self._index.get(list_name) or self._build(list_name)
         key = text.replace(" ", "").lower()
         code = index.get(key)
-        if code is None and key.isdigit():  # 2 -> "02"
+        if code is None and key.isascii() and key.isdigit():  # 2 -> "02"
             width = max((len(c) for c in self.code_lists.get(list_name, {})), default=0)
             code = index.get(key.zfill(width))
         if code is None:

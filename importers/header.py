@@ -172,7 +172,7 @@ def _is_numbering_row(row: list[Any], fields: dict[int, str]) -> bool:
     values = [cell_text(row[c]) for c in fields if c < len(row) and cell_text(row[c])]
     if len(values) < max(2, len(fields) // 2):
         return False
-    if all(v.isdigit() and int(v) <= 200 for v in values):
+    if all(v.isascii() and v.isdigit() and int(v) <= 200 for v in values):
         nums = [int(v) for v in values]
         return nums == sorted(nums) and len(set(nums)) == len(nums)
     return all(len(v) == 1 and v.isascii() and v.isalpha() for v in values)

@@ -35,7 +35,7 @@ def _ref(ref: str) -> tuple[int, int] | None:
     while i < len(ref) and ref[i].isalpha():
         i += 1
     letters, digits = ref[:i].upper(), ref[i:]
-    if not letters or not digits.isdigit() or len(letters) > 4 or len(digits) > 9:
+    if not letters or not (digits.isascii() and digits.isdigit()) or len(letters) > 4 or len(digits) > 9:
         return None
     return int(digits), col_index(letters) + 1
 
@@ -98,7 +98,7 @@ class SheetScan:
         elif not self.in_cell:
             if name == "row":
                 r = attrs.get("r")
-                self.row = int(r) if r and r.isdigit() else self.row + 1
+                self.row = int(r) if r and r.isascii() and r.isdigit() else self.row + 1
                 self.col = 0
                 self._check_index(self.row, 1)
             elif name == "dimension":

@@ -15,7 +15,8 @@ from app.db import get_db
 from app.issues import Issue
 from app.registry.loader import REGISTRY_DIR, load_registry, parse_report, runtime_context
 from app.registry.vocabulary import REPORT_KINDS
-from app.services import reports
+from app.services import audit, reports
+from app.services.scope import effective_unmasked
 
 
 @click.group("report", cls=AppGroup)
@@ -43,18 +44,26 @@ def list_command(fmt: str) -> None:
 @click.option("--period", default=None, help="报告期：2025-06、2025Q2、2025H1、2025 或 2025-06-01..2025-06-30")
 @click.option("--format", "fmt", type=click.Choice(reports.FORMATS), default="xlsx", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def run_command(report: str, area_code: str | None, as_of: datetime | None, period: str | None, fmt: str, out: Path) -> None:
-    """Generate REPORT (id or id@version) for an area and a date or period."""
+@click.option("--purpose", default=None, help="用途（报表含完整个人信息时必填，记入访问审计）")
+def run_command(report: str, area_code: str | None, as_of: datetime | None, period: str | None, fmt: str, out: Path,
+                purpose: str | None) -> None:
+    """Generate REPORT (id or id@version) for an area and a date or period; a report printing personal
+    fields in full needs ``--purpose``, recorded in the audit."""
     report_id, _, version = report.partition("@")
     db = get_db()
     with fail_on_issues(), db.transaction() as session:
         registry = reports.registry_for(current_app, session)
         request = reports.RunRequest(report_id, int(version) if version.isdigit() else None, area_code,
                                      as_of.date() if as_of else None, period)
+        unmasked = effective_unmasked(session, registry.get(report_id, request.version))
+        if unmasked:
+            purpose = audit.require_purpose(purpose, "报表")
         result = reports.build_report(db, session, registry, None, request)
         out.parent.mkdir(parents=True, exist_ok=True)
         reports.write_report(result, fmt, out)
         reports.log_download(session, None, result, fmt)
+        audit.record(None, "download", f"{report} {fmt} → {out.name}", records=sum(len(s.rows) for s in result.sheets),
+                     username="cli", purpose=purpose, detail={"area": area_code, "unmasked": list(unmasked)}, session=session)
     click.echo(f"已生成 {result.meta['报表']}（{result.meta['区划']}，参考日 {result.meta['参考日期']}）→ {out}")
 
 

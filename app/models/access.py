@@ -23,6 +23,7 @@ class UserSession(SQLModel, table=True):
     last_seen_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = Field(default=None, sa_column_kwargs={"comment": "NULL = still valid"})
     address: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=200, sa_column_kwargs={"comment": "the browser, as it said at login (我的会话)"})
 
 
 class LoginFailure(SQLModel, table=True):
@@ -70,6 +71,8 @@ class ApiToken(SQLModel, table=True):
     created_by: str = Field(default="", max_length=50)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    window_start: datetime | None = Field(default=None, sa_column_kwargs={"comment": "rate limit: start of the current minute window"})
+    window_calls: int = Field(default=0, sa_column_kwargs={"comment": "rate limit: calls in the current window"})
 
 
 class DepartmentGrant(SQLModel, table=True):

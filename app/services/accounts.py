@@ -67,12 +67,35 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(session: Session, user: User, address: str = "") -> str:
+def start_session(session: Session, user: User, address: str = "", user_agent: str = "") -> str:
     """A new server session for ``user``; returns the token for the cookie (never stored)."""
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, address=address[:64]))
+    agent = "".join(c for c in user_agent if c.isprintable())[:200]
+    session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, address=address[:64], user_agent=agent))
     session.flush()
     return token
+
+
+def active_sessions(session: Session, user: User, *, idle: timedelta, absolute: timedelta) -> list[UserSession]:
+    """The user's sessions still valid (not ended, within both timeouts), the most recently used first."""
+    now = utcnow()
+    rows = session.execute(select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+                           .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())).scalars()
+    return [r for r in rows if _aware(r.last_seen_at) + idle >= now and _aware(r.created_at) + absolute >= now]
+
+
+def end_own_session(session: Session, user: User, session_id: int) -> UserSession:
+    """End one of the user's own sessions (我的会话); another user's or an ended one is 'not found'."""
+    row = session.get(UserSession, session_id)
+    if row is None or row.user_id != user.id or row.ended_at is not None:
+        raise NotFound(Issue("not-found", "该会话不存在或已结束", {"record": session_id}))
+    row.ended_at = utcnow()
+    session.flush()
+    return row
+
+
+def is_current(row: UserSession, token: str | None) -> bool:
+    return bool(token) and row.token_hash == _token_hash(str(token))
 
 
 def session_user(session: Session, token: str | None, *, idle: timedelta, absolute: timedelta) -> tuple[User | None, UserSession | None]:

@@ -7,9 +7,11 @@ department's people): ``acting_user`` builds that unsaved ``User`` for the servi
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlmodel import Session
 
 from app.issues import Issue, NotFound, ValidationFailed
@@ -66,3 +68,26 @@ def acting_user(session: Session, row: ApiToken) -> User:
     county = configured or session.execute(select(Area.code).where(Area.level == 3).order_by(Area.code)).scalars().first()
     return User(id=None, username=f"api:{row.prefix}", password_hash="", display_name=f"接口令牌 {row.prefix}",
                 role="department", area_code=county or "000000000000", department=row.department)
+
+
+#: The rate limit's window: a fixed minute per token, counted in the token's row (shared by every process).
+RATE_WINDOW = timedelta(minutes=1)
+
+
+def count_call(session: Session, token_id: int, per_minute: int, *, now: datetime | None = None) -> int | None:
+    """Count one call of a token and mark it used; the seconds to wait (for ``Retry-After``) when this call
+    is over ``per_minute`` in the current window, else None. ``per_minute`` 0: no limit.
+
+    Two UPDATEs on the token's row (start a new window when the old one is over; add one), so concurrent
+    calls of several processes are counted by the database, not by one process's memory."""
+    now = now or utcnow()
+    session.execute(update(ApiToken).where(ApiToken.id == token_id, or_(ApiToken.window_start.is_(None),
+                                                                       ApiToken.window_start <= now - RATE_WINDOW))
+                    .values(window_start=now, window_calls=0))
+    session.execute(update(ApiToken).where(ApiToken.id == token_id)
+                    .values(window_calls=ApiToken.window_calls + 1, last_used_at=now))
+    start, calls = session.execute(select(ApiToken.window_start, ApiToken.window_calls).where(ApiToken.id == token_id)).one()
+    if per_minute <= 0 or calls <= per_minute:
+        return None
+    start = start if start.tzinfo else start.replace(tzinfo=now.tzinfo)
+    return max(1, math.ceil((start + RATE_WINDOW - now).total_seconds()))

@@ -171,7 +171,7 @@ def compute(session: Session, registry: Registry, period: str) -> Burden:
     for ref, area_code, n, rows in session.execute(query):
         rid, _, version = ref.partition("@")
         try:
-            spec = registry.get(rid, int(version) if version.isdigit() else None)
+            spec = registry.get(rid, int(version) if version.isascii() and version.isdigit() else None)
         except IssueError:
             spec = None
         leaves = spec.leaves() if spec is not None else []

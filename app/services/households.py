@@ -16,13 +16,15 @@ from app.services import entities, history
 from app.services.fields import check_values, with_defaults
 from app.services.persons import ALIVE, Page, today, within_area
 from app.services.scope import (
-    household_need_to_know,
+    id_search,
+    listed_household_clause,
     person_need_to_know,
     require_need_to_know,
     require_read,
     require_write,
     scope_of,
     tag_visible,
+    text_search,
 )
 
 HEAD = "02"
@@ -115,15 +117,17 @@ def search_households(
     """
     require_read(actor, area)
     query = select(Household).where(within_area(Household.area_code, area), scope_of(actor).clause(Household.area_code),
-                                    household_need_to_know(session, actor, Household.id))
+                                    listed_household_clause(session, actor, area))
     if status:
         query = query.where(Household.status == status)
     if text and text.strip():
         needle = text.strip()
         by_member = select(Person.household_id).where(
             within_area(Person.area_code, area),
-            or_(Person.name.contains(needle), Person.id_number.startswith(needle.upper())), Person.household_id.is_not(None))
-        query = query.where(or_(Household.number.startswith(needle), Household.address.contains(needle),
+            or_(Person.name.contains(needle), id_search(session, actor, Person.id_number, needle.upper())),
+            Person.household_id.is_not(None))
+        query = query.where(or_(Household.number.startswith(needle),
+                                text_search(session, actor, "address", Household.address, needle),
                                 Household.id.in_(by_member)))
     if tag and not tag_visible(session, actor, tag):
         query = query.where(false())  # filtering by another department's sensitive tag would disclose it

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlmodel import Session
 
 from app.clock import today
@@ -21,7 +21,14 @@ from app.models import Area, ChangeBatch, House, Household, User
 from app.services import entities, history
 from app.services.fields import check_values, with_defaults
 from app.services.persons import Page, within_area
-from app.services.scope import require_read, require_write, scope_of
+from app.services.scope import (
+    house_need_to_know,
+    require_house_need_to_know,
+    require_read,
+    require_write,
+    scope_of,
+    unmasked_fields,
+)
 
 IN_USE, DEMOLISHED = "1", "2"
 # A building larger than this is not a rural house: almost surely a typing error (m² for 亩, an extra 0).
@@ -33,6 +40,7 @@ def get_house(session: Session, actor: User, house_id: int) -> House:
     if house is None:
         raise NotFound(Issue("not-found", f"房屋 #{house_id} 不存在", {"record": house_id}))
     require_read(actor, house.area_code)
+    require_house_need_to_know(session, actor, house)
     return house
 
 
@@ -127,7 +135,8 @@ def search_houses(
     """Houses of an area in the actor's scope; ``text`` matches the address (contains) or the 户号 of
     the household living there (prefix); ``grade`` is a safety grade, or ``unknown`` for 未鉴定."""
     require_read(actor, area)
-    query = select(House).where(within_area(House.area_code, area), scope_of(actor).clause(House.area_code))
+    query = select(House).where(within_area(House.area_code, area), scope_of(actor).clause(House.area_code),
+                                house_need_to_know(session, actor, House.household_id))
     if status:
         query = query.where(House.status == status)
     if grade == "unknown":
@@ -137,7 +146,9 @@ def search_houses(
     if text and text.strip():
         needle = text.strip()
         numbers = select(Household.id).where(Household.number.startswith(needle))
-        query = query.where(or_(House.address.contains(needle), House.household_id.in_(numbers)))
+        # a masked address is not searchable either (a department without the grant would learn it letter by letter)
+        by_address = House.address.contains(needle) if "address" in unmasked_fields(session, actor) else false()
+        query = query.where(or_(by_address, House.household_id.in_(numbers)))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     page = max(1, page)
     rows = session.execute(query.order_by(House.area_code, House.address, House.id)

@@ -40,7 +40,7 @@ from app.services.codelists import code_lists
 from app.services.fields import label as field_label
 from app.services.ledger_import.apply import apply_parsed, check_target
 from app.services.ledger_import.outcomes import MODELS, ApplyResult, value_for
-from app.services.scope import require_read, require_write, scope_of
+from app.services.scope import import_clause, require_import_visible, require_read, require_write, scope_of
 from importers.model import ParsedFile, Record
 from importers.rejects import write_rejects
 
@@ -154,6 +154,7 @@ def get_import(session: Session, actor: User, import_id: int) -> ImportBatch:
     if batch is None:
         raise NotFound(Issue("not-found", f"导入批次 #{import_id} 不存在", {"record": import_id}))
     require_read(actor, batch.area_code)
+    require_import_visible(session, actor, batch)
     return batch
 
 
@@ -196,7 +197,7 @@ def discard_import(session: Session, actor: User, import_id: int) -> ImportBatch
 
 
 def list_imports(session: Session, actor: User, *, kind: str | None = None, limit: int = 100) -> list[ImportBatch]:
-    query = select(ImportBatch).where(scope_of(actor).clause(ImportBatch.area_code))
+    query = select(ImportBatch).where(scope_of(actor).clause(ImportBatch.area_code), import_clause(actor, ImportBatch.actor_id))
     if kind == "ledger":
         query = query.where(ImportBatch.kind == "ledger")
     elif kind == "flowback":
@@ -288,7 +289,7 @@ def _label(session: Session, c: ImportConflict) -> str:
 
 def conflicts(session: Session, actor: User, *, import_id: int | None = None, status: str = "open",
               limit: int = 500) -> list[ConflictView]:
-    query = select(ImportConflict).where(scope_of(actor).clause(ImportConflict.area_code))
+    query = select(ImportConflict).where(scope_of(actor).clause(ImportConflict.area_code), _visible_imports(actor, ImportConflict.import_id))
     if import_id is not None:
         query = query.where(ImportConflict.import_id == import_id)
     if status:
@@ -300,7 +301,13 @@ def conflicts(session: Session, actor: User, *, import_id: int | None = None, st
 
 def open_conflict_count(session: Session, actor: User) -> int:
     return session.execute(select(func.count()).select_from(ImportConflict).where(
-        scope_of(actor).clause(ImportConflict.area_code), ImportConflict.status == "open")).scalar_one()
+        scope_of(actor).clause(ImportConflict.area_code), _visible_imports(actor, ImportConflict.import_id),
+        ImportConflict.status == "open")).scalar_one()
+
+
+def _visible_imports(actor: User, import_column: Any) -> Any:
+    """SQL: rows belonging to an import the actor may see (need-to-know: departments see their own uploads)."""
+    return import_column.in_(select(ImportBatch.id).where(import_clause(actor, ImportBatch.actor_id)))
 
 
 def _take(session: Session, actor: User, c: ImportConflict, batch: Any) -> None:

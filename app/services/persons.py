@@ -19,6 +19,8 @@ from app.models import ChangeBatch, Household, Person, Tag, User
 from app.services import history, rules
 from app.services.fields import check_values, with_defaults
 from app.services.scope import (
+    id_search,
+    listed_person_clause,
     person_need_to_know,
     require_need_to_know,
     require_read,
@@ -55,7 +57,7 @@ def find_persons(session: Session, actor: User, text: str | None = None, *, area
     if text:
         text = text.strip().upper()
         query = query.outerjoin(Household, Person.household_id == Household.id).where(
-            or_(Person.name.contains(text), Person.id_number.startswith(text), Household.number == text)
+            or_(Person.name.contains(text), id_search(session, actor, Person.id_number, text), Household.number == text)
         )
     return list(session.execute(query.order_by(Person.area_code, Person.household_id, Person.id).limit(limit)).scalars())
 
@@ -258,11 +260,11 @@ def search_persons(
     """
     require_read(actor, area)
     query = select(Person).where(within_area(Person.area_code, area), scope_of(actor).clause(Person.area_code),
-                                 person_need_to_know(session, actor, Person.id, Person.household_id))
+                                 listed_person_clause(session, actor, area))
     if text and text.strip():
         needle = text.strip().upper()
         numbers = select(Household.id).where(Household.number == text.strip())
-        query = query.where(or_(Person.name.contains(text.strip()), Person.id_number.startswith(needle),
+        query = query.where(or_(Person.name.contains(text.strip()), id_search(session, actor, Person.id_number, needle),
                                 Person.household_id.in_(numbers)))
     if living_status:
         query = query.where(Person.living_status == living_status)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from app.clock import today
 from app.issues import Issue, PermissionDenied
@@ -80,6 +80,9 @@ def require_admin(user: User) -> None:
 #: Personal fields masked for a department unless one of its authorisations lists them. ``id_number``
 #: covers every field containing or derived from it (e.g. 残疾证号 = ID number + 2 digits).
 PERSONAL_FIELDS = {"id_number": "公民身份号码", "phone": "联系电话", "address": "住址"}
+#: What a department authorisation may list: the personal fields, and the attributes of other departments'
+#: tags (a 低保 household's 类别 and 月保障金额 seen by 农业农村), hidden from departments without it.
+GRANTABLE_FIELDS = {**PERSONAL_FIELDS, "tag_attributes": "其他部门标签的属性"}
 #: Columns of other tables (reports, tag attributes) that derive from an ID number.
 ID_DERIVED = frozenset({"id_number", "certificate_no", "disability_card_no", "head_id_number"})
 
@@ -151,6 +154,27 @@ def unmasked_fields(session: Any, user: User) -> frozenset[str]:
     return frozenset(granted & set(PERSONAL_FIELDS))
 
 
+def may_see_tag_attributes(session: Any, user: User, tag_department: str | None) -> bool:
+    """May ``user`` read the attributes of a tag owned by ``tag_department``? Keepers and admins: yes; a
+    department: of its own tags, and of others' only with a grant listing ``tag_attributes``."""
+    if not needs_to_know(user) or tag_department == user.department:
+        return True
+    return any("tag_attributes" in (grant.fields or []) for grant in _active_grants(session, user.department))
+
+
+def id_search(session: Any, user: User, column: Any, needle: str) -> ColumnElement:
+    """SQL: an ID-number search. A prefix for those who see ID numbers; for a department without the grant
+    only the whole number (a prefix search would reveal a masked number digit by digit)."""
+    if "id_number" in unmasked_fields(session, user):
+        return column.startswith(needle)
+    return column == needle if len(needle) == 18 else false()
+
+
+def text_search(session: Any, user: User, field: str, column: Any, needle: str) -> ColumnElement:
+    """SQL: ``contains`` on a maskable text column (address), or nothing when the user sees it masked."""
+    return column.contains(needle) if field in unmasked_fields(session, user) else false()
+
+
 def mask_values(session: Any, user: User, values: dict[str, Any], *, fields: frozenset[str] | None = None) -> dict[str, Any]:
     """``values`` (a record's columns) with the personal fields this user may not see masked."""
     from app.reporting.safe import mask_address, mask_id_number, mask_phone
@@ -162,6 +186,24 @@ def mask_values(session: Any, user: User, values: dict[str, Any], *, fields: fro
         if name in out and name not in allowed and out[name]:
             out[name] = masker(out[name])
     return out
+
+
+def listed_person_clause(session: Any, user: User, area: str) -> ColumnElement:
+    """SQL for a list of an area's persons: need-to-know by tags, or a row of an authorised roster there."""
+    from app.models import Person
+
+    clause = person_need_to_know(session, user, Person.id, Person.household_id)
+    rows = authorised_row_ids(session, user, "person", area)
+    return or_(clause, Person.id.in_(sorted(rows))) if rows else clause
+
+
+def listed_household_clause(session: Any, user: User, area: str) -> ColumnElement:
+    """SQL for a list of an area's households: need-to-know by tags, or a row of an authorised roster there."""
+    from app.models import Household
+
+    clause = household_need_to_know(session, user, Household.id)
+    rows = authorised_row_ids(session, user, "household", area)
+    return or_(clause, Household.id.in_(sorted(rows))) if rows else clause
 
 
 def person_need_to_know(session: Any, user: User, person_column: Any, household_column: Any) -> ColumnElement:
@@ -203,9 +245,11 @@ def require_need_to_know(session: Any, user: User, *, person: Any = None, househ
     else:
         clause = household_need_to_know(session, user, Household.id)
         ok = session.execute(select(Household.id).where(Household.id == household.id, clause)).first()
-    if not ok:
+    record = person if person is not None else household
+    if not ok and record.id not in authorised_row_ids(session, user, "person" if person is not None else "household",
+                                                       (record.area_code or "")[:12]):
         raise PermissionDenied(Issue(
-            "need-to-know", "无权查看该记录：它不在本部门的业务范围内（未持有本部门或授权的标签）",
+            "need-to-know", "无权查看该记录：它不在本部门的业务范围内（未持有本部门或授权的标签，也不在本部门已发布的花名册中）",
             {"record": (person or household).id},
             hint="如确因工作需要，请由系统管理员在“部门授权”中登记授权及法律依据"))
 
@@ -249,3 +293,109 @@ def projection_unmasked_issues(session: Any, spec: Any) -> list[Issue]:
 def effective_unmasked(session: Any, spec: Any) -> tuple[str, ...]:
     """The fields a projection may really print in full: none when its ``unmasked`` exceeds the grant."""
     return () if projection_unmasked_issues(session, spec) else tuple(spec.unmasked)
+
+
+# -- need-to-know beyond the person and household pages ---------------------------------------------------
+
+
+def house_need_to_know(session: Any, user: User, household_column: Any) -> ColumnElement:
+    """SQL: a house a department may see — nobody lives there, or its household is within the need to
+    know (the link house → household would otherwise disclose who lives where)."""
+    if not needs_to_know(user):
+        return true()
+    from app.models import Household
+
+    visible = select(Household.id).where(household_need_to_know(session, user, Household.id))
+    return or_(household_column.is_(None), household_column.in_(visible))
+
+
+def require_house_need_to_know(session: Any, user: User, house: Any) -> None:
+    if not needs_to_know(user) or house.household_id is None:
+        return
+    from app.models import Household
+
+    ok = session.execute(select(Household.id).where(Household.id == house.household_id,
+                                                     household_need_to_know(session, user, Household.id))).first()
+    if not ok:
+        raise PermissionDenied(Issue(
+            "need-to-know", "无权查看该房屋：居住户不在本部门的业务范围内（未持有本部门或授权的标签）",
+            {"record": house.id}, hint="如确因工作需要，请由系统管理员在“部门授权”中登记授权及法律依据"))
+
+
+def visible_subject_ids(session: Any, user: User, entity: str, ids: set[int]) -> set[int]:
+    """Of ``ids`` (persons or households), those within ``user``'s need to know (all for non-departments)."""
+    from app.models import Household, Person
+
+    if not needs_to_know(user) or not ids:
+        return set(ids)
+    if entity == "person":
+        clause = person_need_to_know(session, user, Person.id, Person.household_id)
+        query = select(Person.id).where(Person.id.in_(sorted(ids)), clause)
+    else:
+        query = select(Household.id).where(Household.id.in_(sorted(ids)), household_need_to_know(session, user, Household.id))
+    return set(session.execute(query).scalars())
+
+
+def import_clause(user: User, actor_column: Any) -> ColumnElement:
+    """SQL: the imports a user may see besides the area rule. A village's ledger import holds raw personal
+    data of everyone in the file, so a department sees only the lists its own department uploaded
+    (flow-back lists); keepers and admins see all of their area."""
+    if not needs_to_know(user):
+        return true()
+    colleagues = select(User.id).where(User.role == "department", User.department == user.department)
+    return actor_column.in_(colleagues)
+
+
+def require_import_visible(session: Any, user: User, batch: Any) -> None:
+    if not needs_to_know(user):
+        return
+    uploader = session.get(User, batch.actor_id) if batch.actor_id is not None else None
+    if uploader is None or uploader.role != "department" or uploader.department != user.department:
+        raise PermissionDenied(Issue(
+            "need-to-know", "无权查看该导入：村（社区）台账导入包含全体人员的原始数据，部门账号只能查看本部门上传的名单",
+            {"record": batch.id}, hint="需要其中的人员信息时，请通过本部门的报表获取"))
+
+
+def projection_rows_authorised(session: Any, user: User, spec: Any) -> bool:
+    """Need-to-know as "rows of an authorised projection": a department may see the persons and
+    households a published roster of its own department lists, when that roster selects by no tag the
+    department may not see holders of (a 民政 roster of 高龄老人 by age: yes; one selecting 卫健's
+    高血压 or 退役军人事务's 退役军人 without a grant: no). Only admins publish projections, so the
+    roster itself is the admin's authorisation. Summaries count people and authorise no rows."""
+    if not needs_to_know(user) or getattr(spec, "kind", None) != "roster" or spec.department != user.department:
+        return False
+    codes = holder_tag_codes(session, user) or set()
+    where = getattr(spec, "where", None)
+    selecting = {c for t in (where.tags if where is not None else ()) if not t.negate for c in (t.code, *t.any_of)}
+    return selecting <= codes
+
+
+def authorised_row_ids(session: Any, user: User, entity: str, area_code: str | None) -> set[int]:
+    """Ids of the persons (or households) listed today, in the area ``area_code`` (a village for one record,
+    the listed area for a list), by the rosters whose rows the department is authorised for
+    (``projection_rows_authorised``) — read from the report store, as the roster itself would list them.
+    Empty outside a Flask app or for anyone not under need-to-know."""
+    from flask import current_app, has_app_context
+
+    if not needs_to_know(user) or not area_code or not has_app_context():
+        return set()
+    from app.db import get_db
+    from app.models.base import utcnow
+    from app.reporting import projections, rosters
+    from app.reporting.frames import CACHE
+    from app.reporting.store_delta import data_version
+    from app.services import reports
+
+    registry = reports.registry_for(current_app, session)
+    specs = [s for s in reports.visible_reports(registry, user)
+             if projection_rows_authorised(session, user, s) and s.subject == f"{entity}s"]
+    if not specs:
+        return set()
+    on, engine = today(), get_db().engine
+    snap = CACHE.get(engine, on, data_version(engine))
+    ctx = projections.RunContext(area_code=area_code, area_name=area_code, on=on, period=None, code_lists={},
+                                 generated_at=utcnow(), generated_by="", department_label="")
+    ids: set[int] = set()
+    for spec in specs:
+        ids |= {int(i) for i in rosters.roster_frame(spec, snap, ctx).get_column("id").to_list()}
+    return ids

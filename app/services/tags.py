@@ -15,7 +15,7 @@ from app.models import ChangeBatch, ChangeLog, Household, Person, Tag, TagType, 
 from app.services import history, rules
 from app.services.codelists import code_lists
 from app.services.persons import ALIVE
-from app.services.scope import hidden_tags, require_read, require_write, scope_of
+from app.services.scope import hidden_tags, holder_tag_codes, require_read, require_write, scope_of
 
 
 def tag_types(session: Session) -> dict[str, TagType]:
@@ -200,10 +200,13 @@ def pending_tags(session: Session, actor: User, *, area_prefix: str | None = Non
     out: list[tuple[Tag, TagType, Person | Household]] = []
     types = tag_types(session)
     today = clock.today()
+    allowed = holder_tag_codes(session, actor)  # need-to-know: a department's to-do is its own (and granted) tags
     for model, column in ((Person, Tag.person_id), (Household, Tag.household_id)):
         query = (select(Tag, model).join(model, column == model.id)
                  .where(Tag.pending_attrs.is_not(None), or_(Tag.valid_to.is_(None), Tag.valid_to > today),
                         scope_of(actor).clause(model.area_code)))
+        if allowed is not None:
+            query = query.where(Tag.tag_code.in_(sorted(allowed)))
         if area_prefix:
             query = query.where(model.area_code.startswith(area_prefix))
         if batch_id is not None:

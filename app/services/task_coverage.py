@@ -29,12 +29,24 @@ from app.models import (
     Person,
     Tag,
     TagType,
+    User,
 )
 from app.models.base import utcnow
 from app.registry.schema import Indicator, ReportSpec, TagFilter, Where
 from app.reporting import evaluate, projections, rosters
 from app.reporting.frames import Snapshot
+from app.reporting.safe import mask_address, mask_id_number, mask_phone
 from app.services.codelists import code_lists
+from app.services.scope import (
+    ID_DERIVED,
+    PERSONAL_FIELDS,
+    hidden_tags,
+    house_need_to_know,
+    may_see_tag_attributes,
+    needs_to_know,
+    unmasked_fields,
+    visible_subject_ids,
+)
 
 SUBJECT_ENTITY = {"persons": "person", "households": "household", "houses": "house", "organisations": "organisation"}
 ENTITY_MODEL: dict[str, type[SQLModel]] = {"person": Person, "household": Household, "house": House, "organisation": Organisation}
@@ -276,8 +288,10 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def _tag_texts(session: Session, entity: str, codes: list[str], ids: list[int], on: date) -> dict[int, list[str]]:
-    """The covered tags each record holds on the date, e.g. ``低保（类别：农村低保；月保障金额：800）自2024-02-01``."""
+def _tag_texts(session: Session, entity: str, codes: list[str], ids: list[int], on: date, *,
+               mask_ids: bool = False, actor: User | None = None) -> dict[int, list[str]]:
+    """The covered tags each record holds on the date, e.g. ``低保（类别：农村低保；月保障金额：800）自2024-02-01``;
+    ``mask_ids``: attributes containing an ID number (残疾证号) masked."""
     out: dict[int, list[str]] = {}
     if not codes or not ids or entity not in ("person", "household"):
         return out
@@ -289,22 +303,34 @@ def _tag_texts(session: Session, entity: str, codes: list[str], ids: list[int], 
     for tag in session.execute(query).scalars():
         tag_type = types[tag.tag_code]
         attrs = []
-        for spec in tag_type.attributes:
+        if actor is not None and not may_see_tag_attributes(session, actor, tag_type.department):
+            attrs.append("属性未授权查看")  # another department's tag, no grant of its attributes
+        for spec in tag_type.attributes if not attrs else ():
             value = (tag.attrs or {}).get(spec["name"])
             if value in (None, ""):
                 continue
             if spec.get("type") == "code":
                 value = lists.get(spec["code_list"], {}).get(str(value), value)
+            elif mask_ids and spec["name"] in ID_DERIVED:
+                value = mask_id_number(value)
             attrs.append(f"{spec['label']}：{_plain(value)}")
         text = tag_type.name + (f"（{'；'.join(attrs)}）" if attrs else "") + f" 自{tag.valid_from.isoformat()}"
         out.setdefault(int(getattr(tag, "person_id" if entity == "person" else "household_id")), []).append(text)
     return out
 
 
-def sections(session: Session, needs: dict[str, Need], on: date) -> list[Section]:
-    """The records of every need with their current values, ages, tags and missing fields."""
+def sections(session: Session, needs: dict[str, Need], on: date, *, actor: User | None = None,
+             rows_authorised: bool = False) -> list[Section]:
+    """The records of every need with their current values, ages, tags and missing fields.
+
+    With an ``actor`` under need-to-know (a department issuing the task): only the persons and
+    households within its need to know — or, ``rows_authorised``, the rows of its own roster — and the
+    houses they live in; personal fields masked unless granted; other departments' sensitive tags left out."""
     out: list[Section] = []
     types = {t.code: t.name for t in session.execute(select(TagType)).scalars()}
+    restricted = actor is not None and needs_to_know(actor)
+    hidden = hidden_tags(session, actor) if restricted else frozenset()
+    allowed = unmasked_fields(session, actor) if restricted else frozenset(PERSONAL_FIELDS)
     for entity in ("person", "household", "house", "organisation"):
         need = needs.get(entity)
         if need is None:
@@ -312,12 +338,19 @@ def sections(session: Session, needs: dict[str, Need], on: date) -> list[Section
         model = ENTITY_MODEL[entity]
         fields = [_field_info(session, entity, name) for name in need.fields]
         ids = sorted(need.ids)
+        if restricted and entity in ("person", "household") and not rows_authorised:
+            ids = sorted(visible_subject_ids(session, actor, entity, set(ids)))
+        elif restricted and entity == "house":
+            ids = sorted(session.execute(select(House.id).where(House.id.in_(ids), house_need_to_know(
+                session, actor, House.household_id))).scalars()) if ids else []
+        shown_tags = [c for c in need.tags if c not in hidden]
         rows: list[Any] = []
         for start in range(0, len(ids), 900):
             rows += list(session.execute(select(model).where(model.id.in_(ids[start:start + 900]))).scalars())
         rows.sort(key=lambda r: _sort_key(entity, r))
         ages = field_ages(session, entity, ids)
-        tags = _tag_texts(session, entity, need.tags, ids, on)
+        tags = _tag_texts(session, entity, shown_tags, ids, on, mask_ids="id_number" not in allowed,
+                          actor=actor if restricted else None)
         records = []
         for row in rows:
             alive = getattr(row, "living_status", "1") == "1"
@@ -327,11 +360,29 @@ def sections(session: Session, needs: dict[str, Need], on: date) -> list[Section
                 empty = value in (None, "")
                 missing = empty and not (alive and fi.name in EMPTY_WHILE_ALIVE)
                 since = ages.get(row.id, {}).get(fi.name) or (None if empty else row.valid_from)
-                cells.append(Cell(fi.name, value, _text(session, fi, value), since, missing))
-            records.append(Record(row.id, str(getattr(row, TITLE_FIELD[entity]) or f"#{row.id}"),
-                                  getattr(row, "row_version", None), cells, tags.get(row.id, [])))
-        out.append(Section(entity, ENTITY_LABEL[entity], fields, [types.get(c, c) for c in need.tags], records))
+                text = _text(session, fi, value)
+                if restricted and not empty and _masked_field(entity, fi.name) not in allowed | {None}:
+                    value = text = _mask(_masked_field(entity, fi.name), value)
+                cells.append(Cell(fi.name, value, text, since, missing))
+            title = str(getattr(row, TITLE_FIELD[entity]) or f"#{row.id}")
+            if restricted and entity == "house" and "address" not in allowed:
+                title = mask_address(title)
+            records.append(Record(row.id, title, getattr(row, "row_version", None), cells, tags.get(row.id, [])))
+        out.append(Section(entity, ENTITY_LABEL[entity], fields, [types.get(c, c) for c in shown_tags], records))
     return out
+
+
+def _masked_field(entity: str, name: str) -> str | None:
+    """The personal field (of ``PERSONAL_FIELDS``) a column holds or derives from, or None."""
+    if name in ID_DERIVED:
+        return "id_number"
+    if name in ("phone", "address"):
+        return name
+    return None
+
+
+def _mask(kind: str | None, value: Any) -> Any:
+    return {"id_number": mask_id_number, "phone": mask_phone, "address": mask_address}[kind](value) if kind else value
 
 
 def _sort_key(entity: str, row: Any) -> tuple:

@@ -31,6 +31,7 @@ from app.reporting.frames import CACHE
 from app.reporting.store_delta import data_version
 from app.reporting.table import Report, Row
 from app.services import reports
+from app.services.scope import ID_DERIVED, effective_unmasked
 
 SUPPORTED_KINDS = ("area_summary", "roster")
 
@@ -97,7 +98,7 @@ def assemble(db: Database, session: Session, registry: Registry, task: Collectio
     if spec.kind == "area_summary":
         sheet.rows = _summary_rows(spec, sheet.rows, [v.village_code for v in villages], confirmed)
     else:
-        sheet.rows = _roster_rows(spec, sheet.columns, confirmed)
+        sheet.rows = _masked(spec, effective_unmasked(session, spec), _roster_rows(spec, sheet.columns, confirmed))
         noun = "人" if spec.subject == "persons" else "户"
         sheet.notes = [n for n in sheet.notes if not n.startswith("共 ")] + [f"共 {len(sheet.rows)} {noun}"]
     unconfirmed = [v for v in villages if v.village_code not in confirmed]
@@ -132,6 +133,27 @@ def _summary_rows(spec: ReportSpec, rows: list[Row], task_codes: list[str], conf
                 values["name"] = f"{values['name']}（{len(done)}/{len(members)}个村已确认）"
         out.append(Row(values, row.kind, row.group))
     return out
+
+
+def _masked(spec: ReportSpec, allowed: tuple[str, ...], rows: list[Row]) -> list[Row]:
+    """Stored rows masked as a run today would mask them: a part confirmed while the department held a
+    grant keeps full values, and a grant revoked since must not leave them printed in full."""
+    from app.registry.vocabulary import ROSTER_FIELDS
+    from app.reporting.projections import MASKS
+
+    masks = {}
+    for leaf in spec.leaves():
+        name = leaf.field or ""
+        if name.startswith("tag.") and name.count(".") == 2:
+            if name.split(".")[2] in ID_DERIVED and "id_number" not in allowed:
+                masks[leaf.key] = MASKS["id_number"]
+        elif name in ROSTER_FIELDS and ROSTER_FIELDS[name].personal and ROSTER_FIELDS[name].personal not in allowed:
+            masks[leaf.key] = MASKS[ROSTER_FIELDS[name].personal]
+    for row in rows:
+        for key, mask in masks.items():
+            if row.values.get(key):
+                row.values[key] = mask(row.values[key])
+    return rows
 
 
 def _roster_rows(spec: ReportSpec, columns: list[Any], confirmed: dict[str, Any]) -> list[Row]:

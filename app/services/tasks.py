@@ -32,7 +32,7 @@ from app.reporting.frames import CACHE
 from app.reporting.store_delta import data_version
 from app.services import history, households, persons, task_coverage, task_report
 from app.services.reports import require_run
-from app.services.scope import require_active, scope_of
+from app.services.scope import projection_rows_authorised, require_active, scope_of
 
 ISSUERS = ("department", "township_staff", "admin")
 EDITABLE_STATUSES = ("not_started", "in_progress", "returned")
@@ -291,14 +291,16 @@ def events(session: Session, task: CollectionTask, village_code: str | None = No
 
 
 def coverage(db: Database, session: Session, registry: Registry, task: CollectionTask,
-             village_code: str) -> list[task_coverage.Section]:
-    """The records and fields this village confirms, pre-filled from the base data."""
+             village_code: str, actor: User | None = None) -> list[task_coverage.Section]:
+    """The records and fields this village confirms, pre-filled from the base data; for a department
+    ``actor`` (the issuer) limited to its need to know (``task_coverage.sections``)."""
     spec = registry.get(task.report_id, task.report_version)
     needs = task_coverage.derive_needs(spec, registry.indicators)
     snap = CACHE.get(db.engine, task.reference_date, data_version(db.engine))
     ctx = task_coverage.village_context(session, village_code, task.reference_date)
     task_coverage.select_records(spec, registry.indicators, needs, snap, ctx)
-    out = task_coverage.sections(session, needs, task.reference_date)
+    out = task_coverage.sections(session, needs, task.reference_date, actor=actor,
+                                 rows_authorised=actor is not None and projection_rows_authorised(session, actor, spec))
     observed = task_coverage.observation_section(session, spec, registry.indicators, village_code, task.reference_date)
     return [*out, observed] if observed else out
 

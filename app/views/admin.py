@@ -18,7 +18,7 @@ from app.models.base import utcnow
 from app.models.user import ROLES
 from app.services import accounts, api_tokens, audit
 from app.services.codelists import labels
-from app.services.scope import PERSONAL_FIELDS, require_admin, sensitive_tags
+from app.services.scope import GRANTABLE_FIELDS, require_admin, sensitive_tags
 from app.services.tags import tag_types
 from app.views.auth import client_address, login_required
 
@@ -122,7 +122,7 @@ def grants() -> str | Response | tuple[str, int]:
             flash("已撤销授权", "success")
             return redirect(url_for("admin.grants"))
         department = request.form.get("department", "")
-        fields = [f for f in request.form.getlist("fields") if f in PERSONAL_FIELDS]
+        fields = [f for f in request.form.getlist("fields") if f in GRANTABLE_FIELDS]
         codes = [c for c in request.form.getlist("tag_codes") if c in types and c not in sensitive]
         basis = request.form.get("legal_basis", "").strip()
         if department not in departments:
@@ -140,7 +140,7 @@ def grants() -> str | Response | tuple[str, int]:
             flash("已登记授权", "success")
             return redirect(url_for("admin.grants"))
     rows = session.execute(select(DepartmentGrant).order_by(DepartmentGrant.id.desc())).scalars().all()
-    return render_template("admin/grants.html", grants=rows, departments=departments, fields=PERSONAL_FIELDS,
+    return render_template("admin/grants.html", grants=rows, departments=departments, fields=GRANTABLE_FIELDS,
                            tag_types=[t for t in types.values() if t.code not in sensitive], issues=issues,
                            display=display), 422 if issues else 200
 

@@ -16,23 +16,26 @@ from typing import Any
 from apispec import APISpec
 from apispec.yaml_utils import load_operations_from_docstring
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.db import get_db, get_session
 from app.issues import Issue, NotFound, ValidationFailed
-from app.models import ApiToken, ChangeLog, Household, Person, Tag
-from app.models.base import utcnow
+from app.models import ChangeLog, Household, Person, Tag, TagType
 from app.services import api_tokens, audit, dashboard, reports
 from app.services.codelists import code_lists
 from app.services.scope import (
+    ID_DERIVED,
+    effective_unmasked,
     hidden_tags,
     household_need_to_know,
     mask_values,
+    may_see_tag_attributes,
     needs_to_know,
     person_need_to_know,
     unmasked_fields,
 )
 from app.views.auth import LoginRequired, client_address
+from app.views.errors import error_response
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -42,7 +45,7 @@ FEED_LIMIT = 500
 
 
 @bp.before_request
-def authenticate() -> None:
+def authenticate() -> Response | None:
     """A bearer token acts as its department; without one, the browser session's user (if any)."""
     g.api_token = None
     g.api_records = 0
@@ -56,8 +59,15 @@ def authenticate() -> None:
         g.api_token = row
         g.user = api_tokens.acting_user(session, row)
         with get_db().transaction() as own:
-            own.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=utcnow()))
-        return
+            wait = api_tokens.count_call(own, row.id, int(current_app.config["YBT_API_CALLS_PER_MINUTE"]))
+        if wait is not None:
+            body, status = error_response(429, [Issue(
+                "rate-limited", f"接口调用过于频繁：每个令牌每分钟最多 {current_app.config['YBT_API_CALLS_PER_MINUTE']} 次",
+                hint=f"请 {wait} 秒后再试")])
+            response = current_app.make_response((body, status))
+            response.headers["Retry-After"] = str(wait)
+            return response
+        return None
     if request.endpoint not in PUBLIC and g.get("user") is None:
         raise LoginRequired(Issue("not-logged-in", "请先登录",
                                   hint="接口调用请在请求头中提供 Authorization: Bearer <令牌>"))
@@ -71,7 +81,7 @@ def audit_call(response: Response) -> Response:
     user = g.get("user")
     token = g.get("api_token")
     audit.record(user if token is None else None, "api", f"{request.method} {request.full_path.rstrip('?')}"[:300],
-                 records=int(g.get("api_records", 0)), address=client_address(),
+                 records=int(g.get("api_records", 0)), address=client_address(), purpose=g.get("api_purpose"),
                  username=(user.username if user is not None else "anonymous"),
                  detail={"status": response.status_code, **({"department": token.department} if token else {})})
     return response
@@ -81,7 +91,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise ValidationFailed(Issue("bad-parameter", f"参数 {name}=“{raw[:20]}” 应为 {low}—{high} 之间的整数", {"field": name}))
     return int(raw)
 
@@ -156,6 +166,8 @@ def run_report(report_id: str) -> Response:
         - {name: as_of, in: query, schema: {type: string, format: date}, description: 参考日期 YYYY-MM-DD}
         - {name: period, in: query, schema: {type: string}, description: 报告期，如 2025-06 或 2025-Q2}
         - {name: version, in: query, schema: {type: integer, minimum: 1}}
+        - {name: purpose, in: query, schema: {type: string, maxLength: 300},
+           description: 用途；报表按授权完整显示个人信息（unmasked）时必填，记入访问审计}
       responses:
         200: {description: 报表内容（表头、行、元数据）, content: {application/json: {schema: {type: object}}}}
         401: {$ref: '#/components/responses/Unauthorized'}
@@ -170,6 +182,8 @@ def run_report(report_id: str) -> Response:
     registry = reports.registry_for(current_app, session)
     req = _request_from_args(report_id[:100])
     try:
+        if effective_unmasked(session, registry.get(req.report_id, req.version)):
+            g.api_purpose = audit.require_purpose(request.args.get("purpose"), "报表")
         report = reports.build_report(get_db(), session, registry, g.user, req)
     except KeyError:
         raise NotFound(Issue("not-found", f"报表“{report_id[:100]}”不存在")) from None
@@ -241,7 +255,7 @@ def _visible_entries(session: Any, user: Any, page: list[ChangeLog]) -> dict[int
     scope = scope_of(user)
     ids: dict[str, set[int]] = {"person": set(), "household": set(), "tag": set()}
     for e in page:
-        if e.entity in ids and e.entity_id.isdigit():
+        if e.entity in ids and e.entity_id.isascii() and e.entity_id.isdigit():
             ids[e.entity].add(int(e.entity_id))
     tags = {t.id: t for t in session.execute(select(Tag).where(Tag.id.in_(ids["tag"]))).scalars()} if ids["tag"] else {}
     ids["person"] |= {t.person_id for t in tags.values() if t.person_id}
@@ -254,9 +268,10 @@ def _visible_entries(session: Any, user: Any, page: list[ChangeLog]) -> dict[int
         household_need_to_know(session, user, Household.id))).scalars()) if ids["household"] else set()
     allowed = unmasked_fields(session, user)
     hidden = hidden_tags(session, user)
+    departments = dict(session.execute(select(TagType.code, TagType.department)).all()) if tags else {}
     out: dict[int, dict[str, Any]] = {}
     for e in page:
-        if not e.entity_id.isdigit():
+        if not (e.entity_id.isascii() and e.entity_id.isdigit()):
             continue
         key = int(e.entity_id)
         if e.entity == "person":
@@ -272,10 +287,28 @@ def _visible_entries(session: Any, user: Any, page: list[ChangeLog]) -> dict[int
             continue
         olds = mask_values(session, user, {k: v[0] for k, v in e.changes.items() if isinstance(v, list) and len(v) == 2}, fields=allowed)
         news = mask_values(session, user, {k: v[1] for k, v in e.changes.items() if isinstance(v, list) and len(v) == 2}, fields=allowed)
+        if e.entity == "tag" and "attrs" in olds:
+            department = departments.get(tags[key].tag_code)
+            olds["attrs"], news["attrs"] = (_feed_attrs(session, user, department, olds["attrs"], allowed),
+                                            _feed_attrs(session, user, department, news["attrs"], allowed))
         out[int(e.id)] = {"id": e.id, "data_version": e.batch_id, "entity": e.entity, "entity_id": e.entity_id,
                           "action": e.action, "effective_date": e.effective_date.isoformat() if e.effective_date else None,
                           "changes": {k: [olds[k], news[k]] for k in olds}}
     return out
+
+
+def _feed_attrs(session: Any, user: Any, department: str | None, attrs: Any, allowed: frozenset[str]) -> Any:
+    """A tag's attributes in the feed: withheld for another department's tag without the ``tag_attributes``
+    grant; ID-derived ones (残疾证号) masked unless the ID number is granted."""
+    from app.reporting.safe import mask_id_number
+
+    if not isinstance(attrs, dict):
+        return attrs
+    if not may_see_tag_attributes(session, user, department):
+        return None
+    if "id_number" in allowed:
+        return attrs
+    return {k: (mask_id_number(v) if k in ID_DERIVED and v else v) for k, v in attrs.items()}
 
 
 @bp.get("/codelists")
@@ -319,7 +352,9 @@ def codelist(name: str) -> Response:
 def build_spec() -> dict[str, Any]:
     """The OpenAPI 3 document of every /api/ route, from the view docstrings (apispec)."""
     spec = APISpec(title="一表通数据共享接口", version="1", openapi_version="3.0.3",
-                   info={"description": "部门系统以令牌拉取共享数据；所有调用均记入审计。错误统一为 {error: {status, issues}}。"})
+                   info={"description": "部门系统以令牌拉取共享数据；所有调用均记入审计。错误统一为 {error: {status, issues}}。"
+                                        f"每个令牌每分钟最多调用 {current_app.config['YBT_API_CALLS_PER_MINUTE']} 次（0 为不限），"
+                                        "超过时返回 429 及 Retry-After（秒）。"})
     spec.components.security_scheme("token", {"type": "http", "scheme": "bearer", "description": "ybt api-token create --department D"})
     spec.components.schema("Issue", {"type": "object", "required": ["code", "message"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"}, "location": {"type": "object"},
@@ -337,6 +372,8 @@ def build_spec() -> dict[str, Any]:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     spec.components.response("Error", {"description": "错误（统一格式）", **error})
     spec.components.response("Unauthorized", {"description": "缺少或无效的令牌", **error})
+    spec.components.response("RateLimited", {"description": "调用过于频繁", "headers": {
+        "Retry-After": {"description": "几秒后可再调用", "schema": {"type": "integer", "minimum": 1}}}, **error})
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.endpoint.startswith("api.") or rule.endpoint in PUBLIC:
             continue
@@ -344,6 +381,7 @@ def build_spec() -> dict[str, Any]:
         operations = load_operations_from_docstring(view.__doc__ or "")
         for op in operations.values():
             op.setdefault("security", [{"token": []}])
+            op.setdefault("responses", {}).setdefault(429, {"$ref": "#/components/responses/RateLimited"})
             op.setdefault("tags", ["数据共享"])
         path = rule.rule
         for arg in rule.arguments:

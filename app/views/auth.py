@@ -22,6 +22,7 @@ from flask import (
 from sqlalchemy import update
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.db import get_db, get_session
 from app.issues import Issue, IssueError, PermissionDenied
 from app.models import UserSession
@@ -134,7 +135,7 @@ def login() -> Response | str | tuple[str, int]:
         db.commit()  # the failure row counts for the throttle
         audit.record(None, "login-failed", username=username, address=address)
         return render_template("auth/login.html", username=username, error=BAD_LOGIN, next_url=next_url)
-    token = accounts.start_session(db, user, address)
+    token = accounts.start_session(db, user, address, request.headers.get("User-Agent", ""))
     db.commit()
     session.clear()
     session[SESSION_KEY] = token
@@ -167,7 +168,7 @@ def password() -> Response | str | tuple[str, int]:
     try:
         accounts.change_password(db, g.user, request.form.get("current", ""), request.form.get("new", ""),
                                  request.form.get("repeat", ""))
-        token = accounts.start_session(db, g.user, client_address())
+        token = accounts.start_session(db, g.user, client_address(), request.headers.get("User-Agent", ""))
         db.commit()
     except IssueError as exc:
         db.rollback()
@@ -177,3 +178,36 @@ def password() -> Response | str | tuple[str, int]:
     audit.record(g.user, "account", "修改本人密码", address=client_address())
     flash("密码已修改；其他设备上的登录已退出", "success")
     return redirect(url_for("home.index"))
+
+
+def _timeouts() -> dict[str, timedelta]:
+    config = current_app.config
+    return {"idle": timedelta(minutes=int(config["YBT_SESSION_IDLE_MINUTES"])),
+            "absolute": timedelta(hours=int(config["YBT_SESSION_MAX_HOURS"]))}
+
+
+@bp.get("/sessions")
+@login_required
+def sessions() -> str:
+    """我的会话: the user's active sessions (when made, last used, from where, which browser); any can be ended."""
+    rows = accounts.active_sessions(get_session(), g.user, **_timeouts())
+    token = session.get(SESSION_KEY)
+    return render_template("auth/sessions.html", rows=rows, current={r.id for r in rows if accounts.is_current(r, token)},
+                           display=clock.display)
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int) -> Response:
+    """End one of one's own sessions: a browser left logged in elsewhere is logged out at its next request."""
+    db = get_session()
+    row = accounts.end_own_session(db, g.user, session_id)
+    db.commit()
+    audit.record(g.user, "logout", f"session:{row.id}", address=client_address(),
+                 detail={"ended_from": "我的会话", "session_address": row.address})
+    if accounts.is_current(row, session.get(SESSION_KEY)):
+        session.clear()
+        flash("已结束本会话，请重新登录", "info")
+        return redirect(url_for("auth.login"))
+    flash(f"已结束来自 {row.address or '未知地址'} 的会话", "success")
+    return redirect(url_for("auth.sessions"))

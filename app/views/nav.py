@@ -59,6 +59,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("admin.audit_log", "访问审计", ("admin",), group=SYSTEM),
     NavEntry("admin.tokens", "接口令牌", ("admin",), group=SYSTEM),
     NavEntry("api.docs", "数据接口", ("department", "admin"), group=SYSTEM),
+    NavEntry("auth.sessions", "我的会话", ALL),
 )
 
 

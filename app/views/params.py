@@ -24,7 +24,7 @@ class BoundedIntConverter(IntegerConverter):
 def int_arg(values: Mapping[str, str], name: str, *, low: int = 1, high: int = MAX_ID) -> int | None:
     """The integer ``values[name]`` when it is one within [low, high]; otherwise None (as if not given)."""
     raw = (values.get(name) or "").strip()
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:  # "²".isdigit() but int("²") fails
         return None
     number = int(raw)
     return number if low <= number <= high else None
@@ -33,6 +33,6 @@ def int_arg(values: Mapping[str, str], name: str, *, low: int = 1, high: int = M
 def page_arg(values: Mapping[str, str]) -> int:
     """A page number: anything unusable is page 1, anything huge the last page (the services clamp)."""
     raw = (values.get("page") or "").strip()
-    if raw.isdigit() and len(raw) > 7:
+    if raw.isascii() and raw.isdigit() and len(raw) > 7:
         return MAX_PAGE
     return int_arg(values, "page", high=MAX_PAGE) or 1

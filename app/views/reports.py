@@ -41,7 +41,7 @@ MIME = {
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 _VERSION_LINE = re.compile(r"^version\s*:.*$", re.M)
 # the form's fields as the page names them (issues point at them)
-FIELD_LABELS = {"area": "区划", "as_of": "截至日期", "period": "报告期", "version": "版本", "format": "格式"}
+FIELD_LABELS = {"area": "区划", "as_of": "截至日期", "period": "报告期", "version": "版本", "format": "格式", "purpose": "用途"}
 
 bp.add_app_template_filter(plain_title, "plain_title")
 
@@ -158,6 +158,8 @@ def download(report_id: str) -> Response | tuple[str, int]:
                                          hint="可选：" + "、".join(reports.FORMATS)))
         req = _request_from_args(report_id)
         spec = registry.get(report_id, req.version)
+        unmasked = list(effective_unmasked(session, spec))
+        purpose = audit.require_purpose(request.args.get("purpose"), "报表") if unmasked else None
         report = reports.build_report(get_db(), session, registry, g.user, req)
         buffer = io.BytesIO()
         reports.write_report(report, fmt, buffer)
@@ -169,9 +171,8 @@ def download(report_id: str) -> Response | tuple[str, int]:
         return _show_page(registry, spec, req, None, _labelled(exc.issues)), exc.status
     reports.log_download(session, g.user, report, fmt)
     session.commit()
-    unmasked = list(effective_unmasked(session, spec))
     audit.record(g.user, "download", f"{spec.ref} {fmt}", records=sum(len(s.rows) for s in report.sheets),
-                 purpose=(request.args.get("purpose") or "").strip()[:300] or None, address=client_address(),
+                 purpose=purpose, address=client_address(),
                  detail={"area": req.area_code, "unmasked": unmasked})
     buffer.seek(0)
     response = send_file(buffer, mimetype=MIME[fmt], as_attachment=True, download_name=f"{report_id}.{fmt}")

@@ -50,6 +50,39 @@ def out_of_range(exc: Exception) -> Any:
     return error_response(400, [Issue("out-of-range", "请求中的数字超出允许的范围，请检查后重试")])
 
 
+#: How often one process asks the database whether the daily audit purge is due (one cheap query).
+PURGE_CHECK_SECONDS = 3600
+
+
+def purge_audit_when_due() -> None:
+    """Audit retention applied on a schedule without cron: at most once an hour per process, at the start
+    of a request (before the request opens its own database session, so the two never wait on each
+    other), purge rows older than ``YBT_AUDIT_RETENTION_DAYS`` when no purge ran in the last day — shared
+    across processes through the purge's own audit row. ``YBT_AUDIT_PURGE=cron`` leaves it to
+    ``ybt audit purge``."""
+    import time
+
+    from flask import current_app
+
+    app = current_app
+    if app.config.get("YBT_AUDIT_PURGE", "request") != "request" or "db_session" in g:
+        return
+    state = app.extensions.setdefault("ybt_audit_purge", {"checked": float("-inf")})
+    now = time.monotonic()
+    if now - state["checked"] < PURGE_CHECK_SECONDS:
+        return
+    state["checked"] = now
+    from app.db import get_db
+    from app.services import audit
+
+    try:
+        with get_db().transaction() as session:
+            audit.purge_if_due(session, int(app.config["YBT_AUDIT_RETENTION_DAYS"]))
+    except Exception:  # never fail a user's request over housekeeping; the next check retries
+        app.logger.exception("audit purge failed")
+        state["checked"] = float("-inf")
+
+
 def init_app(app: Flask) -> None:
     app.config.update(
         SESSION_COOKIE_NAME="ybt_session",
@@ -58,6 +91,7 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_SECURE=bool(app.config.get("YBT_SECURE_COOKIES")),
     )
     app.after_request(security_headers)
+    app.before_request_funcs.setdefault(None, []).insert(0, purge_audit_when_due)  # before the user is loaded
     from sqlalchemy.exc import DataError
 
     app.register_error_handler(OverflowError, out_of_range)

@@ -17,8 +17,9 @@ from app.issues import Issue, IssueError, ValidationFailed
 from app.models import CollectionTask
 from app.models.task import TASK_ACTIONS, TASK_STATUSES
 from app.registry.vocabulary import REPORT_KINDS
-from app.services import reports, tasks
-from app.views.auth import login_required
+from app.services import audit, reports, tasks
+from app.services.scope import effective_unmasked
+from app.views.auth import client_address, login_required
 from app.views.report_html import sheet_html
 from app.views.reports import MIME
 
@@ -157,7 +158,7 @@ def _village_page(task_id: int, code: str, *, issues: list[Issue] | None = None,
     session = get_session()
     task = tasks.get_task(session, g.user, task_id)
     row = tasks.get_village(session, g.user, task, code)
-    sections = tasks.coverage(get_db(), session, _registry(), task, code)
+    sections = tasks.coverage(get_db(), session, _registry(), task, code, g.user)
     field_errors: dict[str, list[Issue]] = {}
     general: list[Issue] = []
     for issue in issues or []:
@@ -282,9 +283,14 @@ def report(task_id: int) -> str:
     assembled = tasks.generate(get_db(), session, _registry(), g.user, task)
     sheets = [sheet_html(s, 500) for s in assembled.report.sheets]
     preview = {"report": assembled.report, "sheets": sheets, "more_sheets": 0, "masked": any(s["masked"] for s in sheets)}
-    return render_template("tasks/report.html", task=task, preview=preview, assembled=assembled,
+    return render_template("tasks/report.html", task=task, preview=preview, assembled=assembled, unmasked=_unmasked(session, task),
                            names=tasks.area_names(session, assembled.confirmed + assembled.unconfirmed),
                            formats=reports.FORMATS)
+
+
+def _unmasked(session: Session, task: CollectionTask) -> tuple[str, ...]:
+    """The personal fields the task's report prints in full (its projection's authorised ``unmasked``)."""
+    return effective_unmasked(session, _registry().get(task.report_id, task.report_version))
 
 
 @bp.get("/<int:task_id>/report/download")
@@ -296,11 +302,16 @@ def download(task_id: int) -> Response:
     if fmt not in reports.FORMATS:
         raise ValidationFailed(Issue("bad-format", f"不支持的格式“{fmt}”", {"field": "format"},
                                      hint="可选：" + "、".join(reports.FORMATS)))
+    unmasked = _unmasked(session, task)
+    purpose = audit.require_purpose(request.args.get("purpose"), "报表") if unmasked else None
     assembled = tasks.generate(get_db(), session, _registry(), g.user, task)
     buffer = io.BytesIO()
     reports.write_report(assembled.report, fmt, buffer)
     reports.log_download(session, g.user, assembled.report, fmt)
     session.commit()
+    audit.record(g.user, "download", f"task:{task.id} {task.report_id}@{task.report_version} {fmt}",
+                 records=sum(len(s.rows) for s in assembled.report.sheets), purpose=purpose, address=client_address(),
+                 detail={"area": task.area_code, "unmasked": list(unmasked)})
     buffer.seek(0)
     response = send_file(buffer, mimetype=MIME[fmt], as_attachment=True, download_name=f"task-{task.id}.{fmt}")
     name = f"{assembled.report.title}_采集任务{task.id}"

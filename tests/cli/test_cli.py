@@ -76,7 +76,7 @@ def test_export_current_and_as_of(app: Flask, runner: FlaskCliRunner, tmp_path: 
         end_person(session, cadre, a.id, "death", date(2025, 1, 1))
 
     out = tmp_path / "persons.csv"
-    result = runner.invoke(args=["export", "persons", "--format", "csv", "--out", str(out)])
+    result = runner.invoke(args=["export", "persons", "--format", "csv", "--out", str(out), "--purpose", "测试导出"])
     assert result.exit_code == 0, result.output
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -87,14 +87,15 @@ def test_export_current_and_as_of(app: Flask, runner: FlaskCliRunner, tmp_path: 
     assert all(len(v) == 18 for v in frame["id_number"])
 
     past = tmp_path / "persons_2024.parquet"
-    result = runner.invoke(args=["export", "persons", "--format", "parquet", "--out", str(past), "--as-of", "2024-03-01"])
+    result = runner.invoke(args=["export", "persons", "--format", "parquet", "--out", str(past), "--as-of", "2024-03-01",
+                                 "--purpose", "测试导出"])
     assert result.exit_code == 0, result.output
     frame = pl.read_parquet(past)
     assert frame.height == 1 and frame["living_status"].to_list() == ["1"]
     assert frame.schema["id_number"] == pl.String
 
     for table in ("households", "houses", "organisations", "tags", "observations", "areas"):
-        result = runner.invoke(args=["export", table, "--out", str(tmp_path / f"{table}.csv")])
+        result = runner.invoke(args=["export", table, "--out", str(tmp_path / f"{table}.csv"), "--purpose", "测试导出"])
         assert result.exit_code == 0, result.output
     assert pl.read_csv(tmp_path / "areas.csv", infer_schema_length=0).height == 6
 

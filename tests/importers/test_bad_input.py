@@ -235,3 +235,11 @@ def test_a_grid_hypothesis_once_found_slow_parses_at_once() -> None:
 
     assert synonyms._synonyms() is synonyms._synonyms()  # built once, not once per header
     assert resource.getrusage(resource.RUSAGE_SELF).ru_utime - started < 2.0
+
+
+def test_unicode_digits_in_cells_are_text_not_a_crash() -> None:
+    """Regression (Hypothesis): "²".isdigit() is true but int("²") raises; a column of such cells under a
+    known header must not crash the reader."""
+    data = f"姓名,身份证号\n²,³\n张伟,{ZHANG_WEI}\n李芳,{LI_FANG}\n".encode()  # a row under the header, like 1 2
+    parsed = parse(data, "上标.csv")
+    assert parsed.rows_read == 3 and [r.values.get("name") for r in parsed.records if r.ok] == ["张伟", "李芳"]

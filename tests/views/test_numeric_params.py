@@ -16,7 +16,7 @@ def admin(client: FlaskClient, auth: AuthActions, base_data: dict[str, int]) -> 
     return client
 
 
-@pytest.mark.parametrize("page", [HUGE, BEYOND_INT4, "-3", "abc", "0", "1e9", ""])
+@pytest.mark.parametrize("page", [HUGE, BEYOND_INT4, "-3", "abc", "0", "1e9", "", "²", "７"])  # "²".isdigit(), int("²") fails
 @pytest.mark.parametrize("listing", ["persons", "households"])
 def test_page_numbers_are_clamped(admin: FlaskClient, listing: str, page: str) -> None:
     response = admin.get(f"/village/{VILLAGE_A}/{listing}?page={page}")
@@ -49,3 +49,11 @@ def test_huge_ids_in_a_conflict_decision_select_nothing(admin: FlaskClient) -> N
     assert response.status_code == 302
     response = admin.post("/imports/conflicts", data={"decision": "take", "all_of": HUGE})
     assert response.status_code == 302
+
+
+def test_unicode_digits_are_not_numbers() -> None:
+    from app.views.params import int_arg, page_arg
+
+    assert int_arg({"id": "²"}, "id") is None and int_arg({"id": "７"}, "id") is None
+    assert page_arg({"page": "³"}) == 1
+    assert int_arg({"id": " 42 "}, "id") == 42 and page_arg({"page": "3"}) == 3

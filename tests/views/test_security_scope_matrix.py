@@ -6,6 +6,8 @@ The expectations are written by hand from the ``base_data`` fixture, not compute
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -89,4 +91,105 @@ def test_no_role_reads_outside_its_scope(app: Flask, client: FlaskClient, auth: 
             shown = {p for p, number in ids.items() if number in body}
             if shown - persons:
                 leaks.append((url, key, f"full ID of {sorted(shown - persons)}"))
+    assert leaks == [], "\n".join(map(str, leaks))
+
+
+# -- every GET route, for every role: no page names or identifies a person the role may not see ---------------
+
+# Route arguments beyond persons, households and areas, filled from ``more_objects``.
+OBJECT_ARGS = {"person_id", "household_id", "code", "house_id", "import_id", "task_id", "organisation_id"}
+HOUSES = {"house_h1": "h1", "house_h2": "h2", "house_h4": "h4"}
+
+
+@pytest.fixture
+def more_objects(app: Flask, base_data: dict[str, int], users: dict[str, int]) -> dict[str, int]:
+    """Houses of h1, h2 and h4, an organisation, a village ledger import and two collection tasks."""
+    from datetime import date
+
+    from app.models import ImportBatch, ImportFile, User
+    from app.services import houses, organisations, persons, reports, tasks
+
+    ids = dict(base_data)
+    with get_db(app).transaction() as session:
+        admin = session.get(User, users["admin"])
+        for key, household in HOUSES.items():
+            area = VILLAGE_B if household == "h4" else VILLAGE_A
+            ids[key] = int(houses.create_house(session, admin, {"address": f"某地{key}号", "area_code": area,
+                                                                "household_id": base_data[household]}).id)
+        ids["org"] = int(organisations.create_organisation(session, admin, {"name": "甲村合作社", "kind": "1",
+                                                                            "area_code": VILLAGE_A}).id)
+        batch = ImportBatch(kind="ledger", file_name="台账.xlsx", sha256="1" * 64, area_code=VILLAGE_A,
+                            actor_id=users["cadre_a"])
+        session.add(batch)
+        session.flush()
+        session.add(ImportFile(import_id=batch.id, content=b"-"))
+        ids["import"] = int(batch.id)
+        registry = reports.registry_for(app, session)
+        for key, issuer, report_id in (("task_mca", "mca", "mca_dibao_roster"), ("task_town", "township", "mca_aged_roster")):
+            ids[key] = int(tasks.issue_task(session, registry, session.get(User, users[issuer]), tasks.IssueRequest(
+                report_id, [VILLAGE_A, VILLAGE_B], persons.today(), date(2099, 12, 31))).id)
+    return ids
+
+
+def _object_routes(app: Flask) -> list[tuple[str, tuple[str, ...]]]:
+    out = []
+    for rule in app.url_map.iter_rules():
+        if "GET" in (rule.methods or ()) and set(rule.arguments) <= OBJECT_ARGS and not rule.endpoint.startswith(("static", "api.")):
+            out.append((rule.endpoint, tuple(sorted(rule.arguments))))
+    return sorted(out)
+
+
+def _values(arg: str, ids: dict[str, int]) -> list[object]:
+    if arg == "person_id":
+        return [ids[k] for k in sorted(ALL_P)]
+    if arg == "household_id":
+        return [ids[k] for k in sorted(ALL_H)]
+    if arg == "house_id":
+        return [ids[k] for k in sorted(HOUSES)]
+    if arg == "task_id":
+        return [ids["task_mca"], ids["task_town"]]
+    if arg == "import_id":
+        return [ids["import"]]
+    if arg == "organisation_id":
+        return [ids["org"]]
+    return [VILLAGE_A, VILLAGE_B, GRID_A1]
+
+
+def test_the_wide_matrix_covers_the_routes_of_the_brief(app: Flask) -> None:
+    endpoints = {e for e, _ in _object_routes(app)}
+    assert {"village.house_list", "village.house_show", "village.organisation_list", "village.observation_list",
+            "imports.show", "imports.rejects", "imports.conflicts", "imports.todo", "imports.flowback_page",
+            "tasks.village", "tasks.show", "tasks.index"} <= endpoints
+
+
+@pytest.mark.parametrize("role", sorted(VISIBLE))
+def test_no_page_names_a_person_or_household_outside_the_roles_need_to_know(
+        app: Flask, client: FlaskClient, auth: AuthActions, more_objects: dict[str, int], role: str) -> None:
+    """Every GET page taking records, areas, houses, imports or tasks (or nothing), every value: the body may
+    hold the name or full ID number of a person, or the 户号 of a household, only where the role may see it."""
+    import itertools
+
+    from flask import url_for
+
+    from app.models import Household
+
+    with get_db(app).session() as session:
+        people = {k: session.get(Person, more_objects[k]) for k in ALL_P}
+        numbers = {k: session.get(Household, more_objects[k]).number for k in ALL_H}
+    persons, households, _areas = VISIBLE[role]
+    auth.login(role)
+    leaks = []
+    for endpoint, args in _object_routes(app):
+        for combo in itertools.product(*(_values(a, more_objects) for a in args)):
+            with app.test_request_context():
+                url = url_for(endpoint, **dict(zip(args, combo, strict=True)))
+            response = client.get(url)
+            assert response.status_code < 500, url
+            body = _text(response)
+            shown = {k for k, p in people.items() if p.id_number in body or p.name in body}
+            if shown - persons:
+                leaks.append((url, f"persons {sorted(shown - persons)}"))
+            numbered = {k for k, n in numbers.items() if re.search(rf"{n}(?!\d)", body)}  # h2's number prefixes h3's
+            if numbered - households:
+                leaks.append((url, f"households {sorted(numbered - households)}"))
     assert leaks == [], "\n".join(map(str, leaks))

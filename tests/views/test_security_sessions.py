@@ -79,6 +79,20 @@ def test_attacker_cannot_lock_the_owner_out(app: Flask, auth: AuthActions) -> No
         assert session.execute(select(func.count()).select_from(LoginFailure)).scalar_one() == 5  # then refused unchecked
 
 
+def test_one_address_trying_many_accounts_is_slowed(app: Flask) -> None:
+    """Spraying one guess over 30 accounts (none reaching 5 failures) slows that address for every account,
+    the right password included; the owners elsewhere still log in."""
+    attacker = app.test_client()
+    spray = {"REMOTE_ADDR": "203.0.113.50"}
+    answers = [attacker.post("/login", data={"username": f"user{i:02d}", "password": "Spring-2026!"}, environ_base=spray).status_code
+               for i in range(30)]
+    assert answers == [200] * 30  # each refused once, with the login page again
+    assert attacker.post("/login", data={"username": "cadre_b", "password": PASSWORD}, environ_base=spray).status_code == 429
+    owner = app.test_client()
+    assert owner.post("/login", data={"username": "cadre_b", "password": PASSWORD},
+                      environ_base={"REMOTE_ADDR": "198.51.100.8"}).status_code == 302
+
+
 def test_unknown_names_cost_a_password_hash_too(app: Flask, auth: AuthActions, monkeypatch: pytest.MonkeyPatch) -> None:
     from app.services import accounts
 

@@ -79,8 +79,13 @@ def test_change_list_file_name_has_no_slash(login: Login) -> None:
 
 
 def test_roster_download_has_the_full_id_numbers_the_projection_asks_for(login: Login) -> None:
-    response = login("mca").get(f"/reports/mca_dibao_roster/download?area={COUNTY}&as_of={REF}&format=csv")
-    assert id_of("p1") in response.data.decode("utf-8-sig")  # unmasked: [id_number]; the download is logged
+    client = login("mca")
+    url = f"/reports/mca_dibao_roster/download?area={COUNTY}&as_of={REF}&format=csv"
+    refused = client.get(url)  # unmasked: [id_number] — only with a stated purpose
+    assert refused.status_code == 422 and "请填写用途" in refused.get_data(as_text=True)
+    assert client.get(url + "&purpose=%20").status_code == 422
+    response = client.get(url + "&purpose=核对低保名单")
+    assert id_of("p1") in response.data.decode("utf-8-sig")  # the download is logged with its purpose
 
 
 # ------------------------------------------------------------------------------ the log

@@ -27,7 +27,7 @@ from app.models.base import utcnow
 from app.services import history
 from app.services import persons as person_service
 from app.services import tags as tag_service
-from app.services.scope import require_read, require_write, scope_of
+from app.services.scope import import_clause, require_read, require_write, scope_of
 from importers.lists import read_list
 
 KINDS = {"deaths": "死亡名单", "moves": "户籍迁出名单", "disability": "残疾证名单", "pension": "养老金领取名单"}
@@ -158,7 +158,8 @@ def _already_open(session: Session, kind: str, person_id: int) -> bool:
 def alerts(session: Session, actor: User, *, status: str | None = "open", import_id: int | None = None,
            limit: int = 500) -> list[FlowbackAlert]:
     """Alerts about persons in the actor's area (a village cadre sees their own village only)."""
-    query = select(FlowbackAlert).where(scope_of(actor).clause(FlowbackAlert.area_code))
+    query = select(FlowbackAlert).where(scope_of(actor).clause(FlowbackAlert.area_code), FlowbackAlert.import_id.in_(
+        select(ImportBatch.id).where(import_clause(actor, ImportBatch.actor_id))))  # need-to-know: a department's own lists
     if status:
         query = query.where(FlowbackAlert.status == status)
     if import_id is not None:

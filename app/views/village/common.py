@@ -21,6 +21,7 @@ from app.services.scope import (
     ID_DERIVED,
     hidden_tags,
     mask_values,
+    may_see_tag_attributes,
     needs_to_know,
     require_read,
     unmasked_fields,
@@ -202,6 +203,8 @@ def _display_rows(form: Form) -> list[tuple[str, str, str | None]]:
 def _attr_rows(tag_type: Any, attrs: dict[str, Any]) -> list[tuple[str, str]]:
     if tag_type is None or not attrs:
         return []
+    if not may_see_tag_attributes(_session(), g.user, tag_type.department):  # another department's tag: no grant
+        return [("属性", "未授权查看（另一部门的标签）")]
     if "id_number" not in unmasked_fields(_session(), g.user):  # 残疾证号 contains the ID number
         from app.reporting.safe import mask_id_number
 

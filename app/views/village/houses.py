@@ -18,6 +18,7 @@ from app.issues import Issue, IssueError
 from app.models import House, Household
 from app.services import households, houses
 from app.services.codelists import code_lists
+from app.services.scope import mask_values
 from app.views.auth import login_required
 from app.views.forms import Form, FormField, model_form
 from app.views.village.common import (
@@ -86,7 +87,8 @@ def house_list(code: str) -> str:
                                 status=None if status == "all" else (status if status in ("1", "2") else "1"),
                                 page=_page_arg(), per_page=PER_PAGE)
     numbers = households.numbers_of(_session(), {h.household_id for h in page.rows if h.household_id})
-    return render_template("village/houses.html", page=page, q=q, grade=grade, status=status, numbers=numbers,
+    addresses = {h.id: _address(h) for h in page.rows}
+    return render_template("village/houses.html", page=page, q=q, grade=grade, status=status, numbers=numbers, addresses=addresses,
                            grade_filters=GRADE_FILTERS, status_filters=STATUS_FILTERS, labels=code_lists(_session()),
                            tab="houses", **context)
 
@@ -131,10 +133,17 @@ def house_show(house_id: int) -> str:
     house = houses.get_house(session, g.user, house_id)
     household = session.get(Household, house.household_id) if house.household_id else None
     context = _area_context(house.area_code)
+    form = _house_form(house)
+    form["address"].value = _address(house)
     return render_template(
-        "village/house.html", house=house, household=household, house_rows=_display_rows(_house_form(house))[:-1],
+        "village/house.html", house=house, household=household, house_rows=_display_rows(form)[:-1], address=_address(house),
         history=_with_numbers(_history(session, "house", house_id, House)), **context,
     )
+
+
+def _address(house: House) -> str:
+    """The house's address as this user may see it (masked for a department without the address grant)."""
+    return mask_values(_session(), g.user, {"address": house.address})["address"]
 
 
 def _with_numbers(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
