@@ -29,6 +29,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("SECRET_KEY", str, "dev", "Session signing key; refused if left at a placeholder outside development"),
     Option("YBT_ENV", str, "development", "development | production"),
     Option("YBT_MAX_UPLOAD_MB", int, 50, "Largest accepted upload, in megabytes"),
+    Option("YBT_IMPORT_JOBS", str, None, "thread: web imports (preview, apply) run in a background thread of the server process, "
+           "with a progress page; inline: in the request (default under TESTING, else thread)"),
     Option("YBT_REGISTRY_DIR", str, None, "Folder of indicator and report files (default: forms_registry/)"),
     Option("YBT_TIMEZONE", str, "Asia/Shanghai", "IANA time zone of \"today\" and of the times shown (app/clock.py)"),
     Option("YBT_COUNTY_CODE", str, None, "12-digit code of the county this installation serves (default: the only county)"),

@@ -50,6 +50,8 @@ def plan(sizes: dict[str, int], db: Path, work: Path) -> list[tuple[str, list[st
                   "--saves", str(sizes["saves"])]),
         ("import", [PY, str(BENCH / "bench_import.py"), "--rows", str(sizes["import_rows"]), "--naive-rows",
                     str(sizes["naive_rows"]), "--dir", str(work / "import")]),
+        ("import-memory", [PY, str(BENCH / "bench_import_memory.py"), "--mb", *(["10", "50"] if sizes is FULL else ["1"]),
+                           "--dir", str(work / "import-memory")]),
         ("writers", [PY, str(BENCH / "bench_writers.py"), "--rows", str(sizes["writer_rows"]), "--only", "ybt-stream,ybt-openpyxl"]),
     ]
 
@@ -57,7 +59,7 @@ def plan(sizes: dict[str, int], db: Path, work: Path) -> list[tuple[str, list[st
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a check that every benchmark runs")
-    parser.add_argument("--only", default="", help="comma-separated names: seed,reports,workbook,save,import,writers")
+    parser.add_argument("--only", default="", help="comma-separated names: seed,reports,workbook,save,import,import-memory,writers")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL

@@ -16,17 +16,48 @@ from app.issues import Issue
 Entity = Literal["person", "household", "tag", "organisation"]
 
 
-@dataclass
+_LABELS: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple of header texts per sheet, shared by its rows
+
+
 class SourceRow:
-    """One input row as it was read: where it is and what its cells held."""
+    """One input row as it was read: where it is and what its cells held.
 
-    sheet: str
-    row: int  # 1-based row number as the user sees it in Excel (or the CSV line number)
-    raw: dict[str, Any]  # header text as found (merged header levels joined by "/") -> cell value as read
-    columns: dict[str, str] = field(default_factory=dict)  # canonical field -> column letter ("C")
+    ``raw`` (header text as found, merged header levels joined by "/" -> cell value as read) is kept as
+    a tuple of values beside the sheet's shared tuple of header texts and built as a dict on request:
+    a dict per row was the largest single cost of holding a large file's rows (bench_import_memory)."""
+
+    __slots__ = ("sheet", "row", "_labels", "_values", "columns")
+
+    def __init__(self, sheet: str, row: int, raw: dict[str, Any], columns: dict[str, str] | None = None):
+        self.sheet = sheet
+        self.row = row  # 1-based row number as the user sees it in Excel (or the CSV line number)
+        labels = tuple(raw)
+        self._labels = _LABELS.setdefault(labels, labels)
+        self._values = tuple(raw.values())
+        self.columns = {} if columns is None else columns  # canonical field -> column letter ("C"); shared: do not mutate
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return dict(zip(self._labels, self._values, strict=True))
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.sheet, self.row, self._labels, self._values, self.columns)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.sheet, self.row, labels, self._values, self.columns = state
+        self._labels = _LABELS.setdefault(labels, labels)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SourceRow) and (self.sheet, self.row, self.raw, self.columns) == (
+            other.sheet, other.row, other.raw, other.columns)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SourceRow({self.sheet!r}, {self.row}, {self.raw!r})"
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One canonical record proposed by one input row (a row may propose a person and a household and tags).
 

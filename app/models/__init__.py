@@ -6,7 +6,14 @@ from app.models.base import metadata
 from app.models.codelist import CodeItem, CodeList
 from app.models.history import ChangeBatch, ChangeLog
 from app.models.house import House, HouseHistory
-from app.models.imports import FlowbackAlert, ImportBatch, ImportConflict, ImportFile
+from app.models.imports import (
+    FlowbackAlert,
+    ImportBatch,
+    ImportConflict,
+    ImportFile,
+    ImportJob,
+    ImportJobFile,
+)
 from app.models.observation import Observation, ObservationItem
 from app.models.organisation import Organisation, OrganisationHistory
 from app.models.person import Household, HouseholdHistory, Person, PersonHistory
@@ -45,6 +52,8 @@ __all__ = [
     "ImportBatch",
     "ImportConflict",
     "ImportFile",
+    "ImportJob",
+    "ImportJobFile",
     "House",
     "IndicatorDefinition",
     "HouseHistory",

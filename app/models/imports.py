@@ -100,3 +100,44 @@ class FlowbackAlert(SQLModel, table=True):
     resolved_at: datetime | None = None
     reason: str = Field(default="", max_length=500)
     change_batch_id: int | None = Field(default=None, foreign_key="change_batch.id")
+
+
+JOB_KINDS = {"preview": "上传并预览", "apply": "执行导入"}
+JOB_STATES = {"queued": "排队中", "running": "处理中", "done": "已完成", "failed": "失败"}
+
+
+class ImportJob(SQLModel, table=True):
+    """A web import running in the background (issue 15 item 7): a preview of an upload, or the apply
+    of a previewed import. Who started it, for which village, its state and progress, the message
+    when it failed, and the import it produced or applied (``import_id``). ``runner`` names the
+    process that runs it (host:pid): a job whose process is gone is marked failed, never left running."""
+
+    __tablename__ = "import_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8, sa_column_kwargs={"comment": "preview | apply"})
+    actor_id: int = Field(foreign_key="app_user.id", index=True)
+    area_code: str = Field(foreign_key="area.code", max_length=15, index=True)
+    file_name: str = Field(max_length=255)
+    size_bytes: int = 0
+    policy: str = Field(default="queue", max_length=5, sa_column_kwargs={"comment": "queue | file | db"})
+    state: str = Field(default="queued", max_length=8, index=True, sa_column_kwargs={"comment": "queued | running | done | failed"})
+    phase: str = Field(default="", max_length=20, sa_column_kwargs={"comment": "what it is doing (Chinese), e.g. 读取文件"})
+    done: int = 0
+    total: int = 0
+    message: str = Field(default="", max_length=1000, sa_column_kwargs={"comment": "why it failed, or the outcome, in Chinese"})
+    import_id: int | None = Field(default=None, foreign_key="import_batch.id", index=True,
+                                  sa_column_kwargs={"comment": "the import previewed or applied (the job's result)"})
+    runner: str = Field(default="", max_length=80, sa_column_kwargs={"comment": "host:pid of the process running it"})
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class ImportJobFile(SQLModel, table=True):
+    """The uploaded bytes of a preview job until it has run (then they live in ``import_file``)."""
+
+    __tablename__ = "import_job_file"
+
+    job_id: int = Field(foreign_key="import_job.id", primary_key=True)
+    content: bytes = Field(sa_type=LargeBinary)

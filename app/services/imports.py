@@ -31,6 +31,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.models.imports import IMPORT_STATUSES
 from app.services import history
 from app.services import households as household_service
 from app.services import persons as person_service
@@ -158,21 +159,25 @@ def get_import(session: Session, actor: User, import_id: int) -> ImportBatch:
 
 
 def apply_import(session: Session, actor: User, import_id: int, *, policy: str | None = None,
-                 mapping: dict[str, Any] | None = None, isolated: bool = False) -> tuple[ImportBatch, ApplyResult]:
-    """Apply a previewed import: the stored file is read again and compared with today's database."""
+                 mapping: dict[str, Any] | None = None, isolated: bool = False, on_progress: Progress | None = None,
+                 apply_progress: Progress | None = None) -> tuple[ImportBatch, ApplyResult]:
+    """Apply a previewed import: the stored file is read again and compared with today's database.
+
+    ``on_progress`` follows the reading, ``apply_progress`` the comparing and writing (as ``run_import``)."""
     batch = get_import(session, actor, import_id)
     require_write(actor, batch.area_code)
     if batch.status != "previewed":
-        raise ValidationFailed(Issue("not-previewed", f"该导入的状态是“{batch.status}”，只有预览过的导入可以执行", {"record": import_id}))
+        raise ValidationFailed(Issue("not-previewed", f"该导入的状态是“{IMPORT_STATUSES.get(batch.status, batch.status)}”，只有预览过的导入可以执行", {"record": import_id}))
     stored = session.get(ImportFile, import_id)
     if stored is None:
         raise NotFound(Issue("file-missing", "该导入的原文件已不存在，请重新上传", {"record": import_id}))
     content, area_code = stored.content, batch.area_code or actor.area_code
-    parsed = parse(session, content, batch.file_name, mapping=mapping, isolated=isolated)
+    parsed = parse(session, content, batch.file_name, mapping=mapping, isolated=isolated, on_progress=on_progress)
     earlier = _earlier(session, batch.sha256)
     try:
         batch.policy = policy or batch.policy
-        result = apply_parsed(session, actor, parsed, area_code=area_code, policy=batch.policy, import_batch=batch)
+        result = apply_parsed(session, actor, parsed, area_code=area_code, policy=batch.policy, import_batch=batch,
+                              on_progress=apply_progress)
         batch.status, batch.change_batch_id, batch.applied_at = "applied", result.change_batch_id, utcnow()
         _finish(batch, parsed, result, earlier)
         session.commit()

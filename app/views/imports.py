@@ -2,9 +2,10 @@
 apply, work the conflict queue, download the rejected rows; upload flow-back lists and confirm or
 dismiss their alerts.
 
-Processing is synchronous: a village ledger of a few thousand rows previews in well under a second
-and the 200,000-row benchmark file in about 20 s (bench/bench_import.py); the form shows "处理中"
-while the request runs. The upload size is capped by YBT_MAX_UPLOAD_MB (Flask's MAX_CONTENT_LENGTH).
+Previewing an upload and applying a preview run as background jobs (app/services/import_jobs.py): the
+request stores the job and redirects to its progress page (/imports/jobs/N, polled as JSON by
+static/js/import-job.js), which moves on to the import when the job is done; the cadre can leave and
+find the job again under "我的导入". The upload size is capped by YBT_MAX_UPLOAD_MB (MAX_CONTENT_LENGTH).
 """
 
 from __future__ import annotations
@@ -14,15 +15,26 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.db import get_session
 from app.issues import Issue, IssueError, ValidationFailed
 from app.models import Area, User
-from app.models.imports import IMPORT_KINDS, IMPORT_STATUSES, POLICIES
-from app.services import audit, imports
+from app.models.imports import IMPORT_KINDS, IMPORT_STATUSES, JOB_KINDS, JOB_STATES, POLICIES
+from app.services import audit, import_jobs, imports
 from app.services.codelists import code_lists
 from app.services.fields import label as field_label
 from app.services.ledger_import import flowback
@@ -81,15 +93,21 @@ def _users(ids: set[int | None]) -> dict[int, str]:
     return dict(get_session().execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
+def _index(issues: list[Issue]) -> str:
+    session = get_session()
+    batches = imports.list_imports(session, g.user, kind="ledger", limit=50)
+    jobs = import_jobs.list_jobs(session, g.user, limit=20)
+    return render_template("imports/index.html", villages=_villages(g.user), policies=POLICIES, batches=batches,
+                           statuses=IMPORT_STATUSES, users=_users({b.actor_id for b in batches} | {j.actor_id for j in jobs}),
+                           accept=ACCEPT, open_conflicts=imports.open_conflict_count(session, g.user),
+                           can_import=g.user.role in BASE_DATA_WRITERS, issues=issues, jobs=jobs, job_kinds=JOB_KINDS,
+                           job_states=JOB_STATES)
+
+
 @bp.get("/")
 @login_required
 def index() -> str:
-    session = get_session()
-    batches = imports.list_imports(session, g.user, kind="ledger", limit=50)
-    return render_template("imports/index.html", villages=_villages(g.user), policies=POLICIES, batches=batches,
-                           statuses=IMPORT_STATUSES, users=_users({b.actor_id for b in batches}), accept=ACCEPT,
-                           open_conflicts=imports.open_conflict_count(session, g.user),
-                           can_import=g.user.role in BASE_DATA_WRITERS, issues=[])
+    return _index([])
 
 
 @bp.post("/")
@@ -100,16 +118,46 @@ def upload() -> Response | tuple[str, int]:
         content, name = _upload()
         area_code = request.form.get("area", "").strip() or g.user.area_code
         policy = request.form.get("policy", "queue")
-        batch, _ = imports.run_import(session, g.user, content, name, area_code=area_code, policy=policy, dry_run=True,
-                                      max_bytes=None, isolated=True)
+        job = import_jobs.submit_preview(session, g.user, content, name, area_code=area_code, policy=policy)
     except IssueError as exc:
         session.rollback()
-        batches = imports.list_imports(session, g.user, kind="ledger", limit=50)
-        return render_template("imports/index.html", villages=_villages(g.user), policies=POLICIES, batches=batches,
-                               statuses=IMPORT_STATUSES, users=_users({b.actor_id for b in batches}), accept=ACCEPT,
-                               open_conflicts=imports.open_conflict_count(session, g.user),
-                               can_import=g.user.role in BASE_DATA_WRITERS, issues=exc.issues), exc.status
-    return redirect(url_for("imports.show", import_id=batch.id))
+        return _index(exc.issues), exc.status
+    del content
+    return _after_submit(job.id)
+
+
+def _after_submit(job_id: int) -> Response:
+    """Run (or queue) the job; an inline job that is done goes straight to its import, else its progress page."""
+    import_jobs.start(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+    session = get_session()
+    session.expire_all()
+    job = import_jobs.get_job(session, g.user, job_id)
+    if job.state == "done" and job.import_id is not None:
+        if job.kind == "apply":
+            flash(job.message, "success")
+        return redirect(url_for("imports.show", import_id=job.import_id))
+    if job.state == "failed" and job.kind == "apply" and job.import_id is not None:
+        flash(job.message, "error")
+        return redirect(url_for("imports.show", import_id=job.import_id))
+    return redirect(url_for("imports.job_page", job_id=job_id, follow=1))
+
+
+@bp.get("/jobs/<int:job_id>")
+@login_required
+def job_page(job_id: int) -> str:
+    job = import_jobs.get_job(get_session(), g.user, job_id)
+    return render_template("imports/job.html", job=job, status=import_jobs.status(job), job_kinds=JOB_KINDS, job_states=JOB_STATES,
+                           follow=request.args.get("follow") == "1")
+
+
+@bp.get("/jobs/<int:job_id>/status")
+@login_required
+def job_status(job_id: int) -> Response:
+    job = import_jobs.get_job(get_session(), g.user, job_id)
+    out = import_jobs.status(job)
+    out["state_label"] = JOB_STATES.get(job.state, job.state)
+    out["result_url"] = url_for("imports.show", import_id=job.import_id) if job.state == "done" and job.import_id else None
+    return jsonify(out)
 
 
 EXTRA_LABELS = {"household_number": "户号", "area_name": "所在村", "tag_code": "标签", "head_name": "户主姓名",
@@ -163,16 +211,11 @@ def show(import_id: int) -> str:
 def apply(import_id: int) -> Response:
     session = get_session()
     try:
-        batch, _ = imports.apply_import(session, g.user, import_id, policy=request.form.get("policy") or None,
-                                          isolated=True)
+        job = import_jobs.submit_apply(session, g.user, import_id, policy=request.form.get("policy") or None)
     except IssueError as exc:
         _flash_issues(exc)
         return redirect(url_for("imports.show", import_id=import_id))
-    c = batch.counts
-    flash(f"已导入：写入 {c.get('applied', 0)} 行，未变 {c.get('unchanged', 0)} 行，冲突 {c.get('conflict', 0)} 行，"
-          f"拒绝 {c.get('rejected', 0)} 行" + (f"（另有 {c['partly_rejected']} 行部分数据被拒绝，见拒绝清单）"
-                                             if c.get("partly_rejected") else ""), "success")
-    return redirect(url_for("imports.show", import_id=import_id))
+    return _after_submit(job.id)
 
 
 @bp.post("/<int:import_id>/discard")

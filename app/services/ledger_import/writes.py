@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from app.services.ledger_import.apply import Applier
 
 ID_BLOCK = 1000
-FLUSH_ROWS = 50_000  # queued new rows per bulk insert: bounds the memory of the frames and COPY text
+FLUSH_ROWS = 10_000  # queued new rows per bulk insert: bounds the memory of the frames and COPY text
 
 
 def _pending(applier: Applier) -> dict[str, list[dict[str, Any]]]:

@@ -1,0 +1,175 @@
+"""Benchmark: peak memory (and time) of importing a large CSV upload, each stage in its own process.
+
+    .venv/bin/python bench/bench_import_memory.py                  # 10 MB and 50 MB CSV, SQLite
+    .venv/bin/python bench/bench_import_memory.py --mb 10 --stages read preview
+
+A village cadre's ledger as CSV (the columns and messy values of ``bench_import.py``; the household
+cells only on the head's row, as a CSV exported from a merged sheet has them), of about ``--mb`` MB.
+Stages, each in a fresh child process that reports its own peak resident memory (``VmHWM``, not
+``ru_maxrss``, which Linux carries over fork + exec) and CPU seconds:
+
+* ``read``: ``importers.pipeline.parse_file`` — what the web's isolated reading child does;
+* ``preview``: ``app.services.imports.run_import(dry_run=True)`` with the file read in the isolated
+  child (as the web does): the server-side process's peak, and the reading child's (``child_mb``);
+* ``apply``: ``run_import(dry_run=False)`` the same way, into a fresh SQLite database. Meanwhile,
+  once the import has started comparing and writing, another thread of the same process saves one
+  person of another village through ``services.persons.update_person`` (what a village's save does)
+  and reports how long that save took (``save_s``) or why it failed.
+
+Prints one JSON line per stage and a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_import import COLUMNS, build_rows, cpu_s, fresh_db, maxrss_mb, villages  # noqa: E402
+
+BYTES_PER_ROW = 130  # about, for the generated columns (8.6 MB for 69,905 rows)
+
+
+def write_csv(path: Path, mb: float, db_url: str) -> int:
+    """A CSV of about ``mb`` MB; returns its data rows."""
+    _town, village_list = villages(db_url)
+    n = int(mb * 1024 * 1024 / BYTES_PER_ROW)
+    rows, _merges = build_rows(n, village_list)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return len(rows)
+
+
+def stage(name: str, db_url: str, path: Path) -> dict:
+    from sqlalchemy import select
+
+    from app.db import Database
+    from app.models import User
+    from app.services import imports
+    from app.services.codelists import code_lists
+
+    db = Database(db_url)
+    child_peaks: list[float] = []
+    with db.session() as session:
+        actor = session.execute(select(User).where(User.username == "bench_town")).scalar_one()
+        content = path.read_bytes()
+        t0, c0 = time.perf_counter(), cpu_s()
+        if name == "read":
+            from importers.pipeline import parse_file
+
+            parsed = parse_file(content, file_name=path.name, code_lists=code_lists(session))
+            out = {"rows": parsed.rows_read, "records": len(parsed.records), "file_issues": [str(i) for i in parsed.issues][:3]}
+        else:
+            import importers.isolated as isolated
+
+            save: dict = {}
+            progress = _concurrent_save(db, db_url, actor, save) if name == "apply" else None
+            batch, _result = imports.run_import(session, actor, content, path.name, area_code=actor.area_code, policy="queue",
+                                                dry_run=name == "preview", isolated=True, apply_progress=progress)
+            child_peaks.append(isolated.LAST_CHILD_PEAK_MB)
+            out = {"counts": {k: batch.counts.get(k) for k in ("rows_read", "applied", "unchanged", "conflict", "rejected")}}
+            if name == "apply":
+                thread = save.get("thread")
+                if thread is not None:
+                    thread.join()
+                out["save_s"] = save.get("seconds")
+                out["save_error"] = save.get("error")
+        t1, c1 = time.perf_counter(), cpu_s()
+    db.engine.dispose()
+    return {"stage": name, "mb": round(path.stat().st_size / 2**20, 1), "wall_s": round(t1 - t0, 1), "cpu_s": round(c1 - c0, 1),
+            "peak_mb": round(maxrss_mb()), "child_mb": round(child_peaks[0]) if child_peaks else None, **out}
+
+
+def _concurrent_save(db, db_url: str, actor, save: dict):
+    """A person registered before the import (not in the file), and an apply-progress callback that,
+    once 2,000 records are done, starts a thread saving that person's phone number (timed)."""
+    import threading
+    from datetime import date
+
+    from app.services import persons
+    from app.validators.idcard import make_id_number
+
+    with db.session() as s:
+        village = villages(db_url)[1][0][0]
+        p = persons.create_person(s, actor, {"id_number": make_id_number("339901", date(1950, 1, 1), 991), "name": "并发保存",
+                                             "area_code": village}, effective=date(2020, 1, 1))
+        s.commit()
+        person_id = p.id
+
+    def run() -> None:
+        t0 = time.perf_counter()
+        try:
+            with db.session() as s2:
+                persons.update_person(s2, actor, person_id, {"phone": "13912345678"})
+                s2.commit()
+            save["seconds"] = round(time.perf_counter() - t0, 2)
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            save["seconds"] = round(time.perf_counter() - t0, 2)
+            save["error"] = f"{type(exc).__name__}: {str(exc)[:120]}"
+
+    def progress(done: int, total: int) -> None:
+        if "thread" not in save and done >= 2000:
+            save["thread"] = threading.Thread(target=run)
+            save["thread"].start()
+
+    return progress
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mb", type=float, nargs="*", default=[10, 50])
+    parser.add_argument("--stages", nargs="*", default=["read", "preview", "apply"])
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "bench-import-memory")
+    parser.add_argument("--phase", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--db-url", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        print(json.dumps(stage(args.phase, args.db_url, args.file), ensure_ascii=False))
+        return
+    args.dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for mb in args.mb:
+        db_url = f"sqlite:///{args.dir / 'bench.sqlite3'}"
+        fresh_db(db_url)
+        path = args.dir / f"ledger-{mb:g}mb.csv"
+        if not path.exists():
+            write_csv(path, mb, db_url)
+        for name in args.stages:
+            if name == "apply":
+                fresh_db(db_url)
+            out = subprocess.run([sys.executable, __file__, "--phase", name, "--db-url", db_url, "--file", str(path)],
+                                 capture_output=True, text=True, check=False)
+            if out.returncode != 0:
+                result = {"stage": name, "mb": mb, "failed": out.stderr[-1500:]}
+            else:
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+            results.append(result)
+    print("\n| file | stage | wall | CPU | peak RSS (this process) | reading child's peak | a save meanwhile |\n"
+          "|---|---|---:|---:|---:|---:|---|")
+    for r in results:
+        if "failed" in r:
+            print(f"| {r['mb']} MB | {r['stage']} | failed | | | | |")
+            continue
+        child = f"{r['child_mb']:,} MB" if r.get("child_mb") else ""
+        saved = "" if "save_s" not in r else f"{r['save_s']} s" + (f" ({r['save_error']})" if r.get("save_error") else "")
+        print(f"| {r['mb']} MB | {r['stage']} | {r['wall_s']} s | {r['cpu_s']} s | {r['peak_mb']:,} MB | {child} | {saved} |")
+
+
+if __name__ == "__main__":
+    main()
