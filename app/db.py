@@ -14,6 +14,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: How long a SQLite connection waits for another process's write before "database is locked"
+#: (answered as a 503 in Chinese, app.views.errors); read at each new connection.
+SQLITE_BUSY_MS = 30_000
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -27,6 +30,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_MS)}")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.issues import Issue, IssueError
@@ -19,6 +22,7 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
     422: ("invalid", "数据有误"),
     429: ("too-many-requests", "请求过于频繁"),
     500: ("internal-error", "系统内部错误"),
+    503: ("busy", "系统正忙"),
 }
 HTTP_MESSAGES: dict[int, str] = {
     403: "您没有访问该页面的权限。",
@@ -90,6 +94,30 @@ def handle_http_error(exc: HTTPException) -> tuple[Response | str, int] | Respon
     return body, status
 
 
+BUSY_RETRY_SECONDS = 30
+_BUSY_WORDS = ("database is locked", "lock timeout", "could not obtain lock", "deadlock detected")
+
+
+def handle_operational_error(exc: OperationalError | sqlite3.OperationalError) -> tuple[Response | str, int] | Response:
+    """The database stayed busy past the wait (SQLite's one writer while a large ledger import
+    applies; a PostgreSQL lock timeout or deadlock): a 503 in Chinese that says nothing was saved and
+    when to retry, instead of a 500. Any other operational error is a 500 as before."""
+    if not any(word in str(getattr(exc, "orig", None) or exc).lower() for word in _BUSY_WORDS):
+        raise exc
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    current_app.logger.warning("database busy: %s %s", request.method, request.path)
+    body, status = error_response(503, [Issue(
+        "database-busy", "系统正在写入其他数据（例如正在导入一份大的台账），这次操作没有保存，已有数据没有改动。",
+        {}, hint=f"请等待约 {BUSY_RETRY_SECONDS} 秒后返回上一页再提交一次（返回后已填写的内容通常还在）")])
+    response = current_app.make_response((body, status))
+    response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(IssueError, handle_issue_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(OperationalError, handle_operational_error)
+    app.register_error_handler(sqlite3.OperationalError, handle_operational_error)
