@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -184,6 +185,23 @@ def _timeouts() -> dict[str, timedelta]:
     config = current_app.config
     return {"idle": timedelta(minutes=int(config["YBT_SESSION_IDLE_MINUTES"])),
             "absolute": timedelta(hours=int(config["YBT_SESSION_MAX_HOURS"]))}
+
+
+_BROWSERS = (("MicroMessenger", "微信"), ("DingTalk", "钉钉"), ("Edg/", "Edge"), ("Firefox/", "Firefox"),
+             ("QQBrowser", "QQ浏览器"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("Linux", "Linux"))
+
+
+@bp.app_template_filter("browser")
+def browser_summary(agent: str | None) -> str:
+    """A user agent as a person recognises it: "Chrome 120 · Windows", "微信 · Android" ("—" if none)."""
+    if not agent:
+        return "—"
+    name = next((label for key, label in _BROWSERS if key in agent), "其他浏览器")
+    version = re.search(r"(?:Chrome|Firefox|Edg)/(\d+)", agent) if name in ("Chrome", "Firefox", "Edge") else None
+    system = next((label for key, label in _SYSTEMS if key in agent), "")
+    return " · ".join(part for part in (f"{name} {version.group(1)}" if version else name, system) if part)
 
 
 @bp.get("/sessions")

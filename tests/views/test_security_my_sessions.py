@@ -67,3 +67,18 @@ def test_nobody_ends_anothers_session_and_ending_ones_own_logs_out(app: Flask, c
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     assert desk.get("/sessions").status_code == 302  # the page itself now asks for a login
     assert desk.post(f"/sessions/{mine}/end").status_code == 302  # logged out: to the login page, nothing changed
+
+
+def test_browsers_are_named_as_people_know_them() -> None:
+    from app.views.auth import browser_summary
+
+    chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/150.0.0.0 Safari/537.36"
+    wechat = ("Mozilla/5.0 (Linux; Android 13; V2148A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0 Mobile "
+              "Safari/537.36 MicroMessenger/8.0.47")
+    edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36 Edg/120.0.2210.91"
+    iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 Version/17.1 Mobile/15E148 Safari/604.1"
+    assert browser_summary(chrome) == "Chrome 150 · Linux"
+    assert browser_summary(wechat) == "微信 · Android"
+    assert browser_summary(edge) == "Edge 120 · Windows"
+    assert browser_summary(iphone) == "Safari · iPhone"
+    assert browser_summary(DESK_UA) == "其他浏览器 · Windows" and browser_summary(None) == "—"
