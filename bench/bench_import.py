@@ -37,6 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from app.procstat import peak_mb as maxrss_mb  # noqa: E402
 
 TOWNSHIP_PREFIX = "339901"  # villages of the demo county's first township with villages are used
 COLUMNS = ["序号", "户号", "户主姓名", "姓名", "性别", "公民身份号码", "出生日期", "民族", "与户主关系", "文化程度", "婚姻状况",
@@ -46,22 +47,6 @@ RELATIONS_BY_POS = ["户主", "妻", "子", "女", "孙子", "母亲"]
 RELATION_CODES = {"户主": "02", "妻": "12", "子": "20", "女": "30", "孙子": "41", "母亲": "52"}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国建华志强春梅海燕玉兰红梅晓东丹丹文军"
-
-
-def maxrss_mb() -> float:
-    """This process's own peak resident memory, in MB.
-
-    Linux keeps ru_maxrss across fork + exec, so a child started by a parent that had grown to 1 GB
-    reported that 1 GB as its own (bench_import printed 1,123.98 MB for both phases). VmHWM belongs
-    to the process's own address space, which exec starts afresh.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 if sys.platform != "darwin" else 2**20)
 
 
 def cpu_s() -> float:

@@ -29,23 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from app.procstat import peak_mb  # noqa: E402
+
 REPORT = "mca_needy_by_village"
-
-
-def peak_mb() -> float:
-    """This process's own peak resident memory, in MB.
-
-    Linux keeps ru_maxrss across fork + exec, so a child started by a parent that had grown to 1 GB
-    reported that 1 GB as its own (bench_import printed 1,123.98 MB for both phases). VmHWM belongs
-    to the process's own address space, which exec starts afresh.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 if sys.platform != "darwin" else 2**20)
 
 
 def _app(url: str):  # noqa: ANN202

@@ -32,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from app.procstat import peak_mb as _peak_mb  # noqa: E402
+
 SOURCE = "339901"
 OFFSET = 10_000_000
 REPORT = "mca_needy_by_village"
@@ -49,13 +51,6 @@ def county_codes(n: int) -> list[str]:
     codes = [SOURCE, "339902"]
     codes += [f"3398{i:02d}" for i in range(1, 99)]
     return codes[:n]
-
-
-def _peak_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _cpu() -> float:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from app.issues import Issue, ValidationFailed
+from app.procstat import peak_mb as _peak_mb
 from importers.model import ParsedFile
 
 #: Limits of the reading child: address space (MB) and CPU seconds; YBT_IMPORT_MEMORY_MB overrides.
@@ -162,17 +163,6 @@ def _load(fh: Any) -> Any:
         while (batch := pickle.load(fh)) is not None:  # noqa: S301 - written by our child
             value.records += batch
     return value
-
-
-def _peak_mb() -> float:
-    """This process's own peak resident memory (VmHWM; ru_maxrss would carry the parent's over exec)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 if __name__ == "__main__":
