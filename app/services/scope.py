@@ -8,6 +8,9 @@ to a village or a grid, township staff to a township, a department user to a cou
 from __future__ import annotations
 
 import json
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -399,15 +402,27 @@ def projection_rows_authorised(session: Any, user: User, spec: Any) -> bool:
     return selecting <= codes
 
 
-def authorised_row_ids(session: Any, user: User, entity: str, area_code: str | None) -> set[int]:
+#: Authorised roster ids per (database, department, entity, area, day, rosters), with the store they were
+#: read from: a department paging through a list, or opening its persons one by one, builds each roster
+#: frame once per data version instead of once per request. Bounded: least recently used dropped first. The
+#: store is held weakly: an entry must not keep a replaced store's frames in memory.
+_ROW_IDS: OrderedDict[tuple[Any, ...], tuple[weakref.ref[Any], frozenset[int]]] = OrderedDict()
+_ROW_IDS_MAX = 256
+_ROW_IDS_LOCK = threading.Lock()
+
+
+def authorised_row_ids(session: Any, user: User, entity: str, area_code: str | None) -> frozenset[int]:
     """Ids of the persons (or households) listed today, in the area ``area_code`` (a village for one record,
     the listed area for a list), by the rosters whose rows the department is authorised for
     (``projection_rows_authorised``) — read from the report store, as the roster itself would list them.
-    Empty outside a Flask app or for anyone not under need-to-know."""
+    Empty outside a Flask app or for anyone not under need-to-know.
+
+    Cached while the store is the same object: a write gives a new data version and so a new store (as
+    does a late-committing batch), an edited or revoked grant or roster changes the key."""
     from flask import current_app, has_app_context
 
     if not needs_to_know(user) or not area_code or not has_app_context():
-        return set()
+        return frozenset()
     from app.db import get_db
     from app.models.base import utcnow
     from app.reporting import projections, rosters
@@ -419,12 +434,26 @@ def authorised_row_ids(session: Any, user: User, entity: str, area_code: str | N
     specs = [s for s in reports.visible_reports(registry, user)
              if projection_rows_authorised(session, user, s) and s.subject == f"{entity}s"]
     if not specs:
-        return set()
+        return frozenset()
     on, engine = today(), get_db().engine
-    snap = CACHE.get(engine, on, data_version(engine))
+    store = CACHE.store(engine, data_version(engine))
+    key = (str(engine.url), user.department, entity, area_code, on,
+           tuple(sorted((str(s.id), str(getattr(s, "version", "")), repr(s.where)) for s in specs)))
+    with _ROW_IDS_LOCK:
+        cached = _ROW_IDS.get(key)
+        if cached is not None and cached[0]() is store:
+            _ROW_IDS.move_to_end(key)
+            return cached[1]
+    snap = store.snapshot(on)
     ctx = projections.RunContext(area_code=area_code, area_name=area_code, on=on, period=None, code_lists={},
                                  generated_at=utcnow(), generated_by="", department_label="")
     ids: set[int] = set()
     for spec in specs:
         ids |= {int(i) for i in rosters.roster_frame(spec, snap, ctx).get_column("id").to_list()}
-    return ids
+    result = frozenset(ids)
+    with _ROW_IDS_LOCK:
+        _ROW_IDS[key] = (weakref.ref(store), result)
+        _ROW_IDS.move_to_end(key)
+        while len(_ROW_IDS) > _ROW_IDS_MAX:
+            _ROW_IDS.popitem(last=False)
+    return result
