@@ -452,6 +452,8 @@ def authorised_row_ids(session: Any, user: User, entity: str, area_code: str | N
         ids |= {int(i) for i in rosters.roster_frame(spec, snap, ctx).get_column("id").to_list()}
     result = frozenset(ids)
     with _ROW_IDS_LOCK:
+        for stale in [k for k, (ref, _) in _ROW_IDS.items() if ref() is None]:
+            del _ROW_IDS[stale]  # read from a store since replaced: never valid again
         _ROW_IDS[key] = (weakref.ref(store), result)
         _ROW_IDS.move_to_end(key)
         while len(_ROW_IDS) > _ROW_IDS_MAX:
