@@ -52,6 +52,7 @@ def plan(sizes: dict[str, int], db: Path, work: Path) -> list[tuple[str, list[st
                     str(sizes["naive_rows"]), "--dir", str(work / "import")]),
         ("import-memory", [PY, str(BENCH / "bench_import_memory.py"), "--mb", *(["10", "50"] if sizes is FULL else ["1"]),
                            "--dir", str(work / "import-memory")]),
+        ("need-to-know", [PY, str(BENCH / "bench_need_to_know.py"), "--db-url", copy("need-to-know")]),
         ("writers", [PY, str(BENCH / "bench_writers.py"), "--rows", str(sizes["writer_rows"]), "--only", "ybt-stream,ybt-openpyxl"]),
     ]
 

@@ -7,10 +7,27 @@ to a village or a grid, township staff to a township, a department user to a cou
 
 from __future__ import annotations
 
+import json
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.clock import today
 from app.issues import Issue, PermissionDenied
@@ -194,7 +211,7 @@ def listed_person_clause(session: Any, user: User, area: str) -> ColumnElement:
 
     clause = person_need_to_know(session, user, Person.id, Person.household_id)
     rows = authorised_row_ids(session, user, "person", area)
-    return or_(clause, Person.id.in_(sorted(rows))) if rows else clause
+    return or_(clause, id_among(session, Person.id, rows)) if rows else clause
 
 
 def listed_household_clause(session: Any, user: User, area: str) -> ColumnElement:
@@ -203,7 +220,21 @@ def listed_household_clause(session: Any, user: User, area: str) -> ColumnElemen
 
     clause = household_need_to_know(session, user, Household.id)
     rows = authorised_row_ids(session, user, "household", area)
-    return or_(clause, Household.id.in_(sorted(rows))) if rows else clause
+    return or_(clause, id_among(session, Household.id, rows)) if rows else clause
+
+
+def id_among(session: Any, column: Any, ids: set[int] | frozenset[int]) -> ColumnElement:
+    """SQL: ``column`` is one of ``ids``, sent as ONE bound parameter however many ids there are.
+
+    ``column.in_(ids)`` binds one parameter per id: past 32,766 SQLite refuses the statement ("too many SQL
+    variables"), and a statement of tens of thousands of parameters is slow to bind on both backends (an
+    authorised roster of a county's 80-year-olds is that long). SQLite reads a JSON array with ``json_each``,
+    PostgreSQL compares with ``= ANY`` of an array parameter."""
+    values = sorted(int(i) for i in ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(BigInteger)))
+    listed = func.json_each(bindparam(None, json.dumps(values))).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def person_need_to_know(session: Any, user: User, person_column: Any, household_column: Any) -> ColumnElement:
@@ -330,9 +361,10 @@ def visible_subject_ids(session: Any, user: User, entity: str, ids: set[int]) ->
         return set(ids)
     if entity == "person":
         clause = person_need_to_know(session, user, Person.id, Person.household_id)
-        query = select(Person.id).where(Person.id.in_(sorted(ids)), clause)
+        query = select(Person.id).where(id_among(session, Person.id, ids), clause)
     else:
-        query = select(Household.id).where(Household.id.in_(sorted(ids)), household_need_to_know(session, user, Household.id))
+        query = select(Household.id).where(id_among(session, Household.id, ids),
+                                           household_need_to_know(session, user, Household.id))
     return set(session.execute(query).scalars())
 
 
@@ -370,15 +402,27 @@ def projection_rows_authorised(session: Any, user: User, spec: Any) -> bool:
     return selecting <= codes
 
 
-def authorised_row_ids(session: Any, user: User, entity: str, area_code: str | None) -> set[int]:
+#: Authorised roster ids per (database, department, entity, area, day, rosters), with the store they were
+#: read from: a department paging through a list, or opening its persons one by one, builds each roster
+#: frame once per data version instead of once per request. Bounded: least recently used dropped first. The
+#: store is held weakly: an entry must not keep a replaced store's frames in memory.
+_ROW_IDS: OrderedDict[tuple[Any, ...], tuple[weakref.ref[Any], frozenset[int]]] = OrderedDict()
+_ROW_IDS_MAX = 256
+_ROW_IDS_LOCK = threading.Lock()
+
+
+def authorised_row_ids(session: Any, user: User, entity: str, area_code: str | None) -> frozenset[int]:
     """Ids of the persons (or households) listed today, in the area ``area_code`` (a village for one record,
     the listed area for a list), by the rosters whose rows the department is authorised for
     (``projection_rows_authorised``) — read from the report store, as the roster itself would list them.
-    Empty outside a Flask app or for anyone not under need-to-know."""
+    Empty outside a Flask app or for anyone not under need-to-know.
+
+    Cached while the store is the same object: a write gives a new data version and so a new store (as
+    does a late-committing batch), an edited or revoked grant or roster changes the key."""
     from flask import current_app, has_app_context
 
     if not needs_to_know(user) or not area_code or not has_app_context():
-        return set()
+        return frozenset()
     from app.db import get_db
     from app.models.base import utcnow
     from app.reporting import projections, rosters
@@ -390,12 +434,28 @@ def authorised_row_ids(session: Any, user: User, entity: str, area_code: str | N
     specs = [s for s in reports.visible_reports(registry, user)
              if projection_rows_authorised(session, user, s) and s.subject == f"{entity}s"]
     if not specs:
-        return set()
+        return frozenset()
     on, engine = today(), get_db().engine
-    snap = CACHE.get(engine, on, data_version(engine))
+    store = CACHE.store(engine, data_version(engine))
+    key = (str(engine.url), user.department, entity, area_code, on,
+           tuple(sorted((str(s.id), str(getattr(s, "version", "")), repr(s.where)) for s in specs)))
+    with _ROW_IDS_LOCK:
+        cached = _ROW_IDS.get(key)
+        if cached is not None and cached[0]() is store:
+            _ROW_IDS.move_to_end(key)
+            return cached[1]
+    snap = store.snapshot(on)
     ctx = projections.RunContext(area_code=area_code, area_name=area_code, on=on, period=None, code_lists={},
                                  generated_at=utcnow(), generated_by="", department_label="")
     ids: set[int] = set()
     for spec in specs:
         ids |= {int(i) for i in rosters.roster_frame(spec, snap, ctx).get_column("id").to_list()}
-    return ids
+    result = frozenset(ids)
+    with _ROW_IDS_LOCK:
+        for stale in [k for k, (ref, _) in _ROW_IDS.items() if ref() is None]:
+            del _ROW_IDS[stale]  # read from a store since replaced: never valid again
+        _ROW_IDS[key] = (weakref.ref(store), result)
+        _ROW_IDS.move_to_end(key)
+        while len(_ROW_IDS) > _ROW_IDS_MAX:
+            _ROW_IDS.popitem(last=False)
+    return result
