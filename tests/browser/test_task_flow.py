@@ -132,8 +132,12 @@ def test_task_issued_confirmed_returned_approved_downloaded(live_server: str, br
         page.screenshot(path=str(screenshot_dir / "task-progress.png"), full_page=True)
         page.get_by_role("link", name="生成汇总报表").click()
         expect(page.locator(".report-title")).to_have_text("青石镇2025年6月高龄津贴发放对象花名册")
+        # the roster prints full ID numbers (民政's authorisation): the download asks for its purpose first
+        page.get_by_role("button", name="下载 XLSX").click()
+        expect(page.locator("input[name=purpose]:invalid")).to_have_count(1)  # required: nothing downloaded
+        page.fill("input[name=purpose]", "核对本月高龄津贴名单")
         with page.expect_download() as info:
-            page.get_by_role("link", name="下载 XLSX").click()
+            page.get_by_role("button", name="下载 XLSX").click()
         target = tmp_path / "task.xlsx"
         info.value.save_as(target)
         workbook = load_workbook(target)
