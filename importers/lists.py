@@ -17,6 +17,7 @@ from typing import Any
 
 from app.issues import Issue, ValidationFailed
 from app.validators.idcard import check_id_number
+from importers.book import col_letter
 
 # Column headings as the lists name them -> field of a list row.
 SYNONYMS = {
@@ -113,7 +114,7 @@ def read_list(content: bytes, file_name: str, kind: str, *, isolated: bool = Fal
             break
     if header_at is None:
         return [], [Issue("no-id-column", "找不到身份证号列：名单须有“身份证号”或“公民身份号码”列", {"file": file_name})]
-    letters = {f: _letter(i) for f, i in columns.items()}
+    letters = {f: col_letter(i) for f, i in columns.items()}
     out: list[ListRow] = []
     for n, row in enumerate(rows[header_at + 1:], start=header_at + 2):
         cells = {f: (row[i] if i < len(row) else None) for f, i in columns.items()}
@@ -141,11 +142,3 @@ def read_list(content: bytes, file_name: str, kind: str, *, isolated: bool = Fal
         out.append(item)
     return out, []
 
-
-def _letter(index: int) -> str:
-    s = ""
-    index += 1
-    while index:
-        index, r = divmod(index - 1, 26)
-        s = chr(65 + r) + s
-    return s

@@ -110,18 +110,22 @@ class IndicatorParser(WhereParser):
             self.issue("not-applicable", _join(path, "event"), "变动（flow）指标只能计数（aggregate: count）")
         tag = data.get("tag")
         if spec.needs_tag:
-            tag_type = self.ctx.tag_types.get(str(tag))
-            if tag_type is None:
-                self.unknown("tag", _join(path, "tag"), tag, self.ctx.tag_types)
-                return None
-            if f"{tag_type['subject']}s" != subject:
-                self.issue("tag-subject", _join(path, "tag"), f"标签“{tag_type['name']}”属于{_SUBJECT[tag_type['subject']]}，"
-                           f"统计对象应为 {tag_type['subject']}s")
-                return None
-            return event, str(tag)
+            return None if self._tag_of(tag, path, subject, "统计") is None else (event, str(tag))
         if tag is not None:
             self.issue("not-applicable", _join(path, "tag"), f"变动“{spec.label}”不需要 tag")
         return event, None
+
+    def _tag_of(self, tag: Any, path: str, subject: str, role: str) -> dict[str, Any] | None:
+        """The tag type named at ``path.tag``, when it exists and belongs to ``subject`` (issues otherwise)."""
+        tag_type = self.ctx.tag_types.get(str(tag))
+        if tag_type is None:
+            self.unknown("tag", _join(path, "tag"), tag, self.ctx.tag_types)
+            return None
+        if f"{tag_type['subject']}s" != subject:
+            self.issue("tag-subject", _join(path, "tag"), f"标签“{tag_type['name']}”属于{_SUBJECT[tag_type['subject']]}，"
+                       f"{role}对象应为 {tag_type['subject']}s")
+            return None
+        return tag_type
 
     def age_reference(self, raw: Any, path: str) -> tuple[tuple[int, int] | None, str]:
         """``08-31`` (that day of the reference year), ``{last: 08-31}`` (the last 31 August on or
@@ -138,13 +142,8 @@ class IndicatorParser(WhereParser):
     def tag_attr(self, raw: Any, path: str, subject: str) -> tuple[str, str] | None:
         data = self.mapping(raw, path)
         code, attr = str(data.get("tag", "")), str(data.get("attr", ""))
-        tag_type = self.ctx.tag_types.get(code)
+        tag_type = self._tag_of(code, path, subject, "求和")
         if tag_type is None:
-            self.unknown("tag", _join(path, "tag"), code, self.ctx.tag_types)
-            return None
-        if f"{tag_type['subject']}s" != subject:
-            self.issue("tag-subject", _join(path, "tag"), f"标签“{tag_type['name']}”属于{_SUBJECT[tag_type['subject']]}，"
-                       f"求和对象应为 {tag_type['subject']}s")
             return None
         numeric = [a["name"] for a in tag_type["attributes"] if a.get("type") == "number"]
         if attr not in numeric:

@@ -8,6 +8,7 @@ importers' synonyms and the engine see the new type at once."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, select
@@ -112,20 +113,11 @@ def save_tag_type(session: Session, actor: User, data: dict[str, Any], *, new: b
     values = {"name": str(data["name"]).strip(), "department": str(data["department"]),
               "attributes": attributes, "description": str(data.get("description") or "").strip()[:500],
               "sensitive": bool(data.get("sensitive"))}
-    batch = history.open_batch(session, actor, "web", note=f"{'新增' if new else '修改'}标签类型 {code}")
-    if existing is None:
+    def create() -> TagType:
         order = max([t.sort_order for t in session.execute(select(TagType)).scalars()] or [0]) + 1
-        existing = TagType(code=code, subject=subject, sort_order=order, **values)
-        session.add(existing)
-        history.log_change(session, batch, "tag_type", code, "create", {k: (None, v) for k, v in values.items()})
-    else:
-        changes = {k: (getattr(existing, k), v) for k, v in values.items() if getattr(existing, k) != v}
-        for k, v in values.items():
-            setattr(existing, k, v)
-        history.log_change(session, batch, "tag_type", code, "update", changes)
-    session.flush()
-    _invalidate_on_commit(session)
-    return existing
+        return TagType(code=code, subject=subject, sort_order=order, **values)
+
+    return _store(session, actor, "tag_type", f"标签类型 {code}", code, existing, values, create)
 
 
 def save_observation_item(session: Session, actor: User, data: dict[str, Any], *, new: bool) -> ObservationItem:
@@ -147,16 +139,25 @@ def save_observation_item(session: Session, actor: User, data: dict[str, Any], *
         raise ValidationFailed(issues)
     values = {"name": str(data["name"]).strip(), "unit": unit, "period_type": str(data["period_type"]),
               "department": str(data["department"]), "description": str(data.get("description") or "").strip()[:500]}
-    batch = history.open_batch(session, actor, "web", note=f"{'新增' if new else '修改'}台账指标 {code}")
+    return _store(session, actor, "observation_item", f"台账指标 {code}", code, existing, values,
+                  lambda: ObservationItem(code=code, subject=subject, **values))
+
+
+def _store(session: Session, actor: User, entity: str, what: str, code: str, existing: Any, values: dict[str, Any],
+           create: Callable[[], Any]) -> Any:
+    """Write a checked tag type or observation item: created by ``create()`` or ``values`` set on
+    ``existing``, in one change batch with its log entry (old → new), and the runtime dictionary of
+    every process refreshed once committed."""
+    batch = history.open_batch(session, actor, "web", note=f"{'修改' if existing is not None else '新增'}{what}")
     if existing is None:
-        existing = ObservationItem(code=code, subject=subject, **values)
+        existing = create()
         session.add(existing)
-        history.log_change(session, batch, "observation_item", code, "create", {k: (None, v) for k, v in values.items()})
+        history.log_change(session, batch, entity, code, "create", {k: (None, v) for k, v in values.items()})
     else:
         changes = {k: (getattr(existing, k), v) for k, v in values.items() if getattr(existing, k) != v}
         for k, v in values.items():
             setattr(existing, k, v)
-        history.log_change(session, batch, "observation_item", code, "update", changes)
+        history.log_change(session, batch, entity, code, "update", changes)
     session.flush()
     _invalidate_on_commit(session)
     return existing

@@ -10,7 +10,6 @@ from sqlalchemy import and_, exists, false, func, or_, select
 from sqlmodel import Session
 
 from app import clock
-from app.clock import today
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeBatch, House, Household, Person, Tag, User
 from app.services import entities, history
@@ -65,7 +64,7 @@ def create_household(
     require_write(actor, values.get("area_code"))
     if values.get("number") and session.execute(select(Household.id).where(Household.number == values["number"])).first():
         issues.append(Issue("duplicate-household-number", f"户号 {values['number']} 已存在", {"field": "number"}))
-    return entities.record_new(session, actor, "household", values, issues, effective or today(), batch)
+    return entities.record_new(session, actor, "household", values, issues, effective or clock.today(), batch)
 
 
 def update_household(
@@ -83,7 +82,7 @@ def update_household(
     require_write(actor, household.area_code)
     values, issues = entities.changed_values(session, actor, household, changes, check_household)
     return entities.record_change(session, actor, "household", household_id, values, changes, issues,
-                                  effective or today(), expected_version=expected_version, batch=batch, action=action)
+                                  effective or clock.today(), expected_version=expected_version, batch=batch, action=action)
 
 
 def end_household(session: Session, actor: User, household_id: int, on: date, *, batch: ChangeBatch | None = None,
@@ -133,7 +132,7 @@ def search_households(
     if tag and not tag_visible(session, actor, tag):
         query = query.where(false())  # filtering by another department's sensitive tag would disclose it
     elif tag:
-        day = today()
+        day = clock.today()
         current = and_(Tag.tag_code == tag, Tag.valid_from <= day, or_(Tag.valid_to.is_(None), Tag.valid_to > day))
         member_tagged = select(Person.household_id).join(Tag, Tag.person_id == Person.id).where(
             current, within_area(Person.area_code, area))

@@ -11,7 +11,6 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from app import clock
-from app.clock import today
 from app.issues import Issue, NotFound, ValidationFailed
 from app.models import Area, ChangeBatch, House, Household, Person, Tag, TagType, User, WorkbookDownload
 from app.models.base import utcnow
@@ -110,7 +109,7 @@ def gather(session: Session, code: str) -> dict[str, Any]:
     ).all()
     persons = [dict(zip(["household_number", *p_fields], r, strict=True)) for r in p_rows]
     households = [dict(zip([c.key for c in household_cols], r, strict=True)) for r in h_rows]
-    tags = _current_tags(session, [p["id"] for p in persons], [h["id"] for h in households], today())
+    tags = _current_tags(session, [p["id"] for p in persons], [h["id"] for h in households], clock.today())
     house_fields = [c.key for c in house_columns() if c.key != "household_number"]
     house_rows = session.execute(
         select(Household.number, *[getattr(House, k) for k in house_fields])
