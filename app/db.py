@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,13 +48,47 @@ _HOLDS = "ybt_write_lock"
 WRITE_WAIT_SECONDS = 30
 
 
+class FairLock:
+    """A lock handed to its waiters in the order they came (``threading.Lock`` is not fair: a thread
+    that releases it and asks again at once, like an import committing chunk after chunk, usually
+    takes it again before a waiting thread wakes, so a save could wait for the whole import)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float = -1) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait(None if timeout < 0 else timeout)
+        with self._mutex:
+            if turn.is_set():  # handed over (perhaps just as the wait timed out)
+                return True
+            self._waiters.remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if not self._held:
+                raise RuntimeError("release of an unheld FairLock")
+            if self._waiters:
+                self._waiters.popleft().set()  # the lock passes to the first waiter, still held
+            else:
+                self._held = False
+
+
 def _queue_writers(engine: Engine) -> None:
     """SQLite has one writer at a time. Threads of this process that want to write wait in line on a
     lock, taken at a transaction's first write and released at its end; without it they wait in
     SQLite's busy handler, which sleeps and retries with growing pauses (1 … 100 ms), so under 20
     concurrent saves some waited 1–2 s while the file was free (bench/bench_save.py). Other
     processes are still kept apart by SQLite itself (busy timeout 30 s)."""
-    lock = threading.Lock()
+    lock = FairLock()
 
     @event.listens_for(engine, "before_cursor_execute")
     def _take(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

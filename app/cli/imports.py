@@ -161,6 +161,22 @@ def import_list(username: str | None, limit: int) -> None:
                        f"{b.area_code or '':<12} {b.file_name}  {what}")
 
 
+@import_group.command("apply")
+@click.argument("import_id", type=click.IntRange(1, 2**31 - 1))
+@click.option("--policy", type=click.Choice(list(POLICIES)), default=None, help="冲突处理方式（默认沿用预览时的选择）")
+@click.option("--user", "username", default=None, help="执行导入的账号")
+def import_apply(import_id: int, policy: str | None, username: str | None) -> None:
+    """Apply the previewed import IMPORT_ID, or complete one whose writing was interrupted (写入中断)."""
+    with fail_on_issues(), get_db().session() as session:
+        actor = _actor(session, username)
+        batch, _result = imports.apply_import(session, actor, import_id, policy=policy, on_progress=_progress("读取"),
+                                              apply_progress=_progress("写入"))
+        click.echo(f"导入 #{batch.id} {batch.file_name}：{IMPORT_STATUSES[batch.status]}")
+        _print_counts(batch.counts)
+        if batch.summary.get("resumed"):
+            click.echo("  这次导入曾中断后继续执行：先前已写入的行在此计为“未变”")
+
+
 @import_group.command("show")
 @click.argument("import_id", type=int)
 @click.option("--user", "username", default=None, help="以该账号的范围查看")
@@ -181,7 +197,7 @@ def import_show(import_id: int, username: str | None, limit: int) -> None:
         if batch.change_batch_id is not None:
             from app.services import tags as tag_service
 
-            pending = tag_service.pending_tags(session, actor, batch_id=batch.change_batch_id, limit=limit)
+            pending = tag_service.pending_tags(session, actor, import_id=batch.id, limit=limit)
             if pending:
                 click.echo(f"待补充 {len(pending)} 项（标签已导入，缺少必填属性）：")
             for tag, tag_type, subject in pending:

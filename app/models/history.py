@@ -22,6 +22,8 @@ class ChangeBatch(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     note: str = Field(default="", max_length=500)
     file_name: str | None = Field(default=None, max_length=255)
+    import_id: int | None = Field(default=None, index=True,
+                                  sa_column_kwargs={"comment": "the import (import_batch.id) this batch is a chunk of"})
 
 
 class ChangeLog(SQLModel, table=True):

@@ -21,7 +21,7 @@ IMPORT_KINDS = {
     "pension": "养老金领取名单",
 }
 POLICIES = {"queue": "冲突进入待处理队列", "file": "以文件为准", "db": "以系统数据为准"}
-IMPORT_STATUSES = {"previewed": "已预览（未写入）", "applied": "已导入", "rejected": "文件被拒绝", "discarded": "已放弃"}
+IMPORT_STATUSES = {"previewed": "已预览（未写入）", "applying": "正在写入", "partial": "写入中断（可继续执行）", "applied": "已导入", "rejected": "文件被拒绝", "discarded": "已放弃"}
 
 
 class ImportBatch(SQLModel, table=True):
@@ -37,7 +37,7 @@ class ImportBatch(SQLModel, table=True):
     area_code: str | None = Field(default=None, foreign_key="area.code", max_length=15, index=True,
                                   sa_column_kwargs={"comment": "target village (ledger) or the importer's scope (flow-back)"})
     policy: str = Field(default="queue", max_length=5, sa_column_kwargs={"comment": "queue | file | db"})
-    status: str = Field(default="previewed", max_length=10, sa_column_kwargs={"comment": "previewed | applied | rejected | discarded"})
+    status: str = Field(default="previewed", max_length=10, sa_column_kwargs={"comment": "previewed | applying | partial | applied | rejected | discarded"})
     actor_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     applied_at: datetime | None = None

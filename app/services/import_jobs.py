@@ -9,8 +9,8 @@ process, so memory stays bounded by one import). ``run_job`` reads and applies t
 records the outcome: ``done`` with the import it produced, or ``failed`` with a Chinese message.
 
 Progress: rows read (relayed by the reading child), then records compared and written. It is kept in
-this process's memory and written to the job row while reading (not while the import writes: on
-SQLite that transaction holds the database's write lock, which a progress update would wait for).
+this process's memory and written to the job row while reading and between the chunks of an apply
+(never inside a chunk: on SQLite that transaction holds the database's write lock).
 
 A job whose process is gone (a server restart, a killed worker) is marked failed with a Chinese
 message the next time this host's server looks at the jobs (``fail_stale_jobs``), never left
@@ -30,14 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from app.db import Database, get_db
 from app.issues import Issue, IssueError, NotFound, ValidationFailed
-from app.models import ImportJob, ImportJobFile, User
+from app.models import ChangeBatch, ImportBatch, ImportJob, ImportJobFile, User
 from app.models.base import utcnow
-from app.models.imports import IMPORT_STATUSES, POLICIES
+from app.models.imports import POLICIES
 from app.services import imports
 from app.services.ledger_import.apply import check_target
 from app.services.scope import require_write, scope_of
@@ -46,7 +46,9 @@ log = logging.getLogger(__name__)
 
 ACTIVE = ("queued", "running")
 PERSIST_EVERY_S = 2.0
-INTERRUPTED = "服务在处理这项导入时重启或中断，导入未完成{what}；请重新{again}"
+INTERRUPTED_PREVIEW = "服务在处理这项导入时重启或中断，导入未完成；请重新上传文件"
+INTERRUPTED_APPLY = "服务在处理这项导入时重启或中断，导入未完成，没有写入任何数据；请重新执行导入"
+INTERRUPTED_PARTIAL = "服务在写入这项导入时重启或中断，已写入的 {chunks} 块（约 {done} 条记录）保留；请在导入详情页点“继续执行”完成导入"
 
 
 def runner_id() -> str:
@@ -78,8 +80,7 @@ def submit_apply(session: Session, actor: User, import_id: int, *, policy: str |
     """Store a queued job applying a previewed import (refused at once when it cannot be applied)."""
     batch = imports.get_import(session, actor, import_id)
     require_write(actor, batch.area_code)
-    if batch.status != "previewed":
-        raise ValidationFailed(Issue("not-previewed", f"该导入的状态是“{IMPORT_STATUSES.get(batch.status, batch.status)}”，只有预览过的导入可以执行", {"record": import_id}))
+    imports.require_appliable(batch)
     if policy is not None and policy not in POLICIES:
         raise ValidationFailed(Issue("bad-policy", "冲突处理方式无效", {"field": "冲突处理"}))
     busy = session.execute(select(ImportJob.id).where(ImportJob.import_id == import_id, ImportJob.kind == "apply",
@@ -186,15 +187,28 @@ def fail_stale_jobs(session: Session) -> int:
             continue
         pid = int(pid_text)
         if (pid == me and job.id not in mine) or (pid != me and not _alive(pid)):
-            what = "，没有写入任何数据" if job.kind == "apply" else ""
             job.state, job.finished_at = "failed", utcnow()
-            job.message = INTERRUPTED.format(what=what, again="执行导入" if job.kind == "apply" else "上传文件")
+            job.message = INTERRUPTED_PREVIEW if job.kind == "preview" else _interrupted_apply(session, job)
             session.execute(ImportJobFile.__table__.delete().where(ImportJobFile.job_id == job.id))
             n += 1
     if n:
         session.commit()
         log.warning("marked %d interrupted import job(s) failed", n)
     return n
+
+
+def _interrupted_apply(session: Session, job: ImportJob) -> str:
+    """An apply job whose process died: the chunks it committed stay, and its import becomes 写入中断."""
+    batch = session.get(ImportBatch, job.import_id) if job.import_id is not None else None
+    if batch is None or batch.status not in ("applying", "partial"):
+        return INTERRUPTED_APPLY
+    written = session.execute(select(func.count()).select_from(ChangeBatch).where(ChangeBatch.import_id == batch.id)).scalar_one()
+    if batch.status == "applying":
+        batch.status = "partial"
+        batch.summary = {**(batch.summary or {}), "interrupted": {"done": job.done, "total": job.total, "error": "服务重启或中断"}}
+        batch.change_batch_id = batch.change_batch_id or session.execute(
+            select(func.min(ChangeBatch.id)).where(ChangeBatch.import_id == batch.id)).scalar()
+    return INTERRUPTED_PARTIAL.format(chunks=written, done=job.done)
 
 
 # ------------------------------------------------------------------ running
@@ -208,11 +222,20 @@ def run_job(app: Flask, job_id: int) -> None:
             _run(db, job_id)
         except Exception as exc:  # an unexpected error: recorded on the job, not lost in a thread
             log.exception("import job %s failed", job_id)
-            _finish(db, job_id, "failed", f"导入时发生内部错误（{type(exc).__name__}），未写入任何数据；请稍后重试，或联系管理员")
+            _finish(db, job_id, "failed", f"导入时发生内部错误（{type(exc).__name__}），{_what_was_written(db, job_id)}请稍后重试，或联系管理员")
         finally:
             with _progress_lock:
                 _progress.pop(job_id, None)
             _known.discard(job_id)
+
+
+def _what_was_written(db: Database, job_id: int) -> str:
+    with db.session() as session:
+        job = session.get(ImportJob, job_id)
+        batch = session.get(ImportBatch, job.import_id) if job is not None and job.import_id is not None else None
+        if batch is not None and batch.status == "partial":
+            return "已写入的部分保留，可在导入详情页点“继续执行”完成导入；"
+    return "未写入任何数据；"
 
 
 def _issues_text(exc: IssueError) -> str:
@@ -244,7 +267,8 @@ def _run(db: Database, job_id: int) -> None:
             else:
                 assert job.import_id is not None
                 batch, _result = imports.apply_import(session, actor, job.import_id, policy=job.policy, isolated=True,
-                                                      on_progress=tracker.reading, apply_progress=tracker.writing)
+                                                      on_progress=tracker.reading, apply_progress=tracker.writing,
+                                                      on_chunk=tracker.chunk_written)
                 message = _counts_text("已导入", batch.counts)
         except IssueError as exc:
             session.rollback()
@@ -282,7 +306,8 @@ def _finish(db: Database, job_id: int, state: str, message: str, *, import_id: i
 
 
 class _Tracker:
-    """Progress callbacks: kept in memory; written to the job row while reading (at most every 2 s)."""
+    """Progress callbacks: kept in memory; written to the job row while reading and after each committed
+    chunk of an apply (at most every 2 s)."""
 
     def __init__(self, db: Database, job_id: int):
         self.db, self.job_id, self.last = db, job_id, 0.0
@@ -297,17 +322,29 @@ class _Tracker:
         now = time.monotonic()
         if now - self.last >= PERSIST_EVERY_S:
             self.last = now
-            with self.db.session() as session:
-                job = session.get(ImportJob, self.job_id)
-                if job is not None:
-                    job.phase, job.done, job.total = "读取文件", done, total
-                    session.commit()
+            self._persist("读取文件", done, total)
 
     def comparing(self, done: int, total: int) -> None:
         self._set("与系统数据比对", done, total)
 
     def writing(self, done: int, total: int) -> None:
         self._set("比对并写入", done, total)
+
+    def chunk_written(self, done: int, total: int) -> None:
+        """After a committed chunk (the write lock is free): the job row learns the progress too, so a
+        poll answered by another worker process follows the writing (at most every 2 s)."""
+        self._set("比对并写入", done, total)
+        now = time.monotonic()
+        if now - self.last >= PERSIST_EVERY_S or done >= total:
+            self.last = now
+            self._persist("比对并写入", done, total)
+
+    def _persist(self, phase: str, done: int, total: int) -> None:
+        with self.db.session() as session:
+            job = session.get(ImportJob, self.job_id)
+            if job is not None:
+                job.phase, job.done, job.total = phase, done, total
+                session.commit()
 
 
 # ------------------------------------------------------------------ the runner thread

@@ -3,7 +3,10 @@ they changed, work the conflict queue, and build the rejected rows workbook.
 
 Reading is ``importers.pipeline.parse_file`` (the legacy-ledger reader); deciding and writing is
 ``services.ledger_import.apply``. Each call is one transaction: the ``ImportBatch`` row and every write of the
-import commit together, or nothing does.
+import commit together, or nothing does — except an apply, which commits chunk by chunk so that a large
+file does not hold SQLite's write lock for its whole length: an apply that stops half-way leaves the
+import ``partial`` (each chunk whole), and applying it again completes it (records already written
+compare as unchanged).
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from app import clock
 from app.issues import Conflict, Issue, IssueError, NotFound, ValidationFailed
 from app.models import (
+    ChangeBatch,
     ChangeLog,
     Household,
     ImportBatch,
@@ -114,10 +118,13 @@ def run_import(
     apply_progress: Progress | None = None,
     isolated: bool = False,
     effective: date | None = None,
+    on_chunk: Progress | None = None,
 ) -> tuple[ImportBatch, ApplyResult]:
     """Preview (``dry_run``, the default: nothing but the ImportBatch row is kept) or apply a file.
 
-    ``on_progress`` follows the reading, ``apply_progress`` the comparing and writing (records done, total)."""
+    Both run chunk by chunk (``apply_parsed(chunks=…)``): a preview rolls each chunk back, an apply
+    commits each. ``on_progress`` follows the reading, ``apply_progress`` the comparing and writing
+    (records done, total), ``on_chunk`` runs after each chunk ended."""
     check_target(session, actor, area_code)
     parsed = parsed or parse(session, content, file_name, mapping=mapping, max_bytes=max_bytes, on_progress=on_progress,
                              isolated=isolated)
@@ -129,24 +136,62 @@ def run_import(
     try:
         if dry_run:
             result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, on_progress=apply_progress,
-                                  effective=effective)
+                                  effective=effective, chunks="rollback", on_chunk=on_chunk)
             session.rollback()  # a dry run writes nothing but its own record
             session.add(batch)
+            session.flush()
+            session.add(ImportFile(import_id=batch.id, content=content))
         else:
+            batch.status = "applying"
             session.add(batch)
             session.flush()
-            result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, import_batch=batch,
-                                  on_progress=apply_progress, effective=effective)
-            batch.change_batch_id = result.change_batch_id
-            batch.applied_at = utcnow()
+            session.add(ImportFile(import_id=batch.id, content=content))  # kept from the first chunk on: a resume reads it
+            result = _apply_in_chunks(session, actor, parsed, batch, area_code=area_code, policy=policy,
+                                      apply_progress=apply_progress, on_chunk=on_chunk, effective=effective)
         _finish(batch, parsed, result, earlier)
-        session.flush()
-        session.add(ImportFile(import_id=batch.id, content=content))
         session.commit()
     except BaseException:
         session.rollback()
         raise
     return batch, result
+
+
+def _apply_in_chunks(session: Session, actor: User, parsed: ParsedFile, batch: ImportBatch, *, area_code: str, policy: str,
+                     apply_progress: Progress | None, on_chunk: Progress | None, effective: date | None = None) -> ApplyResult:
+    """Apply with a commit per chunk (``apply_parsed(chunks="commit")``); ``batch`` is marked ``applied``
+    here but committed by the caller with the summary. When the apply stops after some chunks were
+    committed, the import is marked ``partial`` (what is written stays; applying it again completes it)."""
+    written = [0, 0]
+
+    def chunk_done(done: int, total: int) -> None:
+        written[:] = [done, total]
+        if on_chunk is not None:
+            on_chunk(done, total)
+
+    try:
+        result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, import_batch=batch,
+                              on_progress=apply_progress, effective=effective, chunks="commit", on_chunk=chunk_done)
+    except BaseException as exc:
+        session.rollback()
+        _mark_partial(session, batch.id, written, exc)
+        raise
+    batch.status, batch.applied_at = "applied", utcnow()
+    batch.change_batch_id = result.change_batch_id
+    return result
+
+
+def _mark_partial(session: Session, import_id: int | None, written: list[int], exc: BaseException) -> None:
+    """After a failed chunked apply: an import whose first chunks were committed becomes ``partial``."""
+    stored = session.get(ImportBatch, import_id, populate_existing=True) if import_id is not None else None
+    if stored is None or stored.status != "applying":
+        return  # nothing was committed (the import row is gone, or back to 已预览)
+    done, total = written
+    why = exc.issues[0].message if isinstance(exc, IssueError) and exc.issues else type(exc).__name__
+    stored.status = "partial"
+    stored.summary = {**(stored.summary or {}), "interrupted": {"done": done, "total": total, "error": why[:300]}}
+    first = session.execute(select(func.min(ChangeBatch.id)).where(ChangeBatch.import_id == import_id)).scalar()
+    stored.change_batch_id = first
+    session.commit()
 
 
 def get_import(session: Session, actor: User, import_id: int) -> ImportBatch:
@@ -158,28 +203,44 @@ def get_import(session: Session, actor: User, import_id: int) -> ImportBatch:
     return batch
 
 
+APPLIABLE = ("previewed", "partial")
+
+
+def require_appliable(batch: ImportBatch) -> None:
+    if batch.status not in APPLIABLE:
+        state = IMPORT_STATUSES.get(batch.status, batch.status)
+        raise ValidationFailed(Issue("not-previewed", f"该导入的状态是“{state}”，只有预览过或写入中断的导入可以执行",
+                                     {"record": batch.id}))
+
+
 def apply_import(session: Session, actor: User, import_id: int, *, policy: str | None = None,
                  mapping: dict[str, Any] | None = None, isolated: bool = False, on_progress: Progress | None = None,
-                 apply_progress: Progress | None = None) -> tuple[ImportBatch, ApplyResult]:
-    """Apply a previewed import: the stored file is read again and compared with today's database.
+                 apply_progress: Progress | None = None, on_chunk: Progress | None = None) -> tuple[ImportBatch, ApplyResult]:
+    """Apply a previewed import (or complete an interrupted one, status ``partial``): the stored file is
+    read again and compared with today's database, and written chunk by chunk (``_apply_in_chunks``).
 
-    ``on_progress`` follows the reading, ``apply_progress`` the comparing and writing (as ``run_import``)."""
+    ``on_progress`` follows the reading, ``apply_progress`` the comparing and writing (as ``run_import``);
+    ``on_chunk`` runs after each committed chunk."""
     batch = get_import(session, actor, import_id)
     require_write(actor, batch.area_code)
-    if batch.status != "previewed":
-        raise ValidationFailed(Issue("not-previewed", f"该导入的状态是“{IMPORT_STATUSES.get(batch.status, batch.status)}”，只有预览过的导入可以执行", {"record": import_id}))
+    require_appliable(batch)
     stored = session.get(ImportFile, import_id)
     if stored is None:
         raise NotFound(Issue("file-missing", "该导入的原文件已不存在，请重新上传", {"record": import_id}))
     content, area_code = stored.content, batch.area_code or actor.area_code
     parsed = parse(session, content, batch.file_name, mapping=mapping, isolated=isolated, on_progress=on_progress)
     earlier = _earlier(session, batch.sha256)
+    resumed = batch.status == "partial"
     try:
         batch.policy = policy or batch.policy
-        result = apply_parsed(session, actor, parsed, area_code=area_code, policy=batch.policy, import_batch=batch,
-                              on_progress=apply_progress)
-        batch.status, batch.change_batch_id, batch.applied_at = "applied", result.change_batch_id, utcnow()
+        batch.status = "applying"
+        first = batch.change_batch_id
+        result = _apply_in_chunks(session, actor, parsed, batch, area_code=area_code, policy=batch.policy,
+                                  apply_progress=apply_progress, on_chunk=on_chunk)
+        batch.change_batch_id = first or result.change_batch_id
         _finish(batch, parsed, result, earlier)
+        if resumed:  # rows the interrupted run wrote count as 未变 now: say so beside the counts
+            batch.summary = {**batch.summary, "resumed": True}
         session.commit()
     except BaseException:
         session.rollback()
@@ -210,9 +271,16 @@ def import_changes(session: Session, actor: User, import_id: int, *, limit: int 
     batch = get_import(session, actor, import_id)
     if batch.change_batch_id is None:
         return [], 0
-    total = session.execute(select(func.count()).select_from(ChangeLog).where(ChangeLog.batch_id == batch.change_batch_id)).scalar_one()
-    rows = session.execute(select(ChangeLog).where(ChangeLog.batch_id == batch.change_batch_id).order_by(ChangeLog.id).limit(limit))
+    mine = ChangeLog.batch_id.in_(change_batches_of(batch))
+    total = session.execute(select(func.count()).select_from(ChangeLog).where(mine)).scalar_one()
+    rows = session.execute(select(ChangeLog).where(mine).order_by(ChangeLog.id).limit(limit))
     return list(rows.scalars()), total
+
+
+def change_batches_of(batch: ImportBatch) -> Any:
+    """The change batches an import wrote, as a subquery: one per committed chunk (``change_batch.import_id``),
+    or the one batch of a flow-back import."""
+    return select(ChangeBatch.id).where(or_(ChangeBatch.import_id == batch.id, ChangeBatch.id == batch.change_batch_id))
 
 
 def rejects_workbook(session: Session, actor: User, import_id: int) -> bytes:

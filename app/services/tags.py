@@ -194,9 +194,9 @@ def current_tags_of_many(session: Session, *, person_ids: list[int] = (), househ
 
 
 def pending_tags(session: Session, actor: User, *, area_prefix: str | None = None, batch_id: int | None = None,
-                 limit: int = 500) -> list[tuple[Tag, TagType, Person | Household]]:
+                 import_id: int | None = None, limit: int = 500) -> list[tuple[Tag, TagType, Person | Household]]:
     """Current tags with attributes still 待补充, within the actor's scope (the village's to-do list);
-    ``batch_id``: only those one change batch (e.g. one import) granted."""
+    ``batch_id``: only those one change batch granted; ``import_id``: those one import granted (any chunk)."""
     out: list[tuple[Tag, TagType, Person | Household]] = []
     types = tag_types(session)
     today = clock.today()
@@ -211,6 +211,8 @@ def pending_tags(session: Session, actor: User, *, area_prefix: str | None = Non
             query = query.where(model.area_code.startswith(area_prefix))
         if batch_id is not None:
             query = query.where(Tag.batch_id == batch_id)
+        if import_id is not None:
+            query = query.where(Tag.batch_id.in_(select(ChangeBatch.id).where(ChangeBatch.import_id == import_id)))
         for tag, subject in session.execute(query.order_by(Tag.id).limit(limit)):
             if tag.pending_attrs:
                 out.append((tag, types[tag.tag_code], subject))

@@ -203,7 +203,7 @@ def show(import_id: int) -> str:
                            flabel=flabel, fvalue=fvalue,
                            changes=changes, changes_total=total, users=_users({batch.actor_id}),
                            conflicts=imports.conflicts(session, g.user, import_id=import_id, status="open", limit=20),
-                           can_apply=batch.status == "previewed" and g.user.role in BASE_DATA_WRITERS)
+                           can_apply=batch.status in imports.APPLIABLE and g.user.role in BASE_DATA_WRITERS)
 
 
 @bp.post("/<int:import_id>/apply")

@@ -19,7 +19,9 @@ SERVICES = Path(__file__).resolve().parents[2] / "app" / "services"
 # services/imports.py keeps its own commits: a refused file is still recorded, a dry run is rolled back
 # before its record is kept; services/import_jobs.py (background imports, issue 15 item 7, another branch of
 # this round) owns the transactions of a job, committed per chunk so other villages keep saving
-STILL_COMMITTING = {"imports.py", "import_jobs.py"}
+# ledger_import/apply.py commits (or rolls back) each chunk of a chunked import only when its caller asks
+# (``apply_parsed(chunks=…)``, from services/imports.py): a large file must not hold SQLite's write lock
+STILL_COMMITTING = {"imports.py", "import_jobs.py", "ledger_import/apply.py"}
 
 
 def _count(session: Session, model: type) -> int:

@@ -90,7 +90,7 @@ def test_failures_carry_a_chinese_message(app: Flask, county, monkeypatch: pytes
     import_jobs.run_job(app, job_id)
     failed = _job(app, job_id)
     assert failed.state == "failed" and failed.finished_at is not None
-    assert failed.message == "该导入的状态是“已放弃”，只有预览过的导入可以执行"
+    assert failed.message == "该导入的状态是“已放弃”，只有预览过或写入中断的导入可以执行"
     assert not {SUN, LI, ZHOU} & _names(app)
 
     # an unexpected error inside the job: failed, with a Chinese message, nothing written

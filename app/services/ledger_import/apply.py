@@ -19,6 +19,7 @@ comparison under the policy live in services.ledger_import.matching (the Applier
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -59,27 +60,113 @@ from importers.model import ParsedFile, Record
 END_STATUSES = {"2": "death", "3": "moved_out"}
 
 
+#: In a chunked apply (``apply_parsed(chunks=…)``) a transaction ends after this many records or this
+#: many seconds, whichever comes first: SQLite's single write lock is held for one chunk at a time, so
+#: other villages' saves wait at most about a chunk (bench/bench_import_concurrency.py measures it).
+CHUNK_RECORDS = 2000
+CHUNK_SECONDS = 0.5
+#: SQLite: a pause between chunks, so a writer of another process (which polls the lock every 100 ms at
+#: most) gets its turn; writers of this process are handed the lock in turn (``db.FairLock``).
+SQLITE_CHUNK_PAUSE_S = 0.02
+GROUPS = ("household", "person", "tag", "organisation")
+CHUNK_MODES = ("commit", "rollback")
+
+
 class Applier(Matcher):
-    """One application of one parsed file to one target area, under one policy: the writes per entity."""
+    """One application of one parsed file to one target area, under one policy: the writes per entity.
+
+    ``chunks``: ``None`` for one transaction that the caller ends; ``"commit"`` to commit each chunk
+    with its own change batch (an apply); ``"rollback"`` to roll each chunk back (a dry run). In a
+    chunked run each chunk reads its records' rows again from the database (so a save made between
+    two chunks is seen, not overwritten), and a dry run puts back, at the start of a chunk, the new
+    rows of earlier (rolled-back) chunks that this chunk's records point at.
+    """
+
+    chunks: str | None = None
+    on_chunk: Callable[[int, int], None] | None = None
+    source: str = "import"
+    note: str = ""
+    file_name: str | None = None
 
     def run(self, records: list[Record]) -> list[Outcome]:
         """Households first (persons point at them), then persons (tags point at them), then tags;
-        new households and persons are inserted in bulk at the end of their group."""
-        self.preload(records)
+        new households and persons are inserted in bulk at the end of their group (and of each chunk)."""
+        order = [i for group in GROUPS for i, r in enumerate(records) if r.entity == group]
         outcomes: dict[int, Outcome] = {}
         seen: dict[tuple[str, str], Record] = {}
-        done, total = 0, len(records)
-        for group in ("household", "person", "tag", "organisation"):
-            for i, record in enumerate(records):
-                if record.entity != group:
-                    continue
-                outcomes[i] = self._one(record, seen)
-                done += 1
-                if self.on_progress and (done % 2000 == 0 or done == total):
-                    self.on_progress(done, total)
-            if group in ("household", "person"):
-                writes.flush(self, group)
+        total, pos = len(order), 0
+        self.batch_ids: list[int] = []
+        self.preload_areas()
+        while True:
+            end = min(total, pos + CHUNK_RECORDS) if self.chunks else total
+            self._start_chunk([records[i] for i in order[pos:end]])
+            started, group = time.monotonic(), None
+            while pos < end:
+                record = records[order[pos]]
+                if record.entity != group and group in ("household", "person"):
+                    writes.flush(self, group)
+                group = record.entity
+                outcomes[order[pos]] = self._one(record, seen)
+                pos += 1
+                if self.on_progress and (pos % 2000 == 0 or pos == total):
+                    self.on_progress(pos, total)
+                if self.chunks and time.monotonic() - started >= CHUNK_SECONDS:
+                    break
+            self._end_chunk(pos, total)
+            if pos >= total:
+                break
         return [outcomes[i] for i in range(len(records))]
+
+    def _start_chunk(self, chunk: list[Record]) -> None:
+        """Read the chunk's rows (again), then open its change batch (on SQLite: take the write lock)."""
+        self.preload(chunk)
+        self.batch = history.open_batch(self.session, self.actor, self.source, note=self.note, file_name=self.file_name)
+        if self.import_batch is not None:
+            self.batch.import_id = self.import_batch.id
+        writes.start_chunk(self)
+        if self.chunks == "rollback" and self._chunk_no:
+            writes.restore(self, *self._earlier_new_rows(chunk))
+        self._chunk_no += 1
+
+    def _earlier_new_rows(self, chunk: list[Record]) -> tuple[set[int], set[int]]:
+        """(household ids, person ids) created by earlier chunks of a dry run that ``chunk`` points at."""
+        households: set[int] = set()
+        persons: set[int] = set()
+        for r in chunk:
+            if r.entity == "person":
+                number = r.values.get("household_number")
+                if not is_blank(number) and str(number) in self.new_households:
+                    households.add(self.new_households[str(number)])
+            elif r.entity == "tag" and ":" in r.key:
+                key = r.key.split(":", 1)[1]
+                if key in self.new_persons:
+                    persons.add(self.new_persons[key])
+                if key in self.new_households:
+                    households.add(self.new_households[key])
+        return households, persons
+
+    def _end_chunk(self, done: int, total: int) -> None:
+        """Insert the queued new rows; drop the batch when it changed nothing (no empty batch moves the
+        data version forward); commit or roll back a chunked run."""
+        writes.flush(self, "household")
+        writes.flush(self, "person")
+        self.session.flush()
+        if self.chunks == "rollback":
+            pass  # the chunk goes away whole, its batch with it (and the rows put back under it)
+        elif self.session.execute(select(ChangeLog.id).where(ChangeLog.batch_id == self.batch.id).limit(1)).first() is None:
+            self.session.delete(self.batch)
+            self.session.flush()
+        else:
+            self.batch_ids.append(self.batch.id)
+        if self.chunks == "commit":
+            self.session.commit()
+        elif self.chunks == "rollback":
+            self.session.rollback()
+        if self.chunks:
+            if self.on_chunk:
+                self.on_chunk(done, total)
+            if self.session.get_bind().dialect.name == "sqlite" and done < total:
+                time.sleep(SQLITE_CHUNK_PAUSE_S)
 
     def _one(self, record: Record, seen: dict[tuple[str, str], Record]) -> Outcome:
         out = Outcome(record)
@@ -380,14 +467,23 @@ def apply_parsed(
     source: str = "import",
     on_progress: Callable[[int, int], None] | None = None,
     effective: date | None = None,
+    chunks: str | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
 ) -> ApplyResult:
-    """Apply a parsed file to the database inside the caller's transaction; returns every outcome.
+    """Apply a parsed file to the database; returns every outcome.
 
-    A file with file-level errors applies nothing. ``import_batch`` (when given) receives the
-    conflict rows; a dry run passes none and rolls the session back afterwards.
+    Without ``chunks`` the work is written into the caller's transaction, which the caller ends. With
+    ``chunks="commit"`` each chunk of records commits on its own with its own change batch (an
+    import's apply: others can write between chunks; ``import_batch`` must already be in the session,
+    it is committed with the first chunk); ``chunks="rollback"`` rolls each chunk back (a dry run that
+    does not hold SQLite's write lock for its whole length). ``on_chunk(done, total)`` runs after each
+    chunk ended. A file with file-level errors applies nothing. ``import_batch`` (when given)
+    receives the conflict rows; a dry run passes none.
     """
     if policy not in POLICIES:
         raise ValidationFailed(Issue("bad-policy", f"冲突处理方式“{policy}”无效", {"field": "policy"}, hint="可选：queue、file、db"))
+    if chunks is not None and chunks not in CHUNK_MODES:
+        raise ValueError(f"chunks must be one of {CHUNK_MODES}, not {chunks!r}")
     check_target(session, actor, area_code)
     if effective is not None and effective > clock.today():
         raise ValidationFailed(Issue("effective-in-future", f"生效日期 {effective} 晚于今天，不能预先导入", {"field": "effective"},
@@ -396,12 +492,9 @@ def apply_parsed(
         return ApplyResult([Outcome(r, "rejected", issues=list(r.issues) or [
             Issue("file-rejected", "文件有错误，整个文件未导入", {"sheet": r.source.sheet, "row": r.source.row})])
             for r in parsed.records], parsed.issues, parsed.rows_read)
-    batch = history.open_batch(session, actor, source, note=f"导入 {parsed.file_name}"[:500], file_name=parsed.file_name[:255])
-    applier = Applier(session, actor, area_code, policy, batch, import_batch, on_progress, effective)
+    applier = Applier(session, actor, area_code, policy, None, import_batch, on_progress, effective)  # type: ignore[arg-type]
+    applier.chunks, applier.on_chunk, applier.source = chunks, on_chunk, source
+    applier.note, applier.file_name = f"导入 {parsed.file_name}"[:500], parsed.file_name[:255]
     outcomes = applier.run(parsed.records)
-    session.flush()
-    if session.execute(select(ChangeLog.id).where(ChangeLog.batch_id == batch.id).limit(1)).first() is None:
-        session.delete(batch)  # nothing changed: no empty batch moves the data version forward
-        session.flush()
-        return ApplyResult(outcomes, parsed.issues, parsed.rows_read, None)
-    return ApplyResult(outcomes, parsed.issues, parsed.rows_read, batch.id)
+    ids = applier.batch_ids
+    return ApplyResult(outcomes, parsed.issues, parsed.rows_read, ids[0] if ids else None, list(ids))

@@ -43,7 +43,7 @@ CHUNK = 500
 class Matcher:
     """What the Applier knows and decides before it writes: one parsed file, one target area, one policy."""
 
-    def __init__(self, session: Session, actor: User, area_code: str, policy: str, batch: ChangeBatch,
+    def __init__(self, session: Session, actor: User, area_code: str, policy: str, batch: ChangeBatch | None,
                  import_batch: ImportBatch | None, on_progress: Callable[[int, int], None] | None,
                  effective: date | None = None):
         self.session, self.actor, self.area_code, self.policy = session, actor, area_code, policy
@@ -65,6 +65,7 @@ class Matcher:
         self._area_cache: dict[tuple[Any, Any], tuple[str | None, Issue | None]] = {}
         self._heads: dict[int, str] = {}  # household id -> name of the head this file adds
         self._members: dict[int, int] = {}  # household id -> living members this file adds
+        self._chunk_no = 0
 
     # -------------------------------------------------------------- lookups
 
@@ -75,11 +76,12 @@ class Matcher:
                                 | {str(r.values["household_number"]) for r in records
                                    if r.entity == "person" and not is_blank(r.values.get("household_number"))}
                                 | {r.key.split(":", 1)[1] for r in records if r.entity == "tag" and ":" in r.key})
+        fresh = {"populate_existing": True}  # a chunked apply reads again what a save between chunks changed
         for chunk in _chunks(person_keys):
-            for p in self.session.execute(select(Person).where(Person.id_number.in_(chunk))).scalars():
+            for p in self.session.execute(select(Person).where(Person.id_number.in_(chunk)).execution_options(**fresh)).scalars():
                 self.persons[p.id_number] = p
         for chunk in _chunks(household_keys):
-            for h in self.session.execute(select(Household).where(Household.number.in_(chunk))).scalars():
+            for h in self.session.execute(select(Household).where(Household.number.in_(chunk)).execution_options(**fresh)).scalars():
                 self.households[h.number] = h
                 self.household_areas[h.id] = h.area_code
         # households without a 户号 are keyed by their head's ID number: the head's current household
@@ -88,9 +90,11 @@ class Matcher:
                           - set(self.households))
         for chunk in _chunks(head_ids):
             for id_number, h in self.session.execute(select(Person.id_number, Household).join(
-                    Household, Person.household_id == Household.id).where(Person.id_number.in_(chunk))):
+                    Household, Person.household_id == Household.id).where(Person.id_number.in_(chunk)).execution_options(**fresh)):
                 self.households.setdefault(id_number, h)
                 self.household_areas[h.id] = h.area_code
+
+    def preload_areas(self) -> None:
         self._areas = list(self.session.execute(select(Area)).scalars())  # held, so session.get finds them
         self.area_names = {a.code: a.name for a in self._areas}
 

@@ -44,7 +44,8 @@ class ApplyResult:
     outcomes: list[Outcome]
     file_issues: list[Issue]
     rows_read: int
-    change_batch_id: int | None = None
+    change_batch_id: int | None = None  # the first of the import's change batches (one per chunk)
+    change_batch_ids: list[int] = field(default_factory=list)
 
     def row_status(self) -> dict[tuple[str, int], str]:
         """Every input row's outcome, as what was written says (issue 15): applied if any of its records

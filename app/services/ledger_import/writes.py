@@ -3,7 +3,8 @@
 The records have already passed the services' own checks (``check_person`` / ``check_household``,
 scope); this module only writes them fast, inside the caller's transaction: ids are reserved up
 front (PostgreSQL: from the table's sequence; SQLite: past the largest id, safe because the import
-already holds SQLite's write lock through its change batch), the rows go in with the backend's bulk
+already holds SQLite's write lock through its change batch; taken again at each chunk that commits),
+the rows go in with the backend's bulk
 path (``app.bulk``), and each gets a ``create`` entry in ``change_log`` like ``history.create_version``
 writes.
 """
@@ -27,11 +28,27 @@ ID_BLOCK = 1000
 FLUSH_ROWS = 10_000  # queued new rows per bulk insert: bounds the memory of the frames and COPY text
 
 
+#: A dry run applied in chunks (each rolled back) numbers its new rows this far past the largest id
+#: on SQLite, so a row it puts back in a later chunk never meets a row someone saved meanwhile.
+DRY_RUN_ID_GAP = 1_000_000_000
+
+
 def _pending(applier: Applier) -> dict[str, list[dict[str, Any]]]:
     if not hasattr(applier, "_pending_rows"):
         applier._pending_rows = {"person": [], "household": []}  # type: ignore[attr-defined]
         applier._free_ids = {"person": [], "household": []}  # type: ignore[attr-defined]
+        applier._kept = {"person": [], "household": []}  # type: ignore[attr-defined]
     return applier._pending_rows  # type: ignore[attr-defined]
+
+
+def start_chunk(applier: Applier) -> None:
+    """At the start of a chunk that commits on SQLite: ids past the largest id are taken again, now
+    that this chunk holds the write lock (another writer may have added rows since the last one)."""
+    _pending(applier)
+    if applier.chunks == "commit" and applier.session.get_bind().dialect.name == "sqlite":
+        for entity in ("person", "household"):
+            applier._free_ids[entity].clear()  # type: ignore[attr-defined]
+            applier.__dict__.pop(f"_last_{entity}_id", None)
 
 
 def _next_id(applier: Applier, entity: str) -> int:
@@ -43,11 +60,36 @@ def _next_id(applier: Applier, entity: str) -> int:
             seq = f"pg_get_serial_sequence('{entity}', 'id')"
             free.extend(conn.execute(text(f"SELECT nextval({seq}) FROM generate_series(1, {ID_BLOCK})")).scalars())
         else:
-            last = getattr(applier, f"_last_{entity}_id", None) or bulk.max_id(conn, entity)
+            last = getattr(applier, f"_last_{entity}_id", None)
+            if last is None:
+                last = bulk.max_id(conn, entity) + (DRY_RUN_ID_GAP if applier.chunks == "rollback" else 0)
             free.extend(range(last + 1, last + 1 + ID_BLOCK))
             setattr(applier, f"_last_{entity}_id", last + ID_BLOCK)
         free.reverse()
     return free.pop()
+
+
+def restore(applier: Applier, household_ids: set[int], person_ids: set[int]) -> None:
+    """A chunked dry run: insert again (under this chunk's batch) the new rows of earlier, rolled-back
+    chunks that this chunk points at (a tag's holder, a person's household), households first."""
+    _pending(applier)
+    kept = applier._kept  # type: ignore[attr-defined]
+    persons = _kept_rows(kept["person"], person_ids)
+    if persons is not None:
+        household_ids = household_ids | {h for h in persons["household_id"].to_list() if h is not None}
+    households = _kept_rows(kept["household"], household_ids)
+    conn = applier.session.connection()
+    for entity, rows in (("household", households), ("person", persons)):
+        if rows is not None:
+            bulk.bulk_insert(conn, entity, rows.with_columns(pl.lit(applier.batch.id, dtype=pl.Int64).alias("batch_id")))
+
+
+def _kept_rows(frames: list[pl.DataFrame], ids: set[int]) -> pl.DataFrame | None:
+    if not ids or not frames:
+        return None
+    wanted = pl.Series(sorted(ids), dtype=pl.Int64).implode()
+    rows = pl.concat([f.filter(pl.col("id").is_in(wanted)) for f in frames], how="vertical")
+    return rows if rows.height else None
 
 
 def reserve(applier: Applier, entity: str, key: str, values: dict[str, Any]) -> int:
@@ -104,7 +146,10 @@ def flush(applier: Applier, entity: str) -> int:
     columns["batch_id"] = [applier.batch.id] * n_rows
     columns["row_version"] = [1] * n_rows
     conn = applier.session.connection()
-    bulk.bulk_insert(conn, tbl, pl.DataFrame(columns, schema=_schema(tbl, names)))
+    frame = pl.DataFrame(columns, schema=_schema(tbl, names))
+    bulk.bulk_insert(conn, tbl, frame)
+    if applier.chunks == "rollback":  # kept to be put back when a later chunk points at these rows
+        applier._kept[entity].append(frame)  # type: ignore[attr-defined]
     log = pl.DataFrame({
         "batch_id": [applier.batch.id] * n_rows,
         "entity": [entity] * n_rows,
