@@ -158,10 +158,12 @@ def _dump(out: Any, fh: Any) -> None:
 
 
 def _load(fh: Any) -> Any:
+    from importers.model import compact
+
     kind, value = pickle.load(fh)  # noqa: S301 - written by our child
     if kind == "parsed":
         while (batch := pickle.load(fh)) is not None:  # noqa: S301 - written by our child
-            value.records += batch
+            value.records += compact(batch)  # each batch made compact as it arrives: the dicts never pile up
     return value
 
 

@@ -8,6 +8,7 @@ unchanged / conflict / rejected) and writes them through app.services with histo
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,6 +18,54 @@ Entity = Literal["person", "household", "tag", "organisation"]
 
 
 _LABELS: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple of header texts per sheet, shared by its rows
+_KEYS: dict[tuple[str, ...], dict[str, int]] = {}  # field names -> their places, shared by records of one shape
+
+
+class Values(Mapping[str, Any]):
+    """A record's values once read: read-only and compact (a tuple beside a field-name index shared by every
+    record with the same fields). A dict of a person's dozen fields was ~650 bytes; half a million of them
+    were a quarter of what the server held while applying a 50 MB ledger (bench/bench_import_memory.py).
+    The reader builds plain dicts; ``compact`` turns them into this as a batch of records arrives."""
+
+    __slots__ = ("_index", "_vals")
+
+    def __init__(self, values: Mapping[str, Any]):
+        keys = tuple(values)
+        index = _KEYS.get(keys)
+        if index is None:
+            index = _KEYS.setdefault(keys, {k: i for i, k in enumerate(keys)})
+        self._index = index
+        self._vals = tuple(values.values())
+
+    def __getitem__(self, key: str) -> Any:
+        return self._vals[self._index[key]]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        i = self._index.get(key)
+        return default if i is None else self._vals[i]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._vals)
+
+    def __repr__(self) -> str:
+        return repr(dict(zip(self._index, self._vals, strict=True)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Values, (dict(zip(self._index, self._vals, strict=True)),))
+
+
+def compact(records: list[Record]) -> list[Record]:
+    """Each record's values as ``Values`` (in place); returns ``records``."""
+    for r in records:
+        if not isinstance(r.values, Values):
+            r.values = Values(r.values)  # type: ignore[assignment]
+    return records
 
 
 class SourceRow:
@@ -38,7 +87,15 @@ class SourceRow:
 
     @property
     def raw(self) -> dict[str, Any]:
+        """The cells as read ({} once ``shed``)."""
+        if self._values is None:
+            return {}
         return dict(zip(self._labels, self._values, strict=True))
+
+    def shed(self) -> None:
+        """Let the cells go: an import whose records of this row were all written keeps only where the row
+        was (the cells serve the rejects workbook, which lists refused rows only)."""
+        self._values = None
 
     def __getstate__(self) -> tuple[Any, ...]:
         return (self.sheet, self.row, self._labels, self._values, self.columns)

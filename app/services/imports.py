@@ -387,10 +387,8 @@ def _take(session: Session, actor: User, c: ImportConflict, batch: Any) -> None:
         attr = c.field.removeprefix("attrs.")
         if str(tag.attrs.get(attr)) != str(c.db_value):
             raise Conflict(Issue("stale-conflict", f"该属性已被改为“{tag.attrs.get(attr)}”，与导入时不同，请重新核对", {"record": c.id}))
-        on = max(today, tag.valid_from)
-        tag_service.end_tag(session, actor, tag.id, on, batch=batch)
-        tag_service.grant_tag(session, actor, tag.tag_code, tag.person_id or tag.household_id, on,
-                              attrs={**tag.attrs, attr: c.file_value}, evidence=tag.evidence, batch=batch)
+        tag_service.edit_tag_attrs(session, actor, tag.id, {**tag.attrs, attr: c.file_value}, max(today, tag.valid_from),
+                                   batch=batch)
         return
     model = MODELS[c.entity]
     row = session.get(model, c.entity_id)

@@ -112,6 +112,27 @@ def test_policies_file_and_db(session: Session, county: County) -> None:
     assert session.get(Person, ids["zhao"]).name == "赵壹"
 
 
+def test_file_policy_changes_a_tags_attributes_through_the_edit_service(session: Session, county: County) -> None:
+    """A tag attribute the file wins on is one edit in the import's one batch: the tag ends on the file's
+    date and continues with the new value, so a report as of an earlier day still reads the old one."""
+    from app.services import tags as tag_service
+
+    ids = base(session, county)
+    old = tag_service.grant_tag(session, county.admin, "dibao", ids["h001"], date(2023, 1, 1), attrs={"kind": "1"})
+    session.commit()
+    records = [tag(4, "dibao", "H-001", attrs={"kind": "2"})]
+    result = apply_parsed(session, county.cadre_a, parsed(records), area_code=VILLAGE_A, policy="file",
+                          effective=date(2024, 6, 1))
+    session.commit()
+    assert [(o.status, o.changes) for o in result.outcomes] == [("changed", {"attrs.kind": ("1", "2")})]
+    rows = session.execute(select(Tag.valid_from, Tag.valid_to, Tag.attrs).where(Tag.household_id == ids["h001"])
+                           .order_by(Tag.valid_from)).all()
+    assert [tuple(r) for r in rows] == [(date(2023, 1, 1), date(2024, 6, 1), {"kind": "1"}), (date(2024, 6, 1), None, {"kind": "2"})]
+    batches = {b for (b,) in session.execute(select(ChangeLog.batch_id).where(ChangeLog.entity == "tag",
+                                                                             ChangeLog.batch_id != old.batch_id))}
+    assert batches == set(result.change_batch_ids) and len(batches) == 1
+
+
 def test_second_import_changes_nothing(session: Session, county: County) -> None:
     base(session, county)
     batch = ImportBatch(file_name="台账.xlsx", sha256="x", area_code=VILLAGE_A, actor_id=county.cadre_a.id)

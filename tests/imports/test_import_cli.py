@@ -92,3 +92,20 @@ def test_flowback_command(runner: FlaskCliRunner, county_app, tmp_path: Path) ->
     alerts = runner.invoke(args=["flowback", "alerts", "--user", "cadre_a"])
     assert "已死亡但仍登记在世" in alerts.output and "赵一" in alerts.output
     assert runner.invoke(args=["flowback", "alerts", "--user", "cadre_b"]).output == ""
+
+
+def test_import_apply_applies_a_preview_and_refuses_twice(app: Flask, runner: FlaskCliRunner, county_app, reader,
+                                                          tmp_path: Path) -> None:
+    ledger_file = tmp_path / "台账.xlsx"
+    ledger_file.write_bytes(b"ledger")
+    assert runner.invoke(args=["import", str(ledger_file), "--user", "cadre_a", "--dry-run"]).exit_code == 0
+    with get_db(app).session() as session:
+        import_id = session.execute(select(ImportBatch.id)).scalar_one()
+    out = runner.invoke(args=["import", "apply", str(import_id), "--user", "cadre_a"])
+    assert out.exit_code == 0, out.output
+    assert f"导入 #{import_id} 台账.xlsx：已导入" in out.output and "写入 3，未变 0，冲突待处理 1，拒绝 4" in out.output
+    with get_db(app).session() as session:
+        assert session.execute(select(Person.area_code).where(Person.id_number == SUN)).scalar_one() == VILLAGE_A
+    again = runner.invoke(args=["import", "apply", str(import_id), "--user", "cadre_a"])
+    assert again.exit_code != 0 and "该导入的状态是“已导入”，只有预览过或写入中断的导入可以执行" in again.output
+    assert runner.invoke(args=["import", "apply", "0", "--user", "cadre_a"]).exit_code == 2  # not a valid id

@@ -36,6 +36,11 @@ def _job(app: Flask, job_id: int) -> ImportJob:
         return session.get(ImportJob, job_id)
 
 
+def _last_job(app: Flask) -> ImportJob:
+    with get_db(app).session() as session:
+        return session.execute(select(ImportJob).order_by(ImportJob.id.desc())).scalars().first()
+
+
 def _names(app: Flask) -> set[str]:
     with get_db(app).session() as session:
         return set(session.execute(select(Person.id_number)).scalars())
@@ -213,3 +218,74 @@ def test_upload_runs_in_the_background_thread(app: Flask, client: FlaskClient, c
     status = client.get(f"/imports/jobs/{apply_id}/status").json
     assert status["state"] == "done" and status["message"].startswith("已导入：写入 3 行")
     assert {SUN, LI, ZHOU} <= _names(app)
+
+
+def test_an_interrupted_apply_is_continued_from_the_web(app: Flask, client: FlaskClient, county,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An apply job that fails after its first chunks: the job says what stayed, the import page says 写入中断
+    with 继续执行 (and no 放弃), and continuing completes the import."""
+    from app.services import persons as person_service
+    from app.services.ledger_import import apply as apply_module
+
+    monkeypatch.setattr(apply_module, "CHUNK_RECORDS", 2)
+    monkeypatch.setattr(apply_module, "SQLITE_CHUNK_PAUSE_S", 0.0)
+    login(client, "cadre_a")
+    import_id = int(re.fullmatch(r"/imports/(\d+)", upload(client, workbook()).headers["Location"])[1])  # inline under TESTING
+    real = person_service.check_person
+
+    def fails_on_zhou(session, values, *args, **kwargs):  # 周五 is the last person of the file
+        if values.get("id_number") == ZHOU:
+            raise RuntimeError("disk full")
+        return real(session, values, *args, **kwargs)
+
+    monkeypatch.setattr(person_service, "check_person", fails_on_zhou)
+    from app.services.ledger_import import writes
+    fast = writes.FastPersonCheck.check
+    monkeypatch.setattr(writes.FastPersonCheck, "check",  # every person through check_person
+                        lambda self, values: None if self.is_person else fast(self, values))
+    assert client.post(f"/imports/{import_id}/apply", data={"policy": "queue"}).headers["Location"] == f"/imports/{import_id}"
+    apply_job = _last_job(app)
+    assert apply_job.state == "failed"
+    assert apply_job.message == ("导入时发生内部错误（RuntimeError），已写入的部分保留，可在导入详情页点“继续执行”完成导入；"
+                                 "请稍后重试，或联系管理员")
+    written = _names(app)
+    assert SUN in written and ZHOU not in written
+    page = client.get(f"/imports/{import_id}").text
+    assert 'id="partial"' in page and "写入中断" in page and "继续执行" in page and ">放弃<" not in page
+
+    monkeypatch.setattr(person_service, "check_person", real)
+    assert client.post(f"/imports/{import_id}/apply", data={"policy": "queue"}).headers["Location"] == f"/imports/{import_id}"
+    done = _last_job(app)
+    assert done.state == "done", done.message
+    assert {SUN, LI, ZHOU} <= _names(app)
+    page = client.get(f"/imports/{import_id}").text
+    assert "已导入" in page and "曾中断后继续执行" in page and 'id="partial"' not in page
+
+
+def test_a_dead_apply_leaves_its_import_partial(app: Flask, county) -> None:
+    """The process died between chunks: the sweep marks the job failed, saying what stayed, and the import
+    写入中断 (continued with 继续执行); an import with nothing committed stays as it was."""
+    from app.models import ChangeBatch
+
+    host = socket.gethostname()[:60]
+    with get_db(app).session() as session:
+        cut = ImportBatch(file_name="中断.xlsx", sha256="a" * 64, area_code=VILLAGE_A, status="applying", actor_id=county.cadre_a.id)
+        untouched = ImportBatch(file_name="未开始.xlsx", sha256="b" * 64, area_code=VILLAGE_A, status="previewed",
+                                actor_id=county.cadre_a.id)
+        session.add_all([cut, untouched])
+        session.flush()
+        session.add_all([ChangeBatch(source="import", import_id=cut.id), ChangeBatch(source="import", import_id=cut.id)])
+        jobs = [ImportJob(kind="apply", actor_id=county.cadre_a.id, area_code=VILLAGE_A, file_name=b.file_name, import_id=b.id,
+                          runner=f"{host}:{_dead_pid()}", state="running", done=4000, total=9000) for b in (cut, untouched)]
+        session.add_all(jobs)
+        session.commit()
+        ids = [j.id for j in jobs]
+        assert import_jobs.fail_stale_jobs(session) == 2
+        session.expire_all()
+        assert _job(app, ids[0]).message == ("服务在写入这项导入时重启或中断，已写入的 2 块（约 4000 条记录）保留；"
+                                             "请在导入详情页点“继续执行”完成导入")
+        assert _job(app, ids[1]).message == "服务在处理这项导入时重启或中断，导入未完成，没有写入任何数据；请重新执行导入"
+        cut = session.get(ImportBatch, cut.id)
+        assert cut.status == "partial" and cut.summary["interrupted"]["done"] == 4000
+        assert cut.change_batch_id == min(session.execute(select(ChangeBatch.id).where(ChangeBatch.import_id == cut.id)).scalars())
+        assert session.get(ImportBatch, untouched.id).status == "previewed"

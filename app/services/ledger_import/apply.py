@@ -20,6 +20,7 @@ comparison under the policy live in services.ledger_import.matching (the Applier
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -40,6 +41,7 @@ from app.models import (
     TagType,
     User,
 )
+from app.procstat import release_free_memory
 from app.services import history, rules
 from app.services import households as household_service
 from app.services import organisations as organisation_service
@@ -68,6 +70,8 @@ CHUNK_SECONDS = 0.5
 #: SQLite: a pause between chunks, so a writer of another process (which polls the lock every 100 ms at
 #: most) gets its turn; writers of this process are handed the lock in turn (``db.FairLock``).
 SQLITE_CHUNK_PAUSE_S = 0.02
+#: Every this many chunks the C heap's freed pages go back to the system (``procstat.release_free_memory``).
+TRIM_EVERY_CHUNKS = 5
 GROUPS = ("household", "person", "tag", "organisation")
 CHUNK_MODES = ("commit", "rollback")
 
@@ -91,31 +95,35 @@ class Applier(Matcher):
     def run(self, records: list[Record]) -> list[Outcome]:
         """Households first (persons point at them), then persons (tags point at them), then tags;
         new households and persons are inserted in bulk at the end of their group (and of each chunk)."""
-        order = [i for group in GROUPS for i, r in enumerate(records) if r.entity == group]
-        outcomes: dict[int, Outcome] = {}
-        seen: dict[tuple[str, str], Record] = {}
+        order = array("l", (i for group in GROUPS for i, r in enumerate(records) if r.entity == group))
+        last_of_row = _last_of_row(records, order) if self.chunks else None
+        outcomes: list[Outcome | None] = [None] * len(records)
+        seen: dict[str, dict[str, Record]] = {group: {} for group in GROUPS}  # entity -> key -> first record
         total, pos = len(order), 0
         self.batch_ids: list[int] = []
+        self._chunk_ends = 0
         self.preload_areas()
         while True:
             end = min(total, pos + CHUNK_RECORDS) if self.chunks else total
             self._start_chunk([records[i] for i in order[pos:end]])
-            started, group = time.monotonic(), None
+            started, group, first = time.monotonic(), None, pos
             while pos < end:
                 record = records[order[pos]]
                 if record.entity != group and group in ("household", "person"):
                     writes.flush(self, group)
                 group = record.entity
-                outcomes[order[pos]] = self._one(record, seen)
+                outcomes[order[pos]] = self._one(record, seen).settle()
                 pos += 1
                 if self.on_progress and (pos % 2000 == 0 or pos == total):
                     self.on_progress(pos, total)
                 if self.chunks and time.monotonic() - started >= CHUNK_SECONDS:
                     break
             self._end_chunk(pos, total)
+            if last_of_row is not None:
+                _shed_written_rows(records, order, outcomes, last_of_row, first, pos)
             if pos >= total:
                 break
-        return [outcomes[i] for i in range(len(records))]
+        return outcomes  # type: ignore[return-value]  # every place filled: ``order`` covers every record
 
     def _start_chunk(self, chunk: list[Record]) -> None:
         """Read the chunk's rows (again), then open its change batch (on SQLite: take the write lock)."""
@@ -163,22 +171,25 @@ class Applier(Matcher):
         elif self.chunks == "rollback":
             self.session.rollback()
         if self.chunks:
+            self._chunk_ends += 1
+            if self._chunk_ends % TRIM_EVERY_CHUNKS == 0:
+                release_free_memory()
             if self.on_chunk:
                 self.on_chunk(done, total)
             if self.session.get_bind().dialect.name == "sqlite" and done < total:
                 time.sleep(SQLITE_CHUNK_PAUSE_S)
 
-    def _one(self, record: Record, seen: dict[tuple[str, str], Record]) -> Outcome:
+    def _one(self, record: Record, seen: dict[str, dict[str, Record]]) -> Outcome:
         out = Outcome(record)
         if not record.ok:
             out.status = "rejected"
             out.issues = list(record.issues)
             self.rejected_keys.add((record.entity, record.key))
             return out
-        first = seen.get((record.entity, record.key))
+        first = seen[record.entity].get(record.key)
         if first is not None:
             return self._repeat(out, first)
-        seen[(record.entity, record.key)] = record
+        seen[record.entity][record.key] = record
         try:
             if record.entity == "person":
                 self._person(out)
@@ -430,19 +441,52 @@ class Applier(Matcher):
             out.note = "以系统数据为准，未采用文件中的不同属性"
 
     def _retag(self, tag: Tag, attrs: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-        """A change of a tag's attributes ends it today and starts a new one (each tag row is one fact)."""
-        merged = {**tag.attrs, **attrs}
-        subject = tag.person_id or tag.household_id
-        on = max(self.today, tag.valid_from)
-        tag_service.end_tag(self.session, self.actor, tag.id, on, batch=self.batch)
-        still = [p for p in tag.pending_attrs or () if p not in merged] or None
-        tag_service.grant_tag(self.session, self.actor, tag.tag_code, subject, on, attrs=merged, batch=self.batch, pending=still)
-        return {f"attrs.{k}": (tag.attrs.get(k), v) for k, v in attrs.items() if tag.attrs.get(k) != v}
+        """The file's attributes onto a tag, through the one attribute-edit service (``tags.edit_tag_attrs``:
+        from the file's date on, the old values kept for earlier dates, filled 待补充 cleared)."""
+        old = dict(tag.attrs or {})
+        tag_service.edit_tag_attrs(self.session, self.actor, tag.id, {**old, **attrs}, max(self.today, tag.valid_from),
+                                   batch=self.batch)
+        return {f"attrs.{k}": (old.get(k), v) for k, v in attrs.items() if old.get(k) != v}
 
     def _subject_area(self, tag_type: TagType, subject_id: int) -> str:
         model = Person if tag_type.subject == "person" else Household
         row = self.session.get(model, subject_id)
         return row.area_code if row is not None else self.area_code
+
+
+def _last_of_row(records: list[Record], order: array) -> bytearray:
+    """For each place in the processing order: 1 when it is the last record of its input row to be
+    processed (a row's records are consecutive in the file and processed group by group)."""
+    last = bytearray(len(order))
+    done_rows: set[int] = set()
+    for place in range(len(order) - 1, -1, -1):
+        row = id(records[order[place]].source)
+        if row not in done_rows:
+            done_rows.add(row)
+            last[place] = 1
+    return last
+
+
+def _shed_written_rows(records: list[Record], order: array, outcomes: list[Outcome | None], last_of_row: bytearray,
+                       start: int, end: int) -> None:
+    """After a chunk: the input cells of rows whose records are all decided and none refused
+    are dropped (only the rejects workbook reads cells, for refused rows). A 50 MB ledger's cells are
+    about a sixth of what an apply holds (bench/bench_import_memory.py)."""
+    for place in range(start, end):
+        if not last_of_row[place]:
+            continue
+        source = records[order[place]].source
+        i = order[place]
+        while i >= 0 and records[i].source is source:  # the row's records: consecutive, this one among them
+            i -= 1
+        j = i + 1
+        refused = False
+        while j < len(records) and records[j].source is source:
+            outcome = outcomes[j]
+            refused = refused or outcome is None or outcome.status == "rejected"
+            j += 1
+        if not refused:
+            source.shed()
 
 
 def check_target(session: Session, actor: User, area_code: str) -> Area:
