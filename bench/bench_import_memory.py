@@ -16,8 +16,9 @@ Stages, each in a fresh child process that reports its own peak resident memory 
 During ``preview`` and ``apply``, once the import has started comparing and writing, another thread of
 the same process saves one person of another village through ``services.persons.update_person`` (what
 a village's save does) once a second until the import ends, and reports how many saves ran, their
-median and longest wait, and the first error. ``--one-transaction`` runs the way before chunked
-applies (the whole file in one transaction) for the side-by-side figure.
+median and longest wait, and the first error (``--saver process``: another process saves, as a second
+gunicorn worker or a CLI would, waiting in SQLite's own busy handler). ``--one-transaction`` runs the
+way before chunked applies (the whole file in one transaction) for the side-by-side figure.
 
 Prints one JSON line per stage and a markdown table.
 """
@@ -57,7 +58,7 @@ def write_csv(path: Path, mb: float, db_url: str) -> int:
     return len(rows)
 
 
-def stage(name: str, db_url: str, path: Path, one_transaction: bool = False) -> dict:
+def stage(name: str, db_url: str, path: Path, one_transaction: bool = False, saver: str = "thread") -> dict:
     from sqlalchemy import select
 
     if one_transaction:  # the way before chunks: the whole file in one transaction
@@ -85,12 +86,14 @@ def stage(name: str, db_url: str, path: Path, one_transaction: bool = False) -> 
             import importers.isolated as isolated
 
             save: dict = {}
-            progress = _concurrent_saves(db, db_url, actor, save)
+            progress = _concurrent_saves(db, db_url, actor, save, saver)
             batch, _result = imports.run_import(session, actor, content, path.name, area_code=actor.area_code, policy="queue",
                                                 dry_run=name == "preview", isolated=True, apply_progress=progress)
             save["stop"].set()
             if save.get("thread") is not None:
                 save["thread"].join()
+            if "stop_process" in save:
+                save["stop_process"]()
             child_peaks.append(isolated.LAST_CHILD_PEAK_MB)
             out = {"counts": {k: batch.counts.get(k) for k in ("rows_read", "applied", "unchanged", "conflict", "rejected")}}
             waits = sorted(save["seconds"])
@@ -104,7 +107,7 @@ def stage(name: str, db_url: str, path: Path, one_transaction: bool = False) -> 
             "peak_mb": round(maxrss_mb()), "child_mb": round(child_peaks[0]) if child_peaks else None, **out}
 
 
-def _concurrent_saves(db, db_url: str, actor, save: dict):
+def _concurrent_saves(db, db_url: str, actor, save: dict, saver: str = "thread"):
     """A person registered before the import (not in the file), and an apply-progress callback that,
     once 2,000 records are done, starts a thread saving that person's phone number once a second until
     the import ends (``save["stop"]``); each save is timed (what a village's save waits meanwhile)."""
@@ -141,7 +144,57 @@ def _concurrent_saves(db, db_url: str, actor, save: dict):
             save["thread"] = threading.Thread(target=run)
             save["thread"].start()
 
+    if saver == "process":  # another process saves (a second gunicorn worker, a CLI): SQLite's own busy wait
+        import subprocess as sp
+        import tempfile as tf
+
+        folder = Path(tf.mkdtemp(prefix="bench-saver-"))
+        child = sp.Popen([sys.executable, __file__, "--phase", "saver", "--db-url", db_url, "--file", str(folder),
+                          "--person", str(person_id)])
+
+        def progress(done: int, total: int) -> None:  # noqa: F811 - the process variant
+            if "thread" not in save and done >= 2000:
+                save["thread"] = None
+                (folder / "go").touch()
+
+        def stop() -> None:
+            (folder / "stop").touch()
+            child.wait(60)
+            result = json.loads((folder / "result.json").read_text())
+            save["seconds"], save["errors"] = result["seconds"], result["errors"]
+
+        save["stop_process"] = stop
     return progress
+
+
+def saver_process(db_url: str, folder: Path, person_id: int) -> None:
+    """The other process of ``--saver process``: from ``go`` to ``stop``, one save a second, timed."""
+    from sqlalchemy import select
+
+    from app.db import Database
+    from app.models import User
+    from app.services import persons
+
+    db = Database(db_url)
+    with db.session() as s:
+        actor = s.execute(select(User).where(User.username == "bench_town")).scalar_one()
+    seconds: list[float] = []
+    errors: list[str] = []
+    while not (folder / "go").exists() and not (folder / "stop").exists():
+        time.sleep(0.05)
+    n = 0
+    while not (folder / "stop").exists():
+        n += 1
+        t0 = time.perf_counter()
+        try:
+            with db.session() as s2:
+                persons.update_person(s2, actor, person_id, {"phone": f"137{n:08d}"})
+                s2.commit()
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            errors.append(f"{type(exc).__name__}: {str(exc)[:120]}")
+        seconds.append(time.perf_counter() - t0)
+        time.sleep(1.0)
+    (folder / "result.json").write_text(json.dumps({"seconds": seconds, "errors": errors}))
 
 
 def main() -> None:
@@ -151,12 +204,18 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "bench-import-memory")
     parser.add_argument("--one-transaction", action="store_true",
                         help="apply (and preview) the whole file in one transaction, as before chunks (the naive way)")
+    parser.add_argument("--saver", choices=["thread", "process"], default="thread",
+                        help="who saves meanwhile: another thread of the importing process, or another process")
     parser.add_argument("--phase", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--person", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--db-url", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        print(json.dumps(stage(args.phase, args.db_url, args.file, args.one_transaction), ensure_ascii=False))
+        if args.phase == "saver":
+            saver_process(args.db_url, args.file, args.person)
+            return
+        print(json.dumps(stage(args.phase, args.db_url, args.file, args.one_transaction, args.saver), ensure_ascii=False))
         return
     args.dir.mkdir(parents=True, exist_ok=True)
     results = []
@@ -170,7 +229,7 @@ def main() -> None:
             if name == "apply":
                 fresh_db(db_url)
             out = subprocess.run([sys.executable, __file__, "--phase", name, "--db-url", db_url, "--file", str(path),
-                                  *(["--one-transaction"] if args.one_transaction else [])],
+                                  *(["--one-transaction"] if args.one_transaction else []), "--saver", args.saver],
                                  capture_output=True, text=True, check=False)
             if out.returncode != 0:
                 result = {"stage": name, "mb": mb, "failed": out.stderr[-1500:]}

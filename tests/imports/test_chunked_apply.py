@@ -15,7 +15,7 @@ from datetime import date
 
 import pytest
 from hand_county import VILLAGE_A, County
-from ledger import parsed, pid
+from ledger import parsed, pid, tag
 from sqlalchemy import func, select
 from sqlmodel import Session
 from test_apply import LI, SUN, ZHAO, ZHOU, base, ledger
@@ -84,8 +84,11 @@ def test_chunks_commit_with_their_own_batches(session: Session, county: County, 
     assert {k: batch.counts[k] for k in ("applied", "conflict", "rejected")} == {"applied": 3, "conflict": 1, "rejected": 4}
 
 
-def test_preview_in_chunks_tells_what_one_transaction_tells(session: Session, county: County, reader: list,
+def test_preview_in_chunks_tells_what_one_transaction_tells(session: Session, county: County,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # and a person tag whose holder (周五, new, in the new household H-100) an earlier chunk created
+    records = [*ledger(), tag(8, "pension_insured", ZHOU, attrs={"receiving": "1"})]
+    monkeypatch.setattr(imports, "parse", lambda session, content, file_name, **kw: parsed(records, name=file_name))
     base(session, county)
     before = (_final_state(session), count(session, ChangeLog), count(session, ChangeBatch))
     whole, whole_result = imports.run_import(session, county.cadre_a, CONTENT, "台账.xlsx", area_code=VILLAGE_A)
@@ -95,6 +98,7 @@ def test_preview_in_chunks_tells_what_one_transaction_tells(session: Session, co
     assert outcome == [(o.record.entity, o.record.key, o.status, [i.code for i in o.issues]) for o in whole_result.outcomes]
     # the tag's holder (H-100) and 李四's household were created by earlier, rolled-back chunks: still "new", not refused
     assert ("tag", "dibao:H-100", "new", []) in outcome and ("person", LI, "new", []) in outcome
+    assert ("tag", f"pension_insured:{ZHOU}", "new", []) in outcome
     assert chunked.counts == whole.counts and chunked.status == whole.status == "previewed"
     assert (_final_state(session), count(session, ChangeLog), count(session, ChangeBatch)) == before
 
