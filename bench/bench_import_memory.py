@@ -126,18 +126,7 @@ def _concurrent_saves(db, db_url: str, actor, save: dict, saver: str = "thread")
     save.update(seconds=[], errors=[], stop=threading.Event())
 
     def run() -> None:
-        n = 0
-        while not save["stop"].is_set():
-            n += 1
-            t0 = time.perf_counter()
-            try:
-                with db.session() as s2:
-                    persons.update_person(s2, actor, person_id, {"phone": f"139{n:08d}"})
-                    s2.commit()
-            except Exception as exc:  # noqa: BLE001 - reported, not raised
-                save["errors"].append(f"{type(exc).__name__}: {str(exc)[:120]}")
-            save["seconds"].append(time.perf_counter() - t0)
-            save["stop"].wait(1.0)
+        _save_every_second(db, actor, person_id, save, lambda: save["stop"].wait(1.0))
 
     def progress(done: int, total: int) -> None:
         if "thread" not in save and done >= 2000:
@@ -173,28 +162,39 @@ def saver_process(db_url: str, folder: Path, person_id: int) -> None:
 
     from app.db import Database
     from app.models import User
-    from app.services import persons
 
     db = Database(db_url)
     with db.session() as s:
         actor = s.execute(select(User).where(User.username == "bench_town")).scalar_one()
-    seconds: list[float] = []
-    errors: list[str] = []
+    save: dict = {"seconds": [], "errors": []}
     while not (folder / "go").exists() and not (folder / "stop").exists():
         time.sleep(0.05)
+
+    def pause_then_stopped() -> bool:
+        time.sleep(1.0)
+        return (folder / "stop").exists()
+
+    _save_every_second(db, actor, person_id, save, pause_then_stopped)
+    (folder / "result.json").write_text(json.dumps(save))
+
+
+def _save_every_second(db, actor, person_id: int, save: dict, pause_then_stopped) -> None:
+    """Save the person's phone, timed, until ``pause_then_stopped()`` (which waits a second) says stop."""
+    from app.services import persons
+
     n = 0
-    while not (folder / "stop").exists():
+    while True:
         n += 1
         t0 = time.perf_counter()
         try:
             with db.session() as s2:
-                persons.update_person(s2, actor, person_id, {"phone": f"137{n:08d}"})
+                persons.update_person(s2, actor, person_id, {"phone": f"139{n:08d}"})
                 s2.commit()
         except Exception as exc:  # noqa: BLE001 - reported, not raised
-            errors.append(f"{type(exc).__name__}: {str(exc)[:120]}")
-        seconds.append(time.perf_counter() - t0)
-        time.sleep(1.0)
-    (folder / "result.json").write_text(json.dumps({"seconds": seconds, "errors": errors}))
+            save["errors"].append(f"{type(exc).__name__}: {str(exc)[:120]}")
+        save["seconds"].append(time.perf_counter() - t0)
+        if pause_then_stopped():
+            return
 
 
 def main() -> None:
