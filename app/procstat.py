@@ -1,5 +1,6 @@
-"""This process's own resource use, for benchmarks and the upload reader's memory report, and giving
-freed memory back to the system during a long import (``release_free_memory``).
+"""This process's own resource use, for benchmarks and the upload reader's memory report, giving freed
+memory back to the system during a long import (``release_free_memory``), and naming a process so that
+work it left unfinished can be found when it is gone (``runner_id`` / ``runner_gone``).
 
 ``peak_mb`` reads VmHWM from /proc/self/status: Linux keeps ``ru_maxrss`` across fork + exec, so a child
 started by a parent that had grown to 1 GB reported that 1 GB as its own (bench_import once printed
@@ -11,7 +12,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import os
 import resource
+import socket
 import sys
 from pathlib import Path
 
@@ -57,3 +60,23 @@ def release_free_memory() -> bool:
         return False
     libc.malloc_trim(0)
     return True
+
+
+def runner_id() -> str:
+    """This process as ``host:pid`` (stored on work it runs: import jobs, an apply in progress)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}"
+
+
+def runner_gone(runner: str) -> bool:
+    """Whether the process ``host:pid`` is known to be gone: on this host and no longer running. Work of
+    other hosts is never judged from here (False)."""
+    host, _, pid_text = runner.rpartition(":")
+    if host != socket.gethostname()[:60] or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False

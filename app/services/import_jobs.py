@@ -38,6 +38,7 @@ from app.issues import Issue, IssueError, NotFound, ValidationFailed
 from app.models import ChangeBatch, ImportBatch, ImportJob, ImportJobFile, User
 from app.models.base import utcnow
 from app.models.imports import POLICIES
+from app.procstat import runner_id
 from app.services import imports
 from app.services.ledger_import.apply import check_target
 from app.services.scope import require_write, scope_of
@@ -49,10 +50,6 @@ PERSIST_EVERY_S = 2.0
 INTERRUPTED_PREVIEW = "服务在处理这项导入时重启或中断，导入未完成；请重新上传文件"
 INTERRUPTED_APPLY = "服务在处理这项导入时重启或中断，导入未完成，没有写入任何数据；请重新执行导入"
 INTERRUPTED_PARTIAL = "服务在写入这项导入时重启或中断，已写入的 {chunks} 块（约 {done} 条记录）保留；请在导入详情页点“继续执行”完成导入"
-
-
-def runner_id() -> str:
-    return f"{socket.gethostname()[:60]}:{os.getpid()}"
 
 
 # ------------------------------------------------------------------ submitting

@@ -36,6 +36,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.imports import IMPORT_STATUSES
+from app.procstat import runner_gone, runner_id
 from app.services import history
 from app.services import households as household_service
 from app.services import persons as person_service
@@ -168,6 +169,7 @@ def _apply_in_chunks(session: Session, actor: User, parsed: ParsedFile, batch: I
         if on_chunk is not None:
             on_chunk(done, total)
 
+    batch.summary = {**(batch.summary or {}), "runner": runner_id()}  # who writes it (a killed process is found)
     try:
         result = apply_parsed(session, actor, parsed, area_code=area_code, policy=policy, import_batch=batch,
                               on_progress=apply_progress, effective=effective, chunks="commit", on_chunk=chunk_done)
@@ -180,13 +182,17 @@ def _apply_in_chunks(session: Session, actor: User, parsed: ParsedFile, batch: I
     return result
 
 
-def _mark_partial(session: Session, import_id: int | None, written: list[int], exc: BaseException) -> None:
-    """After a failed chunked apply: an import whose first chunks were committed becomes ``partial``."""
+def _mark_partial(session: Session, import_id: int | None, written: list[int], exc: BaseException | None) -> None:
+    """After a failed chunked apply (``exc``), or when the process applying it is gone (``None``): an import
+    whose first chunks were committed becomes ``partial``."""
     stored = session.get(ImportBatch, import_id, populate_existing=True) if import_id is not None else None
     if stored is None or stored.status != "applying":
         return  # nothing was committed (the import row is gone, or back to 已预览)
     done, total = written
-    why = exc.issues[0].message if isinstance(exc, IssueError) and exc.issues else type(exc).__name__
+    if exc is None:
+        why = "写入它的进程已中断"
+    else:
+        why = exc.issues[0].message if isinstance(exc, IssueError) and exc.issues else type(exc).__name__
     stored.status = "partial"
     stored.summary = {**(stored.summary or {}), "interrupted": {"done": done, "total": total, "error": why[:300]}}
     first = session.execute(select(func.min(ChangeBatch.id)).where(ChangeBatch.import_id == import_id)).scalar()
@@ -200,6 +206,8 @@ def get_import(session: Session, actor: User, import_id: int) -> ImportBatch:
         raise NotFound(Issue("not-found", f"导入批次 #{import_id} 不存在", {"record": import_id}))
     require_read(actor, batch.area_code)
     require_import_visible(session, actor, batch)
+    if batch.status == "applying" and runner_gone(str((batch.summary or {}).get("runner", ""))):
+        _mark_partial(session, batch.id, [0, 0], None)  # its process was killed (kill -9, a crash): 写入中断
     return batch
 
 

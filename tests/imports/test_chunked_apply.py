@@ -239,3 +239,35 @@ def test_fair_lock_hands_over_in_arrival_order() -> None:
     assert order == ["a", "b", "c", "holder again"]
     assert lock.acquire(0.01)  # free again: taken at once
     lock.release()
+
+
+def test_an_apply_whose_process_was_killed_is_found_partial(session: Session, county: County) -> None:
+    """``ybt import`` killed (kill -9) half-way: no job row to sweep, but the import names the process that
+    writes it; looking at the import finds that process gone and makes it 写入中断. A live writer is left alone."""
+    import os
+    import socket
+
+    host = socket.gethostname()[:60]
+    pid = 2**22 - 1
+    while pid > 1:  # a pid with no process
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        except PermissionError:
+            pass
+        pid -= 1
+    killed = ImportBatch(file_name="被中断.xlsx", sha256="c" * 64, area_code=VILLAGE_A, status="applying",
+                         actor_id=county.cadre_a.id, summary={"runner": f"{host}:{pid}"})
+    running = ImportBatch(file_name="正在写.xlsx", sha256="d" * 64, area_code=VILLAGE_A, status="applying",
+                          actor_id=county.cadre_a.id, summary={"runner": f"{host}:{os.getpid()}"})
+    elsewhere = ImportBatch(file_name="别处.xlsx", sha256="e" * 64, area_code=VILLAGE_A, status="applying",
+                            actor_id=county.cadre_a.id, summary={"runner": f"another-host:{pid}"})
+    session.add_all([killed, running, elsewhere])
+    session.commit()
+    ids = (killed.id, running.id, elsewhere.id)
+    seen = [imports.get_import(session, county.cadre_a, i) for i in ids]
+    assert [b.status for b in seen] == ["partial", "applying", "applying"]
+    session.expire_all()
+    stored = session.get(ImportBatch, ids[0])
+    assert stored.status == "partial" and stored.summary["interrupted"]["error"] == "写入它的进程已中断"
