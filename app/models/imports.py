@@ -132,6 +132,8 @@ class ImportJob(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    heartbeat_at: datetime | None = Field(default=None, sa_column_kwargs={
+        "comment": "last sign of life of a running job (progress written); another host's silent job is failed after a while"})
 
 
 class ImportJobFile(SQLModel, table=True):

@@ -27,6 +27,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -46,6 +47,9 @@ from app.services.scope import require_write, scope_of
 log = logging.getLogger(__name__)
 
 ACTIVE = ("queued", "running")
+#: A running job writes a sign of life (``heartbeat_at``) at least every few seconds (progress while
+#: reading, after each chunk); one of another host silent this long is failed by whoever looks.
+SILENT_AFTER = timedelta(minutes=15)
 PERSIST_EVERY_S = 2.0
 INTERRUPTED_PREVIEW = "服务在处理这项导入时重启或中断，导入未完成；请重新上传文件"
 INTERRUPTED_APPLY = "服务在处理这项导入时重启或中断，导入未完成，没有写入任何数据；请重新执行导入"
@@ -170,17 +174,23 @@ def _alive(pid: int) -> bool:
 
 def fail_stale_jobs(session: Session) -> int:
     """Mark failed the queued or running jobs of this host whose process is gone (or is this process,
-    which does not know them: a restarted server can get the same pid). Jobs of other hosts are left
-    to their own servers. Returns how many were marked."""
+    which does not know them: a restarted server can get the same pid), and running jobs of other hosts
+    that gave no sign of life for ``SILENT_AFTER``. Returns how many were marked."""
     rows = session.execute(select(ImportJob).where(ImportJob.state.in_(ACTIVE))).scalars().all()
     if not rows:
         return 0
     host, me = socket.gethostname()[:60], os.getpid()
     mine = set(_known)
     n = 0
+    now = utcnow()
     for job in rows:
         job_host, _, pid_text = job.runner.rpartition(":")
         if job_host != host or not pid_text.isdigit():
+            if job.state == "running" and now - _aware(job.heartbeat_at or job.started_at or job.created_at) > SILENT_AFTER:
+                job.state, job.finished_at = "failed", now  # another host's job, silent too long: its server is gone
+                job.message = INTERRUPTED_PREVIEW if job.kind == "preview" else _interrupted_apply(session, job)
+                session.execute(ImportJobFile.__table__.delete().where(ImportJobFile.job_id == job.id))
+                n += 1
             continue
         pid = int(pid_text)
         if (pid == me and job.id not in mine) or (pid != me and not _alive(pid)):
@@ -192,6 +202,10 @@ def fail_stale_jobs(session: Session) -> int:
         session.commit()
         log.warning("marked %d interrupted import job(s) failed", n)
     return n
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _interrupted_apply(session: Session, job: ImportJob) -> str:
@@ -245,6 +259,7 @@ def _run(db: Database, job_id: int) -> None:
         if job is None or job.state != "queued":
             return
         job.state, job.started_at, job.runner, job.phase = "running", utcnow(), runner_id(), "读取文件"
+        job.heartbeat_at = job.started_at
         session.commit()
         actor = session.get(User, job.actor_id)
         tracker = _Tracker(db, job_id)
@@ -258,7 +273,8 @@ def _run(db: Database, job_id: int) -> None:
                 content = stored.content
                 batch, _result = imports.run_import(session, actor, content, job.file_name, area_code=job.area_code,
                                                     policy=job.policy, dry_run=True, isolated=True,
-                                                    on_progress=tracker.reading, apply_progress=tracker.comparing)
+                                                    on_progress=tracker.reading, apply_progress=tracker.comparing,
+                                                    on_chunk=tracker.chunk_compared)
                 del content
                 message = "文件被拒绝，见导入详情" if batch.status == "rejected" else _counts_text("预览完成（未写入）", batch.counts)
             else:
@@ -324,23 +340,30 @@ class _Tracker:
     def comparing(self, done: int, total: int) -> None:
         self._set("与系统数据比对", done, total)
 
+    def chunk_compared(self, done: int, total: int) -> None:
+        """After each rolled-back chunk of a preview: as ``chunk_written``."""
+        self._between_chunks("与系统数据比对", done, total)
+
     def writing(self, done: int, total: int) -> None:
         self._set("比对并写入", done, total)
 
     def chunk_written(self, done: int, total: int) -> None:
         """After a committed chunk (the write lock is free): the job row learns the progress too, so a
         poll answered by another worker process follows the writing (at most every 2 s)."""
-        self._set("比对并写入", done, total)
+        self._between_chunks("比对并写入", done, total)
+
+    def _between_chunks(self, phase: str, done: int, total: int) -> None:
+        self._set(phase, done, total)
         now = time.monotonic()
         if now - self.last >= PERSIST_EVERY_S or done >= total:
             self.last = now
-            self._persist("比对并写入", done, total)
+            self._persist(phase, done, total)
 
     def _persist(self, phase: str, done: int, total: int) -> None:
         with self.db.session() as session:
             job = session.get(ImportJob, self.job_id)
             if job is not None:
-                job.phase, job.done, job.total = phase, done, total
+                job.phase, job.done, job.total, job.heartbeat_at = phase, done, total, utcnow()
                 session.commit()
 
 

@@ -2,9 +2,10 @@
 
 An import applies in chunks, each committed with its own change batch (issue 15 item 7: a long import
 no longer holds SQLite's write lock for its whole duration). ``change_batch.import_id`` names the import
-a batch belongs to, so "what this import changed" and its 待补充 tags span every chunk. No foreign key:
+a batch belongs to, so "what this import changed" and its 待补充 tags span every chunk (no foreign key:
 ``import_batch.change_batch_id`` already points the other way, and a cycle of foreign keys makes
-SQLite's table rebuilds and PostgreSQL's bulk loads order-dependent.
+SQLite's table rebuilds and PostgreSQL's bulk loads order-dependent). ``import_job.heartbeat_at``: a
+running job's last sign of life, so that a job of another host that went silent can be failed.
 
 Revision ID: 0016
 Revises: 0015
@@ -13,6 +14,7 @@ Create Date: 2026-12-04 20:30:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision: str = '0016'
@@ -22,6 +24,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('import_job', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('heartbeat_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True,
+                                      comment="last sign of life of a running job (progress written); another host's "
+                                              "silent job is failed after a while"))
     with op.batch_alter_table('change_batch', schema=None) as batch_op:
         batch_op.add_column(sa.Column('import_id', sa.Integer(), nullable=True,
                                       comment='the import (import_batch.id) this batch is a chunk of'))
@@ -36,6 +42,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('import_job', schema=None) as batch_op:
+        batch_op.drop_column('heartbeat_at')
     if op.get_bind().dialect.name == "postgresql":
         op.alter_column('import_batch', 'status', existing_type=sa.String(length=10), existing_nullable=False,
                         comment='previewed | applied | rejected | discarded',

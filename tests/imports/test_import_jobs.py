@@ -289,3 +289,39 @@ def test_a_dead_apply_leaves_its_import_partial(app: Flask, county) -> None:
         assert cut.status == "partial" and cut.summary["interrupted"]["done"] == 4000
         assert cut.change_batch_id == min(session.execute(select(ChangeBatch.id).where(ChangeBatch.import_id == cut.id)).scalars())
         assert session.get(ImportBatch, untouched.id).status == "previewed"
+
+
+def test_a_silent_job_of_another_host_is_failed(app: Flask, county) -> None:
+    """Several app servers share the database: a running job of another host is judged by its last sign of
+    life (progress written every few seconds), not by a pid this host cannot see."""
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+
+    now = utcnow()
+    with get_db(app).session() as session:
+        jobs = {
+            "silent": ImportJob(kind="preview", actor_id=county.cadre_a.id, area_code=VILLAGE_A, file_name="a.xlsx",
+                                runner="other-host:41", state="running", started_at=now - timedelta(hours=1),
+                                heartbeat_at=now - timedelta(minutes=20)),
+            "alive": ImportJob(kind="preview", actor_id=county.cadre_a.id, area_code=VILLAGE_A, file_name="b.xlsx",
+                               runner="other-host:42", state="running", started_at=now - timedelta(hours=1),
+                               heartbeat_at=now - timedelta(minutes=1)),
+            "queued": ImportJob(kind="preview", actor_id=county.cadre_a.id, area_code=VILLAGE_A, file_name="c.xlsx",
+                                runner="other-host:43", state="queued", created_at=now - timedelta(hours=1)),
+        }
+        session.add_all(jobs.values())
+        session.commit()
+        ids = {k: j.id for k, j in jobs.items()}
+        assert import_jobs.fail_stale_jobs(session) == 1
+    assert {k: _job(app, i).state for k, i in ids.items()} == {"silent": "failed", "alive": "running", "queued": "queued"}
+    assert _job(app, ids["silent"]).message == "服务在处理这项导入时重启或中断，导入未完成；请重新上传文件"
+
+
+def test_a_running_job_writes_signs_of_life(app: Flask, county, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(import_jobs, "PERSIST_EVERY_S", 0.0)
+    with get_db(app).session() as session:
+        job_id = import_jobs.submit_preview(session, county.cadre_a, workbook(), "甲村花名册.xlsx", area_code=VILLAGE_A).id
+    import_jobs.run_job(app, job_id)
+    done = _job(app, job_id)
+    assert done.state == "done" and done.heartbeat_at is not None and done.heartbeat_at >= done.started_at
