@@ -64,7 +64,7 @@ END_STATUSES = {"2": "death", "3": "moved_out"}
 
 #: In a chunked apply (``apply_parsed(chunks=…)``) a transaction ends after this many records or this
 #: many seconds, whichever comes first: SQLite's single write lock is held for one chunk at a time, so
-#: other villages' saves wait at most about a chunk (bench/bench_import_concurrency.py measures it).
+#: other villages' saves wait at most about a chunk (bench/bench_import_memory.py measures it).
 CHUNK_RECORDS = 2000
 CHUNK_SECONDS = 0.5
 #: SQLite: a pause between chunks, so a writer of another process (which polls the lock every 100 ms at
@@ -126,7 +126,12 @@ class Applier(Matcher):
         return outcomes  # type: ignore[return-value]  # every place filled: ``order`` covers every record
 
     def _start_chunk(self, chunk: list[Record]) -> None:
-        """Read the chunk's rows (again), then open its change batch (on SQLite: take the write lock)."""
+        """Read the chunk's rows (again), then open its change batch (on SQLite: take the write lock).
+        Persons read for earlier chunks are let go: a re-import of a village holds one chunk's persons, not
+        all. (Households stay: a member row can name its household by the head's ID number, found through
+        the household's own record in an earlier chunk.)"""
+        if self.chunks:
+            self.persons.clear()
         self.preload(chunk)
         self.batch = history.open_batch(self.session, self.actor, self.source, note=self.note, file_name=self.file_name)
         if self.import_batch is not None:
