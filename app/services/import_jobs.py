@@ -21,9 +21,7 @@ under TESTING); ``thread`` (the default) in the background.
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -39,7 +37,7 @@ from app.issues import Issue, IssueError, NotFound, ValidationFailed
 from app.models import ChangeBatch, ImportBatch, ImportJob, ImportJobFile, User
 from app.models.base import utcnow
 from app.models.imports import POLICIES
-from app.procstat import runner_id
+from app.procstat import runner_gone, runner_id
 from app.services import imports
 from app.services.ledger_import.apply import check_target
 from app.services.scope import require_write, scope_of
@@ -162,16 +160,6 @@ def status(job: ImportJob) -> dict[str, Any]:
 # ------------------------------------------------------------------ stale jobs
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def fail_stale_jobs(session: Session) -> int:
     """Mark failed the queued or running jobs of this host whose process is gone (or is this process,
     which does not know them: a restarted server can get the same pid), and running jobs of other hosts
@@ -179,22 +167,15 @@ def fail_stale_jobs(session: Session) -> int:
     rows = session.execute(select(ImportJob).where(ImportJob.state.in_(ACTIVE))).scalars().all()
     if not rows:
         return 0
-    host, me = socket.gethostname()[:60], os.getpid()
-    mine = set(_known)
+    me, mine, now = runner_id(), set(_known), utcnow()
     n = 0
-    now = utcnow()
     for job in rows:
-        job_host, _, pid_text = job.runner.rpartition(":")
-        if job_host != host or not pid_text.isdigit():
-            if job.state == "running" and now - _aware(job.heartbeat_at or job.started_at or job.created_at) > SILENT_AFTER:
-                job.state, job.finished_at = "failed", now  # another host's job, silent too long: its server is gone
-                job.message = INTERRUPTED_PREVIEW if job.kind == "preview" else _interrupted_apply(session, job)
-                session.execute(ImportJobFile.__table__.delete().where(ImportJobFile.job_id == job.id))
-                n += 1
-            continue
-        pid = int(pid_text)
-        if (pid == me and job.id not in mine) or (pid != me and not _alive(pid)):
-            job.state, job.finished_at = "failed", utcnow()
+        if job.runner.rpartition(":")[0] != me.rpartition(":")[0]:  # another host: judged by its signs of life
+            stale = job.state == "running" and now - _aware(job.heartbeat_at or job.started_at or job.created_at) > SILENT_AFTER
+        else:  # this host: by its process (this one does not know the job: a restarted server with the same pid)
+            stale = job.id not in mine if job.runner == me else runner_gone(job.runner)
+        if stale:
+            job.state, job.finished_at = "failed", now
             job.message = INTERRUPTED_PREVIEW if job.kind == "preview" else _interrupted_apply(session, job)
             session.execute(ImportJobFile.__table__.delete().where(ImportJobFile.job_id == job.id))
             n += 1
@@ -210,15 +191,11 @@ def _aware(moment: datetime) -> datetime:
 
 def _interrupted_apply(session: Session, job: ImportJob) -> str:
     """An apply job whose process died: the chunks it committed stay, and its import becomes 写入中断."""
+    imports.mark_partial(session, job.import_id, job.done, job.total, "服务重启或中断")
     batch = session.get(ImportBatch, job.import_id) if job.import_id is not None else None
-    if batch is None or batch.status not in ("applying", "partial"):
+    if batch is None or batch.status != "partial":
         return INTERRUPTED_APPLY
     written = session.execute(select(func.count()).select_from(ChangeBatch).where(ChangeBatch.import_id == batch.id)).scalar_one()
-    if batch.status == "applying":
-        batch.status = "partial"
-        batch.summary = {**(batch.summary or {}), "interrupted": {"done": job.done, "total": job.total, "error": "服务重启或中断"}}
-        batch.change_batch_id = batch.change_batch_id or session.execute(
-            select(func.min(ChangeBatch.id)).where(ChangeBatch.import_id == batch.id)).scalar()
     return INTERRUPTED_PARTIAL.format(chunks=written, done=job.done)
 
 

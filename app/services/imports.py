@@ -46,7 +46,7 @@ from app.services.fields import label as field_label
 from app.services.ledger_import.apply import apply_parsed, check_target
 from app.services.ledger_import.outcomes import MODELS, ApplyResult, value_for
 from app.services.scope import import_clause, require_import_visible, require_read, require_write, scope_of
-from importers.model import ParsedFile, Record
+from importers.model import ParsedFile, Record, compact
 from importers.rejects import write_rejects
 
 Progress = Callable[[int, int], None]
@@ -74,7 +74,9 @@ def parse(session: Session, content: bytes, file_name: str, *, mapping: dict[str
         return parse_file_isolated(content, **kwargs)
     from importers.pipeline import parse_file
 
-    return parse_file(content, **kwargs)
+    parsed = parse_file(content, **kwargs)
+    compact(parsed.records)  # as the isolated reader's records arrive: one shape of record for the apply
+    return parsed
 
 
 def _summary(parsed: ParsedFile, result: ApplyResult, earlier: ImportBatch | None) -> dict[str, Any]:
@@ -175,29 +177,28 @@ def _apply_in_chunks(session: Session, actor: User, parsed: ParsedFile, batch: I
                               on_progress=apply_progress, effective=effective, chunks="commit", on_chunk=chunk_done)
     except BaseException as exc:
         session.rollback()
-        _mark_partial(session, batch.id, written, exc)
+        why = exc.issues[0].message if isinstance(exc, IssueError) and exc.issues else type(exc).__name__
+        if mark_partial(session, batch.id, *written, why) is not None:
+            session.commit()
         raise
     batch.status, batch.applied_at = "applied", utcnow()
-    batch.change_batch_id = result.change_batch_id
+    batch.change_batch_id = batch.change_batch_id or result.change_batch_id  # a resumed import keeps its first
     return result
 
 
-def _mark_partial(session: Session, import_id: int | None, written: list[int], exc: BaseException | None) -> None:
-    """After a failed chunked apply (``exc``), or when the process applying it is gone (``None``): an import
-    whose first chunks were committed becomes ``partial``."""
+def mark_partial(session: Session, import_id: int | None, done: int, total: int, why: str) -> ImportBatch | None:
+    """An import still ``applying`` whose writing stopped (an error, or its process is gone) becomes
+    ``partial`` (写入中断): how far it got and why, and its first chunk's batch. Returns it, or None when
+    there is nothing to mark (the row is gone, or no chunk was committed: it is back to 已预览). The
+    caller commits."""
     stored = session.get(ImportBatch, import_id, populate_existing=True) if import_id is not None else None
     if stored is None or stored.status != "applying":
-        return  # nothing was committed (the import row is gone, or back to 已预览)
-    done, total = written
-    if exc is None:
-        why = "写入它的进程已中断"
-    else:
-        why = exc.issues[0].message if isinstance(exc, IssueError) and exc.issues else type(exc).__name__
+        return None
     stored.status = "partial"
     stored.summary = {**(stored.summary or {}), "interrupted": {"done": done, "total": total, "error": why[:300]}}
-    first = session.execute(select(func.min(ChangeBatch.id)).where(ChangeBatch.import_id == import_id)).scalar()
-    stored.change_batch_id = first
-    session.commit()
+    stored.change_batch_id = stored.change_batch_id or session.execute(
+        select(func.min(ChangeBatch.id)).where(ChangeBatch.import_id == import_id)).scalar()
+    return stored
 
 
 def get_import(session: Session, actor: User, import_id: int) -> ImportBatch:
@@ -207,7 +208,8 @@ def get_import(session: Session, actor: User, import_id: int) -> ImportBatch:
     require_read(actor, batch.area_code)
     require_import_visible(session, actor, batch)
     if batch.status == "applying" and runner_gone(str((batch.summary or {}).get("runner", ""))):
-        _mark_partial(session, batch.id, [0, 0], None)  # its process was killed (kill -9, a crash): 写入中断
+        mark_partial(session, batch.id, 0, 0, "写入它的进程已中断")  # killed (kill -9, a crash): 写入中断
+        session.commit()
     return batch
 
 
@@ -242,10 +244,8 @@ def apply_import(session: Session, actor: User, import_id: int, *, policy: str |
     try:
         batch.policy = policy or batch.policy
         batch.status = "applying"
-        first = batch.change_batch_id
         result = _apply_in_chunks(session, actor, parsed, batch, area_code=area_code, policy=batch.policy,
                                   apply_progress=apply_progress, on_chunk=on_chunk)
-        batch.change_batch_id = first or result.change_batch_id
         _finish(batch, parsed, result, earlier)
         if resumed:  # rows the interrupted run wrote count as 未变 now: say so beside the counts
             batch.summary = {**batch.summary, "resumed": True}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import date
 from typing import Any
 
@@ -29,6 +30,19 @@ from importers.model import ParsedFile, Record, SourceRow
 PASSWORD = "password-123"
 COLUMNS = {"name": "B", "id_number": "C", "sex": "D", "birth_date": "E", "relation": "F", "phone": "G",
            "household_number": "A", "number": "A", "address": "H"}
+
+
+def dead_pid() -> int:
+    """A process id with no process behind it (a killed server or ``ybt import``)."""
+    pid = 2**22 - 7
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid -= 1
 
 
 def pid(birth: date, seq: int) -> str:

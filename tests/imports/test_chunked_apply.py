@@ -15,7 +15,7 @@ from datetime import date
 
 import pytest
 from hand_county import VILLAGE_A, County
-from ledger import parsed, pid, tag
+from ledger import dead_pid, parsed, pid, tag
 from sqlalchemy import func, select
 from sqlmodel import Session
 from test_apply import LI, SUN, ZHAO, ZHOU, base, ledger
@@ -247,16 +247,7 @@ def test_an_apply_whose_process_was_killed_is_found_partial(session: Session, co
     import os
     import socket
 
-    host = socket.gethostname()[:60]
-    pid = 2**22 - 1
-    while pid > 1:  # a pid with no process
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        except PermissionError:
-            pass
-        pid -= 1
+    host, pid = socket.gethostname()[:60], dead_pid()
     killed = ImportBatch(file_name="被中断.xlsx", sha256="c" * 64, area_code=VILLAGE_A, status="applying",
                          actor_id=county.cadre_a.id, summary={"runner": f"{host}:{pid}"})
     running = ImportBatch(file_name="正在写.xlsx", sha256="d" * 64, area_code=VILLAGE_A, status="applying",

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hand_county import VILLAGE_A, VILLAGE_B
-from ledger import PASSWORD, build_county
+from ledger import PASSWORD, build_county, dead_pid
 from sqlalchemy import select
 from test_end_to_end import LI, SUN, ZHOU, workbook
 
@@ -119,27 +119,15 @@ def test_failures_carry_a_chinese_message(app: Flask, county, monkeypatch: pytes
         import_jobs.submit_preview(session, county.cadre_a, b"", "x.xlsx", area_code=VILLAGE_A)
 
 
-def _dead_pid() -> int:
-    pid = 2**22 - 7
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        except PermissionError:
-            pass
-        pid -= 1
-
-
 def test_jobs_of_a_gone_process_are_marked_failed(app: Flask, county) -> None:
     host = socket.gethostname()[:60]
     runners = {
-        "dead-preview": (f"{host}:{_dead_pid()}", "running", "preview"),
-        "dead-apply": (f"{host}:{_dead_pid()}", "queued", "apply"),
+        "dead-preview": (f"{host}:{dead_pid()}", "running", "preview"),
+        "dead-apply": (f"{host}:{dead_pid()}", "queued", "apply"),
         "this-process-unknown": (f"{host}:{os.getpid()}", "running", "preview"),  # a restarted server with the same pid
         "live-other-worker": (f"{host}:{os.getppid()}", "running", "preview"),
         "other-host": ("another-host:12345", "running", "preview"),
-        "finished": (f"{host}:{_dead_pid()}", "done", "preview"),
+        "finished": (f"{host}:{dead_pid()}", "done", "preview"),
     }
     ids = {}
     with get_db(app).session() as session:
@@ -276,7 +264,7 @@ def test_a_dead_apply_leaves_its_import_partial(app: Flask, county) -> None:
         session.flush()
         session.add_all([ChangeBatch(source="import", import_id=cut.id), ChangeBatch(source="import", import_id=cut.id)])
         jobs = [ImportJob(kind="apply", actor_id=county.cadre_a.id, area_code=VILLAGE_A, file_name=b.file_name, import_id=b.id,
-                          runner=f"{host}:{_dead_pid()}", state="running", done=4000, total=9000) for b in (cut, untouched)]
+                          runner=f"{host}:{dead_pid()}", state="running", done=4000, total=9000) for b in (cut, untouched)]
         session.add_all(jobs)
         session.commit()
         ids = [j.id for j in jobs]

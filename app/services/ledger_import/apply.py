@@ -86,11 +86,12 @@ class Applier(Matcher):
     rows of earlier (rolled-back) chunks that this chunk's records point at.
     """
 
-    chunks: str | None = None
-    on_chunk: Callable[[int, int], None] | None = None
-    source: str = "import"
-    note: str = ""
-    file_name: str | None = None
+    def __init__(self, session: Session, actor: User, area_code: str, policy: str, import_batch: ImportBatch | None,
+                 on_progress: Callable[[int, int], None] | None, effective: date | None, *, chunks: str | None,
+                 on_chunk: Callable[[int, int], None] | None, source: str, file_name: str):
+        super().__init__(session, actor, area_code, policy, import_batch, on_progress, effective)
+        self.chunks, self.on_chunk, self.source = chunks, on_chunk, source
+        self.file_name, self.note = file_name[:255], f"导入 {file_name}"[:500]
 
     def run(self, records: list[Record]) -> list[Outcome]:
         """Households first (persons point at them), then persons (tags point at them), then tags;
@@ -541,9 +542,8 @@ def apply_parsed(
         return ApplyResult([Outcome(r, "rejected", issues=list(r.issues) or [
             Issue("file-rejected", "文件有错误，整个文件未导入", {"sheet": r.source.sheet, "row": r.source.row})])
             for r in parsed.records], parsed.issues, parsed.rows_read)
-    applier = Applier(session, actor, area_code, policy, None, import_batch, on_progress, effective)  # type: ignore[arg-type]
-    applier.chunks, applier.on_chunk, applier.source = chunks, on_chunk, source
-    applier.note, applier.file_name = f"导入 {parsed.file_name}"[:500], parsed.file_name[:255]
+    applier = Applier(session, actor, area_code, policy, import_batch, on_progress, effective, chunks=chunks, on_chunk=on_chunk,
+                      source=source, file_name=parsed.file_name)
     outcomes = applier.run(parsed.records)
     ids = applier.batch_ids
     return ApplyResult(outcomes, parsed.issues, parsed.rows_read, ids[0] if ids else None, list(ids))

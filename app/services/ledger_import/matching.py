@@ -43,11 +43,12 @@ CHUNK = 500
 class Matcher:
     """What the Applier knows and decides before it writes: one parsed file, one target area, one policy."""
 
-    def __init__(self, session: Session, actor: User, area_code: str, policy: str, batch: ChangeBatch | None,
-                 import_batch: ImportBatch | None, on_progress: Callable[[int, int], None] | None,
-                 effective: date | None = None):
+    batch: ChangeBatch  # the change batch of the chunk being written (the Applier opens one per chunk)
+
+    def __init__(self, session: Session, actor: User, area_code: str, policy: str, import_batch: ImportBatch | None,
+                 on_progress: Callable[[int, int], None] | None, effective: date | None = None):
         self.session, self.actor, self.area_code, self.policy = session, actor, area_code, policy
-        self.batch, self.import_batch, self.on_progress = batch, import_batch, on_progress
+        self.import_batch, self.on_progress = import_batch, on_progress
         self.today = effective or clock.today()  # the date the file's facts take effect (--effective back-dates)
         self.persons: dict[str, Person] = {}
         self.households: dict[str, Household] = {}
