@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from browser_steps import log_in
 from hand_data import V1, V2, HandCounty
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "password-123"
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -24,11 +23,7 @@ def test_admin_creates_account_user_changes_password_and_sees_only_their_scope(l
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # e.g. CSP violations
     try:
-        page.goto(f"{base}/login")
-        page.fill("#username", "admin")
-        page.fill("#password", PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{base}/")
+        log_in(page, base, "admin")
 
         page.goto(f"{base}/admin/users")
         page.get_by_role("link", name="新建账号").click()

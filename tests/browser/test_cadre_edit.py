@@ -10,20 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_steps import log_in
 from hand_data import HandCounty
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "password-123"
 PHONE = {"width": 375, "height": 812}
-
-
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

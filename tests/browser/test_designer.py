@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_steps import log_in, log_out
 from hand_data import COUNTY
 from openpyxl import load_workbook
-from test_publish_and_download import log_in, log_out
 
 pytestmark = pytest.mark.browser
 

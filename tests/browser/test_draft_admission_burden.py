@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_steps import log_in
 from hand_data import COUNTY
 from openpyxl import Workbook, load_workbook
-from test_publish_and_download import log_in
 
 from app import clock
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_steps import log_in
 from flask import Flask
 from hand_data import V1
 from openpyxl import Workbook, load_workbook
@@ -22,7 +23,6 @@ from app.validators.idcard import make_id_number
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "password-123"
 JIA_YI = make_id_number("339901", date(1950, 3, 1), 1)  # 甲一 of hand_data, household JC001
 NEW_1, NEW_2 = make_id_number("339901", date(1975, 4, 4), 701), make_id_number("339901", date(1978, 8, 8), 802)
 
@@ -46,14 +46,6 @@ def ledger(path: Path) -> Path:
     ws.append(["合计", "4人"])
     wb.save(path)
     return path
-
-
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

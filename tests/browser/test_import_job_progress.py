@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_steps import log_in
 from flask import Flask
 from hand_data import V1
-from test_import_flow import ledger, log_in
+from test_import_flow import ledger
 
 from app.services import import_jobs
 

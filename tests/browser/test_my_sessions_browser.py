@@ -6,21 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from browser_steps import log_in
 from hand_data import V1, HandCounty
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "password-123"
 PHONE_UA = ("Mozilla/5.0 (Linux; Android 13; V2148A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0 Mobile "
             "Safari/537.36 MicroMessenger/8.0.47")
-
-
-def _log_in(page: Any, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", "cadre_1")
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -33,8 +25,8 @@ def test_a_session_ended_on_my_sessions_logs_the_other_browser_out(live_server: 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", user_agent=PHONE_UA)
     try:
         phone_page, desk_page = phone.new_page(), desk.new_page()
-        _log_in(phone_page, base)
-        _log_in(desk_page, base)
+        log_in(phone_page, base, "cadre_1")
+        log_in(desk_page, base, "cadre_1")
 
         desk_page.goto(f"{base}/sessions")
         rows = desk_page.locator("table tbody tr")

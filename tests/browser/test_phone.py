@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_steps import log_in
 from flask import Flask
 from hand_data import V1, HandCounty
 from openpyxl import load_workbook
@@ -23,21 +24,12 @@ from app.services.reports import registry_for
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "password-123"
 PHONE = {"width": 390, "height": 844}
 
 
 def _phone(browser: Any) -> Any:
     return browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN",
                                accept_downloads=True)
-
-
-def _log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
 
 
 def _fits(page: Any, locator: Any) -> None:
@@ -63,7 +55,7 @@ def test_phone_task_row_corrected_and_confirmed(app: Flask, live_server: str, ha
     context = _phone(browser)
     page = context.new_page()
     try:
-        _log_in(page, base, "cadre_1")
+        log_in(page, base, "cadre_1")
         page.locator(".nav-compact summary").click()  # the compact menu on a phone
         page.locator(".nav-compact").get_by_role("link", name="采集任务").click()
         page.goto(f"{base}/tasks/{task_id}/villages/{V1}")
@@ -105,7 +97,7 @@ def test_phone_workbook_conflict_takes_the_files_side(app: Flask, live_server: s
     context = _phone(browser)
     page = context.new_page()
     try:
-        _log_in(page, base, "cadre_1")
+        log_in(page, base, "cadre_1")
         page.goto(f"{base}/village/{V1}/workbook")
         with page.expect_download() as info:
             page.get_by_role("link", name="下载本村一表（.xlsx）").click()

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_steps import log_in, log_out
 from hand_data import COUNTY
 from openpyxl import load_workbook
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "password-123"
 REF = "2025-06-30"
 NEW_REPORT = """\
 id: mca_dibao_brief
@@ -38,19 +38,6 @@ columns:
       - {label: 户数, indicator: HH_DIBAO}
       - {label: 人数, indicator: P_DIBAO}
 """
-
-
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
-
-
-def log_out(page: Any, base: str) -> None:
-    page.get_by_role("button", name="退出").click()
-    page.wait_for_url(f"{base}/login")
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -10,20 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_steps import log_in
 from hand_data import COUNTY, V3
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "password-123"
 REF = "2025-06-30"
-
-
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
 
 
 def _errors(page: Any) -> list[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_steps import log_in
 from flask import Flask
 from hand_data import V1, HandCounty
 from openpyxl import load_workbook
@@ -21,8 +22,6 @@ from app.models import ChangeBatch, Person, User
 from app.services import persons
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "password-123"
 
 
 def _cell(ws: Any, name: str, header: str) -> Any:
@@ -42,11 +41,7 @@ def test_round_trip_with_one_conflict(app: Flask, live_server: str, hand: HandCo
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     try:
-        page.goto(f"{base}/login")
-        page.fill("#username", "cadre_1")
-        page.fill("#password", PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{base}/")
+        log_in(page, base, "cadre_1")
         page.locator(".nav-bar").get_by_role("link", name="Excel 一表").click()
         page.wait_for_url(f"{base}/village/{V1}/workbook")
 

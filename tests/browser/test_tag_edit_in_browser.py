@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from browser_steps import log_in
 from hand_data import HandCounty
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "password-123"
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -21,11 +20,7 @@ def test_cadre_changes_the_dibao_kind_from_the_household_page(live_server: str, 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     try:
-        page.goto(f"{base}/login")
-        page.fill("#username", "cadre_1")
-        page.fill("#password", PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{base}/")
+        log_in(page, base, "cadre_1")
         page.goto(f"{base}/village/household/{hand.households['H1']}")
         tag = page.locator(".tag-item", has_text="低保")
         expect(tag).to_contain_text("低保类别：农村低保")

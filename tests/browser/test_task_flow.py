@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_steps import PASSWORD, log_in, log_out
 from flask import Flask
 from hand_data import TOWN_1, V1, V2, HandCounty
 from openpyxl import load_workbook
@@ -19,8 +20,6 @@ from app.services.users import create_user
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "password-123"
-
 
 @pytest.fixture
 def task_users(app: Flask, hand: HandCounty) -> None:
@@ -28,19 +27,6 @@ def task_users(app: Flask, hand: HandCounty) -> None:
     with get_db(app).transaction() as session:
         create_user(session, "cadre_2", PASSWORD, "乙村干部", "village_cadre", V2)
         create_user(session, "town_1", PASSWORD, "青石镇干部", "township_staff", TOWN_1)
-
-
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
-
-
-def log_out(page: Any, base: str) -> None:
-    page.get_by_role("button", name="退出").click()
-    page.wait_for_url(f"{base}/login")
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

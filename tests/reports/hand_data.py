@@ -77,6 +77,7 @@ from app.services.users import create_user
 from app.validators.idcard import make_id_number
 from app.validators.uscc import make_uscc
 
+PASSWORD = "password-123"  # every account of the hand-made county
 COUNTY, TOWN_1, TOWN_2 = "339901000000", "339901100000", "339901200000"
 V1, V2, V3 = "339901100201", "339901100202", "339901200201"
 START = date(2024, 1, 1)
@@ -128,7 +129,7 @@ def build(session: Session) -> HandCounty:
     ]:
         session.add(Area(code=code, name=name, level=level, parent_code=parent, valid_from=date(2000, 1, 1)))
     session.flush()
-    pw = "password-123"
+    pw = PASSWORD
     admin = create_user(session, "admin", pw, "管理员", "admin", COUNTY)
     users = HandCounty(
         admin=admin,
